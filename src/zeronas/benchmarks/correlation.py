@@ -1,0 +1,90 @@
+"""Rank correlation of proxies with ground-truth accuracy (Kendall τ, Spearman ρ, scipy)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy import stats
+
+from zeronas.benchmarks.groundtruth import GroundTruth
+from zeronas.errors import ZeroNASError
+from zeronas.scoring import ArchScores, Scorer
+
+__all__ = ["CorrelationRow", "CorrelationResult", "correlation_rows", "correlate", "sample_indices"]
+
+
+@dataclass(frozen=True)
+class CorrelationRow:
+    """τ and ρ over the cells whose value is finite; ``excluded`` counts the others
+    (−inf NASWOT, failures)."""
+
+    proxy: str
+    higher_is_better: bool
+    n: int
+    excluded: int
+    kendall_tau: float
+    spearman_rho: float
+    seconds_per_cell: float
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CorrelationResult:
+    rows: list[CorrelationRow]
+    records: list[ArchScores]
+    accuracies: list[float]
+
+
+def correlation_rows(
+    records: Sequence[ArchScores], accuracies: Sequence[float], proxies: Sequence
+) -> list[CorrelationRow]:
+    acc = np.asarray(accuracies, dtype=float)
+    rows = []
+    for proxy in proxies:
+        values = np.array([r.value(proxy.name) for r in records], dtype=float)
+        finite = np.isfinite(values) & np.isfinite(acc)
+        n = int(finite.sum())
+        tau = rho = math.nan
+        if n >= 2 and np.ptp(values[finite]) > 0:
+            tau = float(stats.kendalltau(values[finite], acc[finite]).statistic)
+            rho = float(stats.spearmanr(values[finite], acc[finite]).statistic)
+        seconds = float(np.mean([r.values[proxy.name].seconds for r in records])) if records else 0
+        rows.append(
+            CorrelationRow(
+                proxy.name, proxy.higher_is_better, n, len(values) - n, tau, rho, seconds
+            )
+        )
+    return rows
+
+
+def sample_indices(size: int, sample: int | None, seed: int) -> list[int]:
+    """``sample`` distinct indices of a space of ``size`` (all when None or >= size)."""
+    if sample is not None and sample < 2:
+        raise ZeroNASError(f"--sample must be >= 2 to correlate, got {sample}")
+    if sample is None or sample >= size:
+        return list(range(size))
+    rng = np.random.default_rng(seed)
+    return [int(i) for i in rng.choice(size, size=sample, replace=False)]
+
+
+def correlate(
+    scorer: Scorer,
+    truth: GroundTruth,
+    indices: Sequence[int],
+    on_result: Callable[[ArchScores], None] | None = None,
+) -> CorrelationResult:
+    """Score the cells at ``indices`` and correlate every proxy with their accuracy."""
+    space, dataset = scorer.space, scorer.dataset.name
+    accuracies = [truth.accuracy(i, dataset) for i in indices]  # fail early on a bad table
+    records = []
+    for index in indices:
+        record = scorer(space.arch(index))
+        records.append(record)
+        if on_result is not None:
+            on_result(record)
+    return CorrelationResult(correlation_rows(records, accuracies, scorer.proxies), records, accuracies)

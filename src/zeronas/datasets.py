@@ -1,0 +1,45 @@
+"""Tasks a network is scored for: class count, input shape, normalisation, ground-truth column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zeronas.registry import Registry
+
+__all__ = ["DatasetSpec", "DATASETS", "get_dataset", "list_datasets"]
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """``name`` is also the suffix of the ground-truth columns (``test_acc_<name>``)."""
+
+    name: str
+    num_classes: int
+    input_shape: tuple[int, int, int]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    description: str = ""
+
+
+_CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+_CIFAR_STD = (0.2023, 0.1994, 0.2010)
+_IN16_MEAN = (0.4811, 0.4575, 0.4079)
+_IN16_STD = (0.2479, 0.2402, 0.2553)
+
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
+for _spec in (
+    DatasetSpec("cifar10", 10, (3, 32, 32), _CIFAR_MEAN, _CIFAR_STD, "CIFAR-10, 32x32"),
+    DatasetSpec("cifar100", 100, (3, 32, 32), _CIFAR_MEAN, _CIFAR_STD, "CIFAR-100, 32x32"),
+    DatasetSpec(
+        "ImageNet16-120", 120, (3, 16, 16), _IN16_MEAN, _IN16_STD, "ImageNet 16x16, 120 classes"
+    ),
+):
+    DATASETS.add(_spec.name, _spec)
+
+
+def get_dataset(name: str) -> DatasetSpec:
+    return DATASETS.get(name)
+
+
+def list_datasets() -> list[str]:
+    return DATASETS.names()

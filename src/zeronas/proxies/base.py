@@ -1,0 +1,88 @@
+"""The proxy protocol and its registry.
+
+A proxy is a pure function ``(net, x) -> float`` of an initialised network and the run's
+input batch ``x`` (N x C x H x W): it never builds networks, loads data or touches a cache,
+and it leaves the network's weights as it found them. Data-free proxies use ``x`` only for
+its shape. Register one with::
+
+    @proxy("naswot", higher_is_better=True, needs_data=True)
+    def naswot(net, x): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from zeronas.errors import ZeroNASError
+from zeronas.registry import Registry
+
+__all__ = ["Proxy", "PROXIES", "proxy", "get_proxy", "list_proxies", "parse_proxy_list"]
+
+ProxyFn = Callable[[nn.Module, torch.Tensor], float]
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A registered proxy.
+
+    ``init_dependent``: the value changes with the weight initialisation, so it is averaged
+    over re-initialisations (``repeats``); otherwise it is computed once per architecture.
+    """
+
+    name: str
+    fn: ProxyFn
+    higher_is_better: bool
+    needs_data: bool
+    init_dependent: bool
+    description: str
+
+    def __call__(self, net: nn.Module, x: torch.Tensor) -> float:
+        return float(self.fn(net, x))
+
+
+PROXIES: Registry[Proxy] = Registry("proxy")
+
+
+def proxy(
+    name: str,
+    *,
+    higher_is_better: bool = True,
+    needs_data: bool = False,
+    init_dependent: bool = True,
+    description: str = "",
+) -> Callable[[ProxyFn], ProxyFn]:
+    """Register ``fn`` as proxy ``name``; the description defaults to its docstring's first line."""
+
+    def decorate(fn: ProxyFn) -> ProxyFn:
+        doc = description or (fn.__doc__ or "").strip().splitlines()[0]
+        PROXIES.add(name, Proxy(name, fn, higher_is_better, needs_data, init_dependent, doc))
+        return fn
+
+    return decorate
+
+
+def get_proxy(name: str) -> Proxy:
+    return PROXIES.get(name)
+
+
+def list_proxies(pattern: str = "*") -> list[str]:
+    return PROXIES.names(pattern)
+
+
+def parse_proxy_list(text: str | list[str]) -> list[Proxy]:
+    """``"naswot,synflow"`` -> proxies, validating every name; duplicates are dropped."""
+    names = text.split(",") if isinstance(text, str) else list(text)
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise ZeroNASError(f"No proxy given. Available: {', '.join(PROXIES)}")
+    out: list[Proxy] = []
+    for n in names:
+        p = get_proxy(n)
+        if p not in out:
+            out.append(p)
+    return out
+

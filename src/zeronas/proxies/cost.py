@@ -1,0 +1,47 @@
+"""Cost proxies: size and compute, from shapes alone.
+
+``params``: all parameters in millions (as NATS-Bench's ``params``). ``flops``: FLOPs of one
+image in millions as counted by ``torch.utils.flop_counter`` (2 per multiply-accumulate).
+``macs``: multiply-accumulates in millions = flops / 2 (NATS-Bench and thop call these "FLOPs").
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from zeronas.proxies._hooks import probe_forward
+from zeronas.proxies.base import proxy
+
+__all__ = ["count_params", "count_flops", "params", "flops", "macs"]
+
+
+def count_params(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())
+
+
+def count_flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """FLOPs of a forward pass on one input of ``input_shape`` (C, H, W)."""
+    counter = FlopCounterMode(display=False)
+    with counter:
+        probe_forward(net, (1, *input_shape))
+    return int(counter.get_total_flops())
+
+
+@proxy("params", higher_is_better=True, needs_data=False, init_dependent=False)
+def params(net: nn.Module, x: torch.Tensor) -> float:
+    """Parameters in millions (all nn.Parameters, as NATS-Bench counts them)."""
+    return count_params(net) / 1e6
+
+
+@proxy("flops", higher_is_better=True, needs_data=False, init_dependent=False)
+def flops(net: nn.Module, x: torch.Tensor) -> float:
+    """FLOPs per image in millions (torch.utils.flop_counter: 2 per multiply-accumulate)."""
+    return count_flops(net, tuple(x.shape[1:])) / 1e6
+
+
+@proxy("macs", higher_is_better=True, needs_data=False, init_dependent=False)
+def macs(net: nn.Module, x: torch.Tensor) -> float:
+    """Multiply-accumulates per image in millions (NATS-Bench's and thop's "FLOPs")."""
+    return count_flops(net, tuple(x.shape[1:])) / 2e6

@@ -1,0 +1,75 @@
+"""SynFlow and LogSynflow, in FreeREA's set-up.
+
+SynFlow: Tanaka et al., "Pruning neural networks without any data by iteratively conserving
+synaptic flow", NeurIPS 2020 (arXiv:2006.05467); as a NAS proxy: Abdelfattah et al., ICLR
+2021 (arXiv:2101.08134). LogSynflow: Cavagnero et al., "FreeREA", IJCNN 2022
+(arXiv:2207.05135), seed 004 eq. (4).
+
+Set-up (REFERENCES.md §4): on a float64 deep copy with every BatchNorm replaced by the
+identity and every state-dict tensor replaced by its absolute value, in train mode, feed an
+all-ones input of shape 1 x C x H x W and back-propagate R = Σ logits. Over the weights θ of
+every ``Conv2d`` and ``Linear`` (biases and norms excluded):
+
+.. math::
+
+    \\text{synflow} = \\ln \\sum |\\theta \\odot \\partial R / \\partial \\theta|, \\qquad
+    \\text{logsynflow} = \\sum |\\theta \\odot \\ln(\\partial R / \\partial \\theta + 1)|
+
+The raw SynFlow sum reaches 1e66 on NATS-TSS (float64 is required); ``synflow`` reports its
+natural log (−inf when the sum is 0: a cell whose output is disconnected), as seed 001's
+tables do. LogSynflow applies the log to each gradient before the product and none after.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from zeronas.proxies.base import proxy
+
+__all__ = ["synflow_terms", "synflow", "logsynflow"]
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[torch.Tensor, ...]]:
+    """(|θ|, ∂R/∂θ) for every conv and linear weight, in FreeREA's set-up (on a copy)."""
+    work = copy.deepcopy(net).double().train()
+    for module in work.modules():
+        if isinstance(module, _BatchNorm):
+            module.forward = _identity
+    with torch.no_grad():
+        for tensor in work.state_dict().values():
+            tensor.abs_()
+    work.zero_grad(set_to_none=True)
+    ones = torch.ones((1, *input_shape), dtype=torch.float64)
+    with torch.enable_grad():
+        work(ones).sum().backward()
+    terms = []
+    for module in work.modules():
+        if isinstance(module, nn.Conv2d | nn.Linear):
+            grad = module.weight.grad
+            if grad is None:  # weight not on any path to the output
+                grad = torch.zeros_like(module.weight)
+            terms.append((module.weight.detach(), grad))
+    return terms
+
+
+@proxy("synflow", higher_is_better=True, needs_data=False)
+def synflow(net: nn.Module, x: torch.Tensor) -> float:
+    """ln of Σ|θ ⊙ ∂R/∂θ| with |θ|, BN off, all-ones input, float64 (Tanaka 2020)."""
+    total = sum(float((w * g).abs().sum()) for w, g in synflow_terms(net, tuple(x.shape[1:])))
+    return math.log(total) if total > 0 else -math.inf
+
+
+@proxy("logsynflow", higher_is_better=True, needs_data=False)
+def logsynflow(net: nn.Module, x: torch.Tensor) -> float:
+    """Σ|θ ⊙ ln(∂R/∂θ + 1)|: SynFlow with the log on each gradient (FreeREA 2022)."""
+    terms = synflow_terms(net, tuple(x.shape[1:]))
+    return sum(float((w * torch.log1p(g)).abs().sum()) for w, g in terms)

@@ -1,0 +1,120 @@
+"""Score architectures with a set of proxies: build once, initialise per repeat, record
+every value with its seconds, and any failure with its error instead of a number."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from zeronas.data import Batch
+from zeronas.datasets import DatasetSpec
+from zeronas.init import INIT_SCHEMES, initialise
+from zeronas.proxies.base import Proxy
+from zeronas.spaces.base import SearchSpace
+
+__all__ = ["ProxyValue", "ArchScores", "Scorer"]
+
+
+@dataclass(frozen=True)
+class ProxyValue:
+    """One proxy on one architecture: mean over repeats, total seconds, error or None.
+
+    ``-inf`` is a legitimate value (NASWOT's singular kernel, SynFlow's zero flow); NaN,
+    ``+inf`` and exceptions are failures: the value is NaN and ``error`` says why.
+    """
+
+    value: float
+    seconds: float
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ArchScores:
+    arch: str
+    index: int | None
+    values: dict[str, ProxyValue]
+    build_seconds: float
+    error: str | None = None
+
+    def value(self, name: str) -> float:
+        return self.values[name].value
+
+
+def _failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+@dataclass
+class Scorer:
+    """Scores architectures of ``space`` for ``dataset`` on one fixed ``batch``.
+
+    Init-dependent proxies are averaged over ``repeats`` initialisations seeded from
+    (``seed``, repeat); the others run once.
+    """
+
+    space: SearchSpace
+    dataset: DatasetSpec
+    proxies: Sequence[Proxy]
+    batch: Batch
+    seed: int = 0
+    repeats: int = 1
+    init: str = "kaiming"
+    _init_seeds: list[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from zeronas.errors import ZeroNASError
+
+        if self.repeats < 1:
+            raise ZeroNASError(f"repeats must be >= 1, got {self.repeats}")
+        if self.init not in INIT_SCHEMES:
+            raise ZeroNASError(
+                f"Unknown init scheme {self.init!r}. Allowed: {', '.join(INIT_SCHEMES)}"
+            )
+        states = np.random.SeedSequence(self.seed).generate_state(self.repeats)
+        self._init_seeds = [int(s) for s in states]
+
+    def __call__(self, arch: Hashable) -> ArchScores:
+        text = self.space.encode(arch)
+        index = self.space.index(arch) if self.space.size is not None else None
+        start = time.perf_counter()
+        try:
+            net = self.space.build(arch, self.dataset.num_classes, self.dataset.input_shape)
+        except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
+            nan = {p.name: ProxyValue(math.nan, 0.0, "build failed") for p in self.proxies}
+            return ArchScores(text, index, nan, time.perf_counter() - start, _failure(exc))
+        build_seconds = time.perf_counter() - start
+        samples: dict[str, list[float]] = {p.name: [] for p in self.proxies}
+        seconds = dict.fromkeys(samples, 0.0)
+        errors: dict[str, str] = {}
+        for repeat, init_seed in enumerate(self._init_seeds):
+            initialise(net, self.init, init_seed)
+            for proxy in self.proxies:
+                if proxy.name in errors or (repeat > 0 and not proxy.init_dependent):
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    value = proxy(net, self.batch.x)
+                except (Exception, torch.cuda.OutOfMemoryError) as exc:  # noqa: BLE001
+                    errors[proxy.name] = _failure(exc)
+                    continue
+                finally:
+                    seconds[proxy.name] += time.perf_counter() - t0
+                if math.isnan(value) or value == math.inf:
+                    errors[proxy.name] = f"proxy returned {value}"
+                samples[proxy.name].append(value)
+        values = {
+            name: ProxyValue(
+                math.nan if name in errors else float(np.mean(vals)), seconds[name], errors.get(name)
+            )
+            for name, vals in samples.items()
+        }
+        return ArchScores(text, index, values, build_seconds)
