@@ -46,9 +46,7 @@ out = Console()
 err = Console(stderr=True)
 
 SpaceOpt = Annotated[str, typer.Option("--space", help="Search space (see `zeronas spaces`).")]
-DatasetOpt = Annotated[
-    str, typer.Option("--dataset", help=f"Task: {', '.join(DATASETS)}.")
-]
+DatasetOpt = Annotated[str, typer.Option("--dataset", help=f"Task: {', '.join(DATASETS)}.")]
 ProxiesOpt = Annotated[
     str, typer.Option("--proxies", help="Comma-separated proxies (see `zeronas proxies`).")
 ]
@@ -190,7 +188,9 @@ def score(
     }
     if json_out:
         return _print_json(doc)
-    table = Table("proxy", "value", "seconds", "error", title=f"{result.arch} (index {result.index})")
+    table = Table(
+        "proxy", "value", "seconds", "error", title=f"{result.arch} (index {result.index})"
+    )
     for name, v in result.values.items():
         table.add_row(name, _fmt(v.value), f"{v.seconds:.3f}", v.error or "")
     out.print(table)
@@ -205,8 +205,10 @@ def correlate(
     sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
     benchmark: Annotated[
         str | None,
-        typer.Option("--benchmark", help="Ground truth: CSV table or NATS-Bench file "
-                     "(default: $ZERONAS_BENCHMARK)."),
+        typer.Option(
+            "--benchmark",
+            help="Ground truth: CSV table or NATS-Bench file (default: $ZERONAS_BENCHMARK).",
+        ),
     ] = None,
     allow_pickle: Annotated[
         bool, typer.Option("--allow-pickle", help="Trust a pickled NATS-Bench file.")
@@ -275,7 +277,13 @@ def correlate(
     if json_out:
         return _print_json(doc)
     table = Table(
-        "proxy", "better", "n", "excluded", "Kendall τ", "Spearman ρ", "s/cell",
+        "proxy",
+        "better",
+        "n",
+        "excluded",
+        "Kendall τ",
+        "Spearman ρ",
+        "s/cell",
         title=f"{run.space.name} / {run.dataset.name}: {total} cells vs {truth.label}",
     )
     for row in result.rows:

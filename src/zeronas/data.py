@@ -113,7 +113,7 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
             if "x" not in archive:
                 raise DataError(f"{str(path)!r} has no array 'x' (found: {list(archive)})")
             x = archive["x"]
-            y = archive["y"] if "y" in archive else None
+            y = archive.get("y")
     except (OSError, ValueError) as exc:
         if isinstance(exc, DataError):
             raise

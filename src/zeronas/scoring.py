@@ -13,6 +13,7 @@ import torch
 
 from zeronas.data import Batch
 from zeronas.datasets import DatasetSpec
+from zeronas.errors import ZeroNASError
 from zeronas.init import INIT_SCHEMES, initialise
 from zeronas.proxies.base import Proxy
 from zeronas.spaces.base import SearchSpace
@@ -71,8 +72,6 @@ class Scorer:
     _init_seeds: list[int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from zeronas.errors import ZeroNASError
-
         if self.repeats < 1:
             raise ZeroNASError(f"repeats must be >= 1, got {self.repeats}")
         if self.init not in INIT_SCHEMES:
@@ -113,7 +112,9 @@ class Scorer:
                 samples[proxy.name].append(value)
         values = {
             name: ProxyValue(
-                math.nan if name in errors else float(np.mean(vals)), seconds[name], errors.get(name)
+                math.nan if name in errors else float(np.mean(vals)),
+                seconds[name],
+                errors.get(name),
             )
             for name, vals in samples.items()
         }

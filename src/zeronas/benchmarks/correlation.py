@@ -87,4 +87,6 @@ def correlate(
         records.append(record)
         if on_result is not None:
             on_result(record)
-    return CorrelationResult(correlation_rows(records, accuracies, scorer.proxies), records, accuracies)
+    return CorrelationResult(
+        correlation_rows(records, accuracies, scorer.proxies), records, accuracies
+    )

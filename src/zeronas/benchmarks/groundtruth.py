@@ -54,7 +54,9 @@ class CSVGroundTruth:
             raise BenchmarkError(f"Malformed benchmark table {str(self.path)!r}: {exc}") from exc
         if not self.rows:
             raise BenchmarkError(f"Benchmark table {str(self.path)!r} has no rows")
-        self.datasets = [c.removeprefix("test_acc_") for c in self.columns if c.startswith("test_acc_")]
+        self.datasets = [
+            c.removeprefix("test_acc_") for c in self.columns if c.startswith("test_acc_")
+        ]
 
     def _column(self, prefix: str, dataset: str) -> str:
         column = f"{prefix}{dataset}"

@@ -85,4 +85,3 @@ def parse_proxy_list(text: str | list[str]) -> list[Proxy]:
         if p not in out:
             out.append(p)
     return out
-

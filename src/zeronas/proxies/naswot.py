@@ -7,10 +7,11 @@ gives each sample a binary code c = 1[x > 0]. With C the K x N_A matrix of all c
 .. math::
 
     K_H = \\sum_{\\text{calls}} C C^T + (1 - C)(1 - C)^T = 2\\,G - s 1^T - 1 s^T + N_A 1 1^T,
-    \\qquad s = \\log |\\det K_H|
+    \\qquad \\text{score} = \\log |\\det K_H|
 
 with G = Σ C Cᵀ and s_i the number of ones in sample i's code (the diagonal of G): one
-matmul per activation call. K_H[i, j] = N_A − d_H(c_i, c_j). Train-mode BN (batch statistics), no gradient.
+matmul per activation call. K_H[i, j] = N_A − d_H(c_i, c_j). Train-mode BN (batch
+statistics), no gradient.
 A singular K_H (two samples with identical codes, e.g. a cell whose output ignores its
 input) scores −inf.
 

@@ -49,7 +49,7 @@ class SearchSpace(abc.ABC):
 
     @abc.abstractmethod
     def build(self, arch: Arch, num_classes: int, input_shape: tuple[int, int, int]) -> nn.Module:
-        """The network for ``arch``; ``forward`` returns logits. It carries ``arch`` as ``.arch``."""
+        """The network for ``arch``; ``forward`` returns logits; ``.arch`` holds ``arch``."""
 
     def index(self, arch: Arch) -> int:
         raise NotImplementedError(f"space {self.name!r} has no index order")

@@ -1,0 +1,75 @@
+"""Median seconds per cell of each proxy, and its ratio to a bare forward pass of the same
+cells in the same run (train-mode BN, no grad, batch as given).
+
+    python benchmarks/proxy_speed.py --cells 20 --batch-size 128
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from zeronas.data import load_batch
+from zeronas.datasets import get_dataset
+from zeronas.init import initialise
+from zeronas.proxies import get_proxy, list_proxies
+from zeronas.spaces import get_space
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cells", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--dataset", default="cifar10")
+    parser.add_argument("--proxies", default="*", help="fnmatch pattern")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    space, spec = get_space("nats-tss"), get_dataset(args.dataset)
+    x = load_batch("synthetic", spec, args.batch_size, args.seed).x
+    names = list_proxies(args.proxies)
+    rng = np.random.default_rng(args.seed)
+    times: dict[str, list[float]] = {"forward": [], **{n: [] for n in names}}
+    for _ in range(args.cells):
+        net = initialise(space.build(space.sample(rng), spec.num_classes, spec.input_shape))
+        net.train()
+
+        def forward(net=net) -> None:
+            with torch.no_grad():
+                net(x)
+
+        forward()  # warm-up: allocator and kernels, not counted
+        times["forward"].append(_timed(forward))
+        for name in names:
+            proxy = get_proxy(name)
+            times[name].append(_timed(lambda proxy=proxy, net=net: proxy(net, x)))
+    base = statistics.median(times["forward"])
+    table = Table(
+        "proxy",
+        "median s/cell",
+        "x forward",
+        title=f"{args.cells} NATS-TSS cells, {args.dataset}, batch {args.batch_size}, "
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}",
+    )
+    for name, values in times.items():
+        median = statistics.median(values)
+        table.add_row(name, f"{median:.4f}", f"{median / base:.2f}")
+    Console().print(table)
+    if "naswot" in names and "relu_count" in names:
+        ratio = statistics.median(times["naswot"]) / statistics.median(times["relu_count"])
+        print(f"relu_count is {ratio:.0f}x faster than naswot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Shared fixtures. Data from ``../shared`` (or $ZERONAS_SHARED); tests that need it skip
+with the reason when it is absent (CI always has it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("ZERONAS_SHARED", REPO.parent / "shared"))
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def shared_file(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} not found: set ZERONAS_SHARED to the shared/ folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def accuracy_csv() -> Path:
+    return shared_file("benchmarks/nats-tss/accuracy.csv")
+
+
+@pytest.fixture(scope="session")
+def reference_csv() -> Path:
+    return shared_file("benchmarks/nats-tss/reference_scores.csv")
+
+
+@pytest.fixture(scope="session")
+def cifar10_npz() -> Path:
+    return shared_file("images/cifar10_960_augtrain_uint8.npz")
