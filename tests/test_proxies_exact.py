@@ -148,3 +148,22 @@ def test_cost_proxies_by_hand():
     macs = 4 * 4 * 4 * 3 * 9 + 64 * 2
     assert get_proxy("macs")(net, x) == pytest.approx(macs / 1e6)
     assert get_proxy("flops")(net, x) == pytest.approx(2 * macs / 1e6)
+
+
+@pytest.mark.parametrize(
+    "conv",
+    [
+        nn.Conv2d(3, 5, 3, stride=2, padding=1),
+        nn.Conv2d(3, 4, (3, 5), stride=(1, 2), padding=(0, 2), dilation=(2, 1)),
+        nn.Conv2d(3, 6, 3, padding="same"),
+        nn.Conv2d(3, 6, 4, padding="valid", groups=3),
+    ],
+)
+def test_shape_only_convolutions_match_real_shapes(conv):
+    from zeronas.proxies._hooks import shapes_only_convs
+
+    x = torch.randn(2, 3, 17, 12)
+    real = conv(x)
+    with shapes_only_convs(conv):
+        assert conv(x).shape == real.shape
+    assert torch.equal(conv(x), real)  # restored

@@ -62,6 +62,7 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the batch, samplin
 RepeatsOpt = Annotated[int, typer.Option("--repeats", help="Initialisations averaged per proxy.")]
 InitOpt = Annotated[str, typer.Option("--init", help=f"Weight init: {', '.join(INIT_SCHEMES)}.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
 
 
 def _cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
@@ -152,7 +153,7 @@ def score(
     index: Annotated[int | None, typer.Option("--index", help="Official index.")] = None,
     space: SpaceOpt = "nats-tss",
     dataset: DatasetOpt = "cifar10",
-    proxies: ProxiesOpt = "naswot,synflow,logsynflow,relu_count,params",
+    proxies: ProxiesOpt = DEFAULT_PROXIES,
     data: DataOpt = "synthetic",
     data_root: DataRootOpt = None,
     download: DownloadOpt = False,
@@ -201,7 +202,7 @@ def score(
 def correlate(
     space: SpaceOpt = "nats-tss",
     dataset: DatasetOpt = "cifar10",
-    proxies: ProxiesOpt = "naswot,synflow,logsynflow,relu_count,params",
+    proxies: ProxiesOpt = DEFAULT_PROXIES,
     sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
     benchmark: Annotated[
         str | None,

@@ -9,7 +9,6 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from zeronas.data import Batch
 from zeronas.datasets import DatasetSpec
@@ -102,7 +101,7 @@ class Scorer:
                 t0 = time.perf_counter()
                 try:
                     value = proxy(net, self.batch.x)
-                except (Exception, torch.cuda.OutOfMemoryError) as exc:  # noqa: BLE001
+                except Exception as exc:  # noqa: BLE001 -- incl. out of memory
                     errors[proxy.name] = _failure(exc)
                     continue
                 finally:

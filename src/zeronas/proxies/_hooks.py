@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["HOOKED_ACTIVATIONS", "activation_hooks", "probe_forward"]
+__all__ = ["HOOKED_ACTIVATIONS", "activation_hooks", "probe_forward", "shapes_only_convs"]
 
 #: The activations naswot codes and relu_count counts: ``nn.ReLU`` modules, as in NB201,
 #: NASWOT and FreeREA (functional ``F.relu`` calls are not seen).
@@ -53,3 +53,36 @@ def probe_forward(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
             return net(torch.zeros(input_shape, device=device))
     finally:
         net.train(was_training)
+
+
+def _conv_output(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """Zeros of the shape ``conv(x)`` would have: floor((n + 2p - d(k - 1) - 1) / s) + 1."""
+    size = []
+    for i, n in enumerate(x.shape[-2:]):
+        if conv.padding == "same":
+            size.append(n)
+            continue
+        pad = 0 if conv.padding == "valid" else conv.padding[i]
+        k, s, d = conv.kernel_size[i], conv.stride[i], conv.dilation[i]
+        size.append((n + 2 * pad - d * (k - 1) - 1) // s + 1)
+    return x.new_zeros(*x.shape[:-3], conv.out_channels, *size)
+
+
+@contextmanager
+def shapes_only_convs(net: nn.Module) -> Iterator[None]:
+    """Within the block every ``nn.Conv2d`` of ``net`` returns zeros of its output shape
+    instead of convolving: for counting activations, where only shapes matter and the
+    convolutions are nearly all of a forward pass's cost."""
+    convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
+    missing = object()
+    saved = [conv.__dict__.get("forward", missing) for conv in convs]
+    for conv in convs:
+        conv.forward = lambda x, conv=conv: _conv_output(conv, x)
+    try:
+        yield
+    finally:
+        for conv, previous in zip(convs, saved, strict=True):
+            if previous is missing:
+                del conv.forward
+            else:
+                conv.forward = previous

@@ -3,7 +3,8 @@
 K_H's diagonal is N_A (a code agrees with itself everywhere), so its trace is N_A times the
 batch size K. N_A -- the code length per sample over exactly the activation calls that
 :mod:`naswot` hooks -- depends only on shapes, so it is read off one forward of a single
-all-zeros image: no data, no K x K matrix, no determinant.
+all-zeros image in which every convolution only computes its output shape: no data, no
+K x K matrix, no determinant.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, activation_hooks, probe_forward
+from zeronas.proxies._hooks import (
+    HOOKED_ACTIVATIONS,
+    activation_hooks,
+    probe_forward,
+    shapes_only_convs,
+)
 from zeronas.proxies.base import proxy
 
 __all__ = ["count_activations", "relu_count"]
@@ -29,7 +35,7 @@ def count_activations(
         nonlocal counted
         counted += inp[0].numel()
 
-    with activation_hooks(net, on_input, types):
+    with activation_hooks(net, on_input, types), shapes_only_convs(net):
         probe_forward(net, (1, *input_shape))
     return counted
 

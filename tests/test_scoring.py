@@ -1,0 +1,64 @@
+"""Scorer: failures recorded per proxy, repeats averaged and seeded."""
+
+import math
+
+import pytest
+
+from zeronas.data import load_batch
+from zeronas.datasets import get_dataset
+from zeronas.errors import ZeroNASError
+from zeronas.proxies import get_proxy
+from zeronas.proxies.base import Proxy
+from zeronas.scoring import Scorer
+from zeronas.spaces import get_space
+
+SPACE, DATASET = get_space("nats-tss"), get_dataset("ImageNet16-120")
+BATCH = load_batch("synthetic", DATASET, 8, seed=0)
+
+
+def _proxy(name, fn, init_dependent=True):
+    return Proxy(name, fn, True, False, init_dependent, name)
+
+
+def _boom(net, x):
+    raise RuntimeError("out of memory (simulated)")
+
+
+def test_failures_are_recorded_and_the_rest_still_scores():
+    proxies = [
+        _proxy("boom", _boom),
+        _proxy("nan", lambda net, x: math.nan),
+        _proxy("minus_inf", lambda net, x: -math.inf),
+        get_proxy("params"),
+    ]
+    result = Scorer(SPACE, DATASET, proxies, BATCH)(SPACE.arch(1))
+    assert result.values["boom"].error == "RuntimeError: out of memory (simulated)"
+    assert math.isnan(result.values["boom"].value)
+    assert result.values["nan"].error == "proxy returned nan"
+    assert result.values["minus_inf"].ok and result.values["minus_inf"].value == -math.inf
+    assert result.values["params"].value == pytest.approx(0.809576)
+
+
+def test_repeats_average_init_dependent_proxies_only():
+    calls = {"fixed": 0}
+
+    def fixed(net, x):
+        calls["fixed"] += 1
+        return 1.0
+
+    first_weight = _proxy("w", lambda net, x: net.stem[0].weight[0, 0, 0, 0].item())
+    scorer = Scorer(
+        SPACE, DATASET, [first_weight, _proxy("fixed", fixed, False)], BATCH, seed=3, repeats=3
+    )
+    result = scorer(SPACE.arch(5))
+    assert calls["fixed"] == 1
+    single = [
+        Scorer(SPACE, DATASET, [first_weight], BATCH, seed=3, repeats=r)(SPACE.arch(5)).value("w")
+        for r in (1, 3)
+    ]
+    assert result.value("w") == single[1] != single[0]
+
+
+def test_bad_scorer_settings():
+    with pytest.raises(ZeroNASError, match="repeats must be >= 1, got 0"):
+        Scorer(SPACE, DATASET, [get_proxy("params")], BATCH, repeats=0)
