@@ -113,3 +113,9 @@ def test_cifar_through_torchvision(tmp_path, monkeypatch):
 def test_cifar_missing_says_where_and_how(tmp_path):
     with pytest.raises(DataError, match="--download"):
         load_batch("cifar", CIFAR10, 8, data_root=tmp_path)
+
+
+def test_npz_without_x_names_what_it_found(tmp_path):
+    np.savez(tmp_path / "d.npz", images=np.zeros((2, 3, 32, 32), np.uint8))
+    with pytest.raises(DataError, match=r"has no array 'x' \(found: \['images'\]\)"):
+        load_batch(f"npz:{tmp_path / 'd.npz'}", CIFAR10, 1)

@@ -110,14 +110,13 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise DataError(f"npz file not found: {str(path)!r}")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if "x" not in archive:
-                raise DataError(f"{str(path)!r} has no array 'x' (found: {list(archive)})")
-            x = archive["x"]
-            y = archive.get("y")
+            arrays = {name: archive[name] for name in archive.files if name in ("x", "y")}
+            names = list(archive.files)
     except (OSError, ValueError) as exc:
-        if isinstance(exc, DataError):
-            raise
         raise DataError(f"cannot read npz file {str(path)!r}: {exc}") from exc
+    if "x" not in arrays:
+        raise DataError(f"{str(path)!r} has no array 'x' (found: {names})")
+    x, y = arrays["x"], arrays.get("y")
     if x.dtype != np.uint8:
         raise DataError(f"'x' in {str(path)!r} must be uint8 N x C x H x W, got {x.dtype}")
     return x, y

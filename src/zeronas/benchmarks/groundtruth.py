@@ -41,17 +41,19 @@ class CSVGroundTruth:
             with self.path.open(newline="") as handle:
                 reader = csv.DictReader(handle)
                 self.columns = list(reader.fieldnames or [])
-                missing = {"index", "arch"} - set(self.columns)
-                if missing:
-                    raise BenchmarkError(
-                        f"Benchmark table {str(self.path)!r} lacks column(s) "
-                        f"{', '.join(sorted(missing))}; expected index, arch, test_acc_<dataset>"
-                    )
-                self.rows = {int(row["index"]): row for row in reader}
-        except (UnicodeDecodeError, csv.Error, ValueError, TypeError) as exc:
-            if isinstance(exc, BenchmarkError):
-                raise
+                rows = list(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
             raise BenchmarkError(f"Malformed benchmark table {str(self.path)!r}: {exc}") from exc
+        missing = {"index", "arch"} - set(self.columns)
+        if missing:
+            raise BenchmarkError(
+                f"Benchmark table {str(self.path)!r} lacks column(s) "
+                f"{', '.join(sorted(missing))}; expected index, arch, test_acc_<dataset>"
+            )
+        try:
+            self.rows = {int(row["index"]): row for row in rows}
+        except (TypeError, ValueError) as exc:
+            raise BenchmarkError(f"Malformed index in {str(self.path)!r}: {exc}") from exc
         if not self.rows:
             raise BenchmarkError(f"Benchmark table {str(self.path)!r} has no rows")
         self.datasets = [
