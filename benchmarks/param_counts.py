@@ -18,6 +18,7 @@ from rich.table import Table
 
 from zeronas.benchmarks import CSVGroundTruth
 from zeronas.datasets import get_dataset
+from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space
 
 
@@ -35,9 +36,7 @@ def main() -> None:
         for index in indices:
             with torch.device("meta"):
                 net = space.build(space.arch(index), spec.num_classes, spec.input_shape)
-            diff = abs(
-                sum(p.numel() for p in net.parameters()) - round(truth.params(index, name) * 1e6)
-            )
+            diff = abs(count_params(net) - round(truth.params(index, name) * 1e6))
             worst = max(worst, diff)
             if diff:
                 mismatches.append(index)

@@ -103,11 +103,12 @@ def test_none_op_multiplies_by_zero_and_keeps_nan():
 def test_param_count_equals_table_on_300_cells(accuracy_csv, dataset):
     from zeronas.benchmarks import CSVGroundTruth
     from zeronas.datasets import get_dataset
+    from zeronas.proxies.cost import count_params
 
     truth, spec = CSVGroundTruth(accuracy_csv), get_dataset(dataset)
     indices = np.random.default_rng(2024).choice(SPACE.size, size=300, replace=False)
     for index in indices:
         with torch.device("meta"):
             net = SPACE.build(SPACE.arch(int(index)), spec.num_classes, spec.input_shape)
-        count = sum(p.numel() for p in net.parameters())
+        count = count_params(net)
         assert count == round(truth.params(int(index), dataset) * 1e6), int(index)

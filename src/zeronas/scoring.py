@@ -13,7 +13,7 @@ import numpy as np
 from zeronas.data import Batch
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
-from zeronas.init import INIT_SCHEMES, initialise
+from zeronas.init import check_init_scheme, initialise
 from zeronas.proxies.base import Proxy
 from zeronas.spaces.base import SearchSpace
 
@@ -73,10 +73,7 @@ class Scorer:
     def __post_init__(self) -> None:
         if self.repeats < 1:
             raise ZeroNASError(f"repeats must be >= 1, got {self.repeats}")
-        if self.init not in INIT_SCHEMES:
-            raise ZeroNASError(
-                f"Unknown init scheme {self.init!r}. Allowed: {', '.join(INIT_SCHEMES)}"
-            )
+        check_init_scheme(self.init)
         states = np.random.SeedSequence(self.seed).generate_state(self.repeats)
         self._init_seeds = [int(s) for s in states]
 
