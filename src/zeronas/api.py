@@ -1,21 +1,38 @@
-"""The public API behind the CLI: resolve names, load the batch, score, correlate."""
+"""The public API behind the CLI: resolve names, load the batch, score, correlate, search."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from zeronas.benchmarks.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.benchmarks.groundtruth import GroundTruth
+from zeronas.benchmarks.scores import TableScorer, open_score_table
 from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ArchError
+from zeronas.fitness import Constraints, Fitness, parse_weights
 from zeronas.proxies import Proxy, parse_proxy_list
 from zeronas.scoring import ArchScores, Scorer
+from zeronas.search import Budget, SearchResult, get_searcher
+from zeronas.search.base import OnEval, ScoreFn
 from zeronas.spaces import SearchSpace, get_space
 
-__all__ = ["ScoringSetup", "setup", "resolve_arch", "score", "run_correlation"]
+__all__ = [
+    "ScoringSetup",
+    "SearchSetup",
+    "setup",
+    "search_setup",
+    "resolve_arch",
+    "score",
+    "search",
+    "run_correlation",
+]
 
 
 @dataclass(frozen=True)
@@ -73,3 +90,145 @@ def run_correlation(
         raise ArchError(f"space {run.space.name!r} is not finite: correlate needs an index order")
     indices = sample_indices(run.space.size, sample, seed)
     return correlate(run.scorer, truth, indices, on_result)
+
+
+@dataclass(frozen=True)
+class SearchSetup:
+    """Everything a search run needs besides the algorithm, budget and seed."""
+
+    space: SearchSpace
+    dataset: DatasetSpec
+    fitness: Fitness
+    score_fn: ScoreFn
+    constraints: Constraints
+    batch: Batch | None
+    scores: str | None
+    reference_seconds: float = 0.0
+
+    @property
+    def synthetic_data(self) -> bool:
+        """True when a data-dependent proxy is computed live on the synthetic batch."""
+        return (
+            self.batch is not None
+            and self.batch.synthetic
+            and any(p.needs_data for p in self.fitness.proxies if p.arch_fn is None)
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "space": self.space.name,
+            "dataset": self.dataset.name,
+            "fitness": self.fitness.describe(),
+            "constraints": self.constraints.describe(),
+            "scores": self.scores,
+            "data": self.batch.describe() if self.batch is not None else None,
+            "reference_seconds": self.reference_seconds,
+        }
+
+
+def search_setup(
+    space: str = "nats-tss",
+    dataset: str = "cifar10",
+    proxies: str | Sequence[str] = "naswot,logsynflow",
+    combine: str = "norm-sum",
+    weights: str | Sequence[float] | None = None,
+    scores: str | Path | None = None,
+    data: str = "synthetic",
+    batch_size: int = 128,
+    seed: int = 0,
+    repeats: int = 1,
+    init: str = "kaiming",
+    data_root: str | Path | None = None,
+    download: bool = False,
+    max_params: float | None = None,
+    max_flops: float | None = None,
+    max_macs: float | None = None,
+    reference: int = 50,
+) -> SearchSetup:
+    """Validate every name, then prepare scoring: live on one fixed batch, or from a
+    precomputed ``scores`` table (proxies it lacks are computed live; the batch is loaded
+    only when a live proxy needs a network). ``zscore`` fitness takes its (μ, σ) from
+    ``reference`` random architectures, scored with the same ``seed``."""
+    space_obj, spec = get_space(space), get_dataset(dataset)
+    proxy_list = parse_proxy_list(proxies)
+    fitness = Fitness(tuple(proxy_list), combine, parse_weights(weights, proxy_list))
+    constraints = Constraints(max_params, max_flops, max_macs)
+    table = open_score_table(str(scores), spec.name) if scores is not None else None
+    live = [p for p in proxy_list if table is None or p.name not in table.values]
+    batch = None
+    if any(p.arch_fn is None for p in live):
+        batch = load_batch(data, spec, batch_size, seed, data_root, download)
+    scorer = (
+        Scorer(
+            space_obj,
+            spec,
+            live,
+            _dummy_batch(spec) if batch is None else batch,
+            seed,
+            repeats,
+            init,
+        )
+        if live
+        else None
+    )
+    score_fn: ScoreFn = scorer  # type: ignore[assignment]
+    if table is not None:
+        score_fn = TableScorer(space_obj, table, proxy_list, scorer)
+    reference_seconds = 0.0
+    if fitness.combine == "zscore":
+        t0 = time.perf_counter()
+        fitness = _with_reference(fitness, space_obj, score_fn, reference, seed)
+        reference_seconds = time.perf_counter() - t0
+    return SearchSetup(
+        space_obj,
+        spec,
+        fitness,
+        score_fn,
+        constraints,
+        batch,
+        str(scores) if scores is not None else None,
+        reference_seconds,
+    )
+
+
+def _dummy_batch(spec: DatasetSpec) -> Batch:
+    """A one-image zero batch for scorers whose proxies read only the architecture."""
+    import torch
+
+    return Batch(torch.zeros((1, *spec.input_shape)), None, "none", False)
+
+
+def _with_reference(
+    fitness: Fitness, space: SearchSpace, score_fn: ScoreFn, count: int, seed: int
+) -> Fitness:
+    if count < 2:
+        raise ArchError(f"the zscore reference needs >= 2 architectures, got {count}")
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    rows: list[Mapping[str, float]] = []
+    for _ in range(count):
+        result = score_fn(space.sample(rng))
+        rows.append({n: v.value for n, v in result.values.items()})
+    return fitness.with_reference(rows)
+
+
+def search(
+    run: SearchSetup,
+    algorithm: str = "rea",
+    budget: int | None = 100,
+    seconds: float | None = None,
+    seed: int = 0,
+    options: Mapping[str, Any] | None = None,
+    on_eval: OnEval | None = None,
+) -> SearchResult:
+    """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``."""
+    searcher = get_searcher(algorithm, **dict(options or {}))
+    return searcher.run(
+        run.space,
+        run.score_fn,
+        run.fitness,
+        Budget(budget, seconds),
+        seed,
+        run.constraints,
+        run.dataset,
+        on_eval,
+    )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,13 +29,22 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.benchmarks.groundtruth import open_ground_truth
+from zeronas.benchmarks.groundtruth import BENCHMARK_ENV, open_ground_truth
 from zeronas.data import DATA_SOURCES
-from zeronas.datasets import DATASETS
+from zeronas.datasets import DATASETS, get_dataset
 from zeronas.errors import ZeroNASError
+from zeronas.fitness import COMBINERS
 from zeronas.init import INIT_SCHEMES
 from zeronas.proxies import PROXIES
-from zeronas.report import json_number, scatter_plot, write_scores_csv
+from zeronas.report import (
+    json_number,
+    scatter_plot,
+    search_document,
+    write_history_csv,
+    write_json,
+    write_scores_csv,
+)
+from zeronas.search import SEARCHERS, Budget, Evaluation, Evaluator, get_searcher
 from zeronas.spaces import SPACES, get_space
 
 app = typer.Typer(
@@ -62,7 +73,48 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the batch, samplin
 RepeatsOpt = Annotated[int, typer.Option("--repeats", help="Initialisations averaged per proxy.")]
 InitOpt = Annotated[str, typer.Option("--init", help=f"Weight init: {', '.join(INIT_SCHEMES)}.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+BenchmarkOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--benchmark",
+        help="Ground truth: CSV table or NATS-Bench file (default: $ZERONAS_BENCHMARK).",
+    ),
+]
+AllowPickleOpt = Annotated[
+    bool, typer.Option("--allow-pickle", help="Trust a pickled NATS-Bench file.")
+]
+CombineOpt = Annotated[
+    str, typer.Option("--combine", help=f"Fitness: {', '.join(COMBINERS)} (see DESIGN §4).")
+]
+WeightsOpt = Annotated[
+    str | None, typer.Option("--weights", help="One weight per proxy, e.g. 1,0.5.")
+]
+ScoresOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scores",
+        help="Precomputed proxy values (CSV: index, <proxy>_<dataset>, "
+        "<proxy>_seconds_<dataset>); missing proxies are computed live.",
+    ),
+]
+SecondsOpt = Annotated[
+    float | None, typer.Option("--seconds", help="Time budget (search seconds, accounted).")
+]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Algorithm parameter KEY=VALUE (repeatable)."),
+]
+MaxParamsOpt = Annotated[
+    float | None, typer.Option("--max-params", help="Reject networks above this many M params.")
+]
+MaxFlopsOpt = Annotated[
+    float | None, typer.Option("--max-flops", help="Reject above this many M FLOPs (2 per MAC).")
+]
+MaxMacsOpt = Annotated[
+    float | None, typer.Option("--max-macs", help="Reject above this many M MACs (NATS 'FLOPs').")
+]
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
+SEARCH_PROXIES = "naswot,logsynflow"
 
 
 def _cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
@@ -85,10 +137,14 @@ def _print_json(doc: dict[str, Any]) -> None:
 
 def _warn_synthetic(run: api.ScoringSetup) -> None:
     if run.batch.synthetic and any(p.needs_data for p in run.proxies):
-        err.print(
-            "[yellow]Warning: data-dependent proxies run on a SYNTHETIC Gaussian batch, not real "
-            "images; pass --data cifar|npz:PATH|imagenet16:PATH for real ones.[/yellow]"
-        )
+        _warn_synthetic_batch()
+
+
+def _warn_synthetic_batch() -> None:
+    err.print(
+        "[yellow]Warning: data-dependent proxies run on a SYNTHETIC Gaussian batch, not real "
+        "images; pass --data cifar|npz:PATH|imagenet16:PATH for real ones.[/yellow]"
+    )
 
 
 def _fmt(value: float) -> str:
@@ -204,16 +260,8 @@ def correlate(
     dataset: DatasetOpt = "cifar10",
     proxies: ProxiesOpt = DEFAULT_PROXIES,
     sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
-    benchmark: Annotated[
-        str | None,
-        typer.Option(
-            "--benchmark",
-            help="Ground truth: CSV table or NATS-Bench file (default: $ZERONAS_BENCHMARK).",
-        ),
-    ] = None,
-    allow_pickle: Annotated[
-        bool, typer.Option("--allow-pickle", help="Trust a pickled NATS-Bench file.")
-    ] = False,
+    benchmark: BenchmarkOpt = None,
+    allow_pickle: AllowPickleOpt = False,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for CSV and plots.")] = Path(
         "zeronas-correlate"
     ),
@@ -299,6 +347,306 @@ def correlate(
         )
     out.print(table)
     out.print(f"batch: {run.batch.source} ({run.batch.x.shape[0]} images); wrote {out_dir}/")
+
+
+@app.command()
+def algorithms(json_out: JsonOpt = False) -> None:
+    """List the search algorithms and their default parameters."""
+    rows = []
+    for name in SEARCHERS:
+        factory = SEARCHERS.get(name)
+        searcher = factory()
+        doc = (factory.__doc__ or "").strip().splitlines()[0]
+        rows.append({"name": name, "params": searcher.params(), "description": doc})
+    if json_out:
+        return _print_json({"algorithms": rows})
+    table = Table("name", "parameters", "description")
+    for row in rows:
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+        table.add_row(row["name"], params or "-", row["description"])
+    out.print(table)
+
+
+def _parse_options(items: list[str] | None) -> dict[str, str]:
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ZeroNASError(f"--option must be KEY=VALUE, got {item!r}")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _truth_lookup(benchmark: str | None, allow_pickle: bool, dataset: str, required: bool):
+    """(accuracy(index), label) from --benchmark / $ZERONAS_BENCHMARK, or (None, None)."""
+    if benchmark is None and not required and not os.environ.get(BENCHMARK_ENV):
+        return None, None
+    truth = open_ground_truth(benchmark, allow_pickle)
+    return (lambda index: truth.accuracy(index, dataset)), truth.label
+
+
+@app.command()
+@_cli_errors
+def search(
+    space: SpaceOpt = "nats-tss",
+    dataset: DatasetOpt = "cifar10",
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
+    ] = "rea",
+    proxies: ProxiesOpt = SEARCH_PROXIES,
+    combine: CombineOpt = "norm-sum",
+    weights: WeightsOpt = None,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget",
+            help="Evaluations (distinct candidates scored); default 100, or no cap when "
+            "--seconds is given; 0 = no cap.",
+        ),
+    ] = None,
+    seconds: SecondsOpt = None,
+    option: OptionOpt = None,
+    scores: ScoresOpt = None,
+    benchmark: BenchmarkOpt = None,
+    allow_pickle: AllowPickleOpt = False,
+    max_params: MaxParamsOpt = None,
+    max_flops: MaxFlopsOpt = None,
+    max_macs: MaxMacsOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for run.json, history.csv.")] = (
+        Path("zeronas-search")
+    ),
+    data: DataOpt = "synthetic",
+    data_root: DataRootOpt = None,
+    download: DownloadOpt = False,
+    batch_size: BatchOpt = 128,
+    seed: SeedOpt = 0,
+    repeats: RepeatsOpt = 1,
+    init: InitOpt = "kaiming",
+    json_out: JsonOpt = False,
+) -> None:
+    """Search a space for the fittest architecture under a budget.
+
+    Example: zeronas search --algorithm rea --proxies naswot,logsynflow --budget 1000
+    --scores reference_scores.csv --benchmark accuracy.csv
+    """
+    options = _parse_options(option)
+    get_searcher(algorithm, **options)  # validate names before any work
+    if budget is None:
+        budget = None if seconds is not None else 100
+    budget = budget or None
+    Budget(budget, seconds)
+    accuracy, label = _truth_lookup(benchmark, allow_pickle, get_dataset(dataset).name, False)
+    run = api.search_setup(
+        space,
+        dataset,
+        proxies,
+        combine,
+        weights,
+        scores,
+        data,
+        batch_size,
+        seed,
+        repeats,
+        init,
+        data_root,
+        download,
+        max_params,
+        max_flops,
+        max_macs,
+    )
+    if run.synthetic_data:
+        _warn_synthetic_batch()
+    with _search_progress(budget, seconds, accuracy, json_out) as on_eval:
+        result = api.search(run, algorithm, budget, seconds, seed, options, on_eval)
+    doc = search_document(result, run.describe(), accuracy, label)
+    files = [write_history_csv(out_dir / "history.csv", result, accuracy)]
+    files.insert(0, out_dir / "run.json")
+    doc["files"] = [str(f) for f in files]
+    write_json(files[0], doc)
+    if json_out:
+        return _print_json(doc)
+    _print_search(doc)
+
+
+@contextmanager
+def _search_progress(
+    budget: int | None,
+    seconds: float | None,
+    accuracy: Callable[[int], float] | None,
+    quiet: bool,
+) -> Iterator[Callable[[Evaluation, Evaluator], None]]:
+    """A Rich progress bar (evaluations, or seconds when only a time budget is given) whose
+    text shows the best fitness and, with ground truth, the best's accuracy."""
+    columns = (
+        TextColumn("[bold]search"),
+        BarColumn(),
+        MofNCompleteColumn() if budget else TextColumn("{task.completed:.0f}/{task.total:.0f}s"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=quiet, disable=quiet) as progress:
+        task = progress.add_task("", total=budget or seconds)
+
+        def on_eval(record: Evaluation, evaluator: Evaluator) -> None:
+            best = evaluator.best()
+            text = f"best {best.arch}" if best is not None else "no scored candidate yet"
+            if best is not None and accuracy is not None and best.index is not None:
+                text = f"best acc {accuracy(best.index):.2f} (index {best.index})"
+            done = evaluator.evaluations if budget else evaluator.elapsed
+            progress.update(task, completed=done, description=text)
+
+        yield on_eval
+
+
+def _print_search(doc: dict[str, Any]) -> None:
+    best = doc["best"]
+    title = (
+        f"{doc['algorithm']} on {doc['space']} / {doc['dataset']}: {doc['evaluations']} "
+        f"evaluations, {doc['search_seconds']:.1f} s ({doc['stopped']})"
+    )
+    table = Table(title=title, show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")
+    if best is None:
+        table.add_row("best", "none: every candidate failed or was rejected")
+    else:
+        table.add_row("best arch", best["arch"])
+        table.add_row("index", str(best["index"]))
+        for name, value in best["values"].items():
+            table.add_row(name, _fmt(float(value)))
+        table.add_row(f"fitness ({doc['fitness']['combine']})", _fmt(float(best["fitness"])))
+        if best["accuracy"] is not None:
+            table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
+    table.add_row("failed / rejected", f"{doc['failed']} / {doc['rejected']}")
+    out.print(table)
+    out.print(f"wrote {', '.join(doc['files'])}")
+
+
+def _split(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise ZeroNASError(f"{what} is empty")
+    return items
+
+
+def _budgets(text: str) -> list[int | None]:
+    try:
+        budgets = [int(t) for t in _split(text, "--n")]
+    except ValueError as exc:
+        raise ZeroNASError(f"--n must be comma-separated integers, got {text!r}") from exc
+    if any(b < 0 for b in budgets):
+        raise ZeroNASError(f"--n values must be >= 0 (0 = no evaluation cap), got {text!r}")
+    return [b or None for b in budgets]
+
+
+@app.command()
+@_cli_errors
+def experiment(
+    space: SpaceOpt = "nats-tss",
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Comma-separated tasks.")
+    ] = "cifar10,cifar100,ImageNet16-120",
+    algorithms: Annotated[
+        str, typer.Option("--algorithms", help="Comma-separated algorithms.")
+    ] = "random,rea,ga",
+    n: Annotated[
+        str, typer.Option("--n", help="Comma-separated evaluation budgets (0 = none).")
+    ] = "10,100,1000",
+    runs: Annotated[int, typer.Option("--runs", help="Seeded runs per row.")] = 30,
+    proxies: Annotated[
+        list[str] | None,
+        typer.Option("--proxies", help="Proxy set, e.g. naswot,logsynflow (repeat to compare)."),
+    ] = None,
+    combine: CombineOpt = "norm-sum",
+    seconds: SecondsOpt = None,
+    option: OptionOpt = None,
+    scores: ScoresOpt = None,
+    benchmark: BenchmarkOpt = None,
+    allow_pickle: AllowPickleOpt = False,
+    max_params: MaxParamsOpt = None,
+    max_flops: MaxFlopsOpt = None,
+    max_macs: MaxMacsOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
+        "zeronas-experiment"
+    ),
+    data: DataOpt = "synthetic",
+    data_root: DataRootOpt = None,
+    download: DownloadOpt = False,
+    batch_size: BatchOpt = 128,
+    seed: SeedOpt = 0,
+    repeats: RepeatsOpt = 1,
+    init: InitOpt = "kaiming",
+    json_out: JsonOpt = False,
+) -> None:
+    """Seed 001 Tables I-V / seed 002 Table 5: R seeded runs per algorithm and budget N.
+
+    Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
+    --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30
+    """
+    from zeronas.benchmarks.experiment import run_experiment, write_experiment
+
+    algos, budgets = _split(algorithms, "--algorithms"), _budgets(n)
+    if runs < 1:
+        raise ZeroNASError(f"--runs must be >= 1, got {runs}")
+    if seconds is None and None in budgets:
+        raise ZeroNASError("--n 0 (no evaluation cap) needs a --seconds budget")
+    options = _parse_options(option)
+    for algorithm in algos:
+        get_searcher(algorithm, **options)
+    truth = open_ground_truth(benchmark, allow_pickle)
+    setups = {}
+    for ds in _split(dataset, "--dataset"):
+        for proxy_set in proxies or [SEARCH_PROXIES]:
+            run = api.search_setup(
+                space,
+                ds,
+                proxy_set,
+                combine,
+                None,
+                scores,
+                data,
+                batch_size,
+                seed,
+                repeats,
+                init,
+                data_root,
+                download,
+                max_params,
+                max_flops,
+                max_macs,
+            )
+            if run.synthetic_data:
+                _warn_synthetic_batch()
+            names = "+".join(run.fitness.names)
+            setups[f"{run.dataset.name} {names}"] = run
+    total = len(setups) * len(algos) * len(budgets) * runs
+    columns = (TextColumn("[bold]experiment"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress:
+        task = progress.add_task("runs", total=total)
+        exp = run_experiment(
+            setups,
+            algos,
+            budgets,
+            runs,
+            truth,
+            seconds,
+            seed,
+            dict.fromkeys(algos, options),
+            lambda _r: progress.advance(task),
+        )
+    files = write_experiment(exp, out_dir)
+    if json_out:
+        rows = [
+            {k: json_number(v) if isinstance(v, float) else v for k, v in vars(r).items()}
+            for r in exp.rows
+        ]
+        return _print_json(
+            {"settings": exp.settings, "rows": rows, "files": [str(f) for f in files]}
+        )
+    out.print(files[0].read_text(), markup=False, highlight=False, soft_wrap=True)
+    out.print(f"wrote {', '.join(str(f) for f in files)}")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,29 @@
-"""Result files: CSV of scores and scatter plots (matplotlib, Agg backend)."""
+"""Result files: CSV tables, JSON summaries and plots (matplotlib, Agg backend)."""
 
 from __future__ import annotations
 
 import csv
+import json
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from zeronas.scoring import ArchScores
+from zeronas.search.base import SearchResult
 
-__all__ = ["write_scores_csv", "scatter_plot", "json_number"]
+__all__ = [
+    "write_scores_csv",
+    "scatter_plot",
+    "json_number",
+    "search_document",
+    "write_history_csv",
+    "write_json",
+    "curve_plot",
+]
 
 
 def json_number(value: float) -> float | str:
@@ -66,6 +78,107 @@ def scatter_plot(
     ax.set_xlabel(proxy)
     ax.set_ylabel(acc_label)
     ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def search_document(
+    result: SearchResult,
+    setup: dict[str, Any],
+    accuracy: Callable[[int], float] | None = None,
+    truth_label: str | None = None,
+) -> dict[str, Any]:
+    """The JSON summary of a search run: settings, why it stopped, counts, the best cell
+    (with its ground-truth accuracy when ``accuracy`` maps an index to it)."""
+    best = result.best
+    counts = Counter(e.status for e in result.history)
+    doc: dict[str, Any] = {
+        "algorithm": result.algorithm,
+        "params": result.params,
+        **setup,
+        "budget": {"evaluations": result.budget.evaluations, "seconds": result.budget.seconds},
+        "seed": result.seed,
+        "stopped": result.stopped,
+        "evaluations": result.evaluations,
+        "proposals": result.proposals,
+        "scored": counts["ok"],
+        "failed": counts["failed"],
+        "rejected": counts["rejected"],
+        "search_seconds": result.seconds,
+        "wall_seconds": result.wall_seconds,
+        "ground_truth": truth_label,
+        "best": None,
+    }
+    if best is not None:
+        doc["best"] = {
+            "arch": best.arch,
+            "index": best.index,
+            "step": best.step,
+            "values": {n: json_number(v) for n, v in best.values.items()},
+            "fitness": json_number(float(result.final_fitness()[best.arch])),
+            "accuracy": accuracy(best.index) if accuracy and best.index is not None else None,
+        }
+    return doc
+
+
+def write_history_csv(
+    path: Path, result: SearchResult, accuracy: Callable[[int], float] | None = None
+) -> Path:
+    """One row per candidate in the order met: status, error, raw proxy values, seconds,
+    fitness over the whole history, and (with ground truth) accuracy and best-so-far accuracy."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = result.fitness.names
+    fitness = result.final_fitness()
+    header = ["step", "index", "arch", "status", "error", *names, "seconds", "elapsed", "fitness"]
+    if accuracy is not None:
+        header += ["accuracy", "best_so_far_accuracy"]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for record, best in zip(result.history, result.best_so_far(), strict=True):
+            row: list[object] = [record.step, record.index, record.arch, record.status]
+            row += [record.error or ""] + [repr(record.values.get(n, math.nan)) for n in names]
+            row += [f"{record.seconds:.6f}", f"{record.elapsed:.6f}"]
+            row.append(repr(float(fitness[record.arch])) if record.ok else "")
+            if accuracy is not None:
+                own = accuracy(record.index) if record.index is not None else math.nan
+                row += [own, accuracy(best.index) if best is not None else ""]
+            writer.writerow(row)
+    return path
+
+
+def write_json(path: Path, doc: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path
+
+
+def curve_plot(
+    path: Path, curves: dict[str, np.ndarray], title: str, ylabel: str, optimum: float | None
+) -> Path:
+    """Mean ± std band of best-so-far curves (runs × evaluations) per label."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
+    for label, runs in curves.items():
+        x = np.arange(1, runs.shape[1] + 1)
+        with np.errstate(invalid="ignore"):
+            mean, std = np.nanmean(runs, axis=0), np.nanstd(runs, axis=0)
+        ax.plot(x, mean, label=label)
+        ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+    if optimum is not None:
+        ax.axhline(optimum, color="grey", linestyle=":", label=f"optimum {optimum:.2f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("evaluations")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

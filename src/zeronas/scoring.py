@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,6 +53,17 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
+def _timed(fn: Callable[[Hashable], float], arch: Hashable) -> ProxyValue:
+    """One arch-only proxy value with its seconds; an exception is recorded, not raised."""
+    t0 = time.perf_counter()
+    try:
+        value = float(fn(arch))
+    except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
+        return ProxyValue(math.nan, time.perf_counter() - t0, _failure(exc))
+    error = f"proxy returned {value}" if math.isnan(value) or value == math.inf else None
+    return ProxyValue(math.nan if error else value, time.perf_counter() - t0, error)
+
+
 @dataclass
 class Scorer:
     """Scores architectures of ``space`` for ``dataset`` on one fixed ``batch``.
@@ -80,19 +91,29 @@ class Scorer:
     def __call__(self, arch: Hashable) -> ArchScores:
         text = self.space.encode(arch)
         index = self.space.index(arch) if self.space.size is not None else None
+        values = {p.name: _timed(p.arch_fn, arch) for p in self.proxies if p.arch_fn is not None}
+        net_proxies = [p for p in self.proxies if p.arch_fn is None]
+        if not net_proxies:
+            return ArchScores(text, index, values, 0.0)
         start = time.perf_counter()
         try:
             net = self.space.build(arch, self.dataset.num_classes, self.dataset.input_shape)
         except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
-            nan = {p.name: ProxyValue(math.nan, 0.0, "build failed") for p in self.proxies}
-            return ArchScores(text, index, nan, time.perf_counter() - start, _failure(exc))
+            nan = {p.name: ProxyValue(math.nan, 0.0, "build failed") for p in net_proxies}
+            return ArchScores(text, index, values | nan, time.perf_counter() - start, _failure(exc))
         build_seconds = time.perf_counter() - start
-        samples: dict[str, list[float]] = {p.name: [] for p in self.proxies}
+        values |= self._score_network(net, net_proxies)
+        return ArchScores(
+            text, index, {p.name: values[p.name] for p in self.proxies}, build_seconds
+        )
+
+    def _score_network(self, net: object, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
+        samples: dict[str, list[float]] = {p.name: [] for p in proxies}
         seconds = dict.fromkeys(samples, 0.0)
         errors: dict[str, str] = {}
         for repeat, init_seed in enumerate(self._init_seeds):
             initialise(net, self.init, init_seed)
-            for proxy in self.proxies:
+            for proxy in proxies:
                 if proxy.name in errors or (repeat > 0 and not proxy.init_dependent):
                     continue
                 t0 = time.perf_counter()
@@ -106,7 +127,7 @@ class Scorer:
                 if math.isnan(value) or value == math.inf:
                     errors[proxy.name] = f"proxy returned {value}"
                 samples[proxy.name].append(value)
-        values = {
+        return {
             name: ProxyValue(
                 math.nan if name in errors else float(np.mean(vals)),
                 seconds[name],
@@ -114,4 +135,3 @@ class Scorer:
             )
             for name, vals in samples.items()
         }
-        return ArchScores(text, index, values, build_seconds)

@@ -11,7 +11,7 @@ its shape. Register one with::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +23,7 @@ from zeronas.registry import Registry
 __all__ = ["Proxy", "PROXIES", "proxy", "get_proxy", "list_proxies", "parse_proxy_list"]
 
 ProxyFn = Callable[[nn.Module, torch.Tensor], float]
+ArchFn = Callable[[Hashable], float]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Proxy:
 
     ``init_dependent``: the value changes with the weight initialisation, so it is averaged
     over re-initialisations (``repeats``); otherwise it is computed once per architecture.
+    ``arch_fn``: set for proxies that read only the architecture value (``skip``); scorers
+    then call it directly and need not build the network.
     """
 
     name: str
@@ -39,6 +42,7 @@ class Proxy:
     needs_data: bool
     init_dependent: bool
     description: str
+    arch_fn: ArchFn | None = None
 
     def __call__(self, net: nn.Module, x: torch.Tensor) -> float:
         return float(self.fn(net, x))
@@ -54,12 +58,15 @@ def proxy(
     needs_data: bool = False,
     init_dependent: bool = True,
     description: str = "",
+    arch_fn: ArchFn | None = None,
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; the description defaults to its docstring's first line."""
 
     def decorate(fn: ProxyFn) -> ProxyFn:
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
-        PROXIES.add(name, Proxy(name, fn, higher_is_better, needs_data, init_dependent, doc))
+        PROXIES.add(
+            name, Proxy(name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn)
+        )
         return fn
 
     return decorate

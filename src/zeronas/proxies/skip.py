@@ -18,6 +18,8 @@ __all__ = ["skip_score", "skip"]
 
 
 def skip_score(arch: TSSArch) -> float:
+    if not isinstance(arch, TSSArch):
+        raise ZeroNASError(f"proxy 'skip' needs a NATS-TSS cell, got arch {arch!r}")
     spans = [
         target - source - 1
         for op, (target, source) in zip(arch.ops, EDGES, strict=True)
@@ -26,10 +28,7 @@ def skip_score(arch: TSSArch) -> float:
     return sum(spans) / len(spans) if spans else 0.0
 
 
-@proxy("skip", higher_is_better=True, needs_data=False, init_dependent=False)
+@proxy("skip", higher_is_better=True, init_dependent=False, arch_fn=skip_score)
 def skip(net: nn.Module, x: torch.Tensor) -> float:
     """Mean number of nodes bypassed by skip edges, 0 without any (FreeREA, NATS-TSS only)."""
-    arch = getattr(net, "arch", None)
-    if not isinstance(arch, TSSArch):
-        raise ZeroNASError(f"proxy 'skip' needs a NATS-TSS cell network, got arch {arch!r}")
-    return skip_score(arch)
+    return skip_score(getattr(net, "arch", None))

@@ -1,0 +1,132 @@
+"""Precomputed proxy values read from a CSV, so search algorithms can be studied on a whole
+benchmark space in seconds (FreeREA's cached-metrics protocol).
+
+Columns (as ``shared/benchmarks/nats-tss/reference_scores.csv``): ``index`` (the space's
+official index), ``<proxy>_<dataset>`` (the value) and optionally
+``<proxy>_seconds_<dataset>`` (the seconds it took when it was computed: search time is
+accounted from these). Values may be ``-inf``. Proxies the table lacks are computed live.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import math
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+
+from zeronas.errors import BenchmarkError
+from zeronas.proxies.base import Proxy
+from zeronas.scoring import ArchScores, ProxyValue, Scorer
+from zeronas.spaces.base import SearchSpace
+
+__all__ = ["ScoreTable", "TableScorer", "open_score_table"]
+
+
+class ScoreTable:
+    """The values and seconds of every proxy of one dataset in a scores CSV, by index."""
+
+    def __init__(self, path: str | Path, dataset: str) -> None:
+        self.path, self.dataset = Path(path), dataset
+        if not self.path.is_file():
+            raise BenchmarkError(f"Scores file not found: {str(self.path)!r}")
+        try:
+            with self.path.open(newline="") as handle:
+                reader = csv.reader(handle)
+                header = next(reader, None)
+                rows = list(reader)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise BenchmarkError(f"Malformed scores table {str(self.path)!r}: {exc}") from exc
+        if not header or "index" not in header:
+            raise BenchmarkError(
+                f"Scores table {str(self.path)!r} needs an 'index' column and "
+                f"'<proxy>_<dataset>' columns"
+            )
+        suffix = f"_{dataset}"
+        value_cols = {
+            c.removesuffix(suffix): i
+            for i, c in enumerate(header)
+            if c.endswith(suffix) and "_seconds_" not in c
+        }
+        if not value_cols:
+            found = sorted({c.rsplit("_", 1)[-1] for c in header if c != "index"})
+            raise BenchmarkError(
+                f"Scores table {str(self.path)!r} has no '<proxy>_{dataset}' column "
+                f"(dataset suffixes in it: {', '.join(found) or 'none'})"
+            )
+        col = header.index("index")
+        seconds_cols = {
+            p: header.index(f"{p}_seconds{suffix}")
+            for p in value_cols
+            if f"{p}_seconds{suffix}" in header
+        }
+        self.values: dict[str, dict[int, float]] = {p: {} for p in value_cols}
+        self.seconds: dict[str, dict[int, float]] = {p: {} for p in value_cols}
+        for line, row in enumerate(rows, start=2):
+            try:
+                index = int(row[col])
+                for proxy, i in value_cols.items():
+                    self.values[proxy][index] = float(row[i])
+                    if proxy in seconds_cols:
+                        self.seconds[proxy][index] = float(row[seconds_cols[proxy]])
+            except (ValueError, IndexError) as exc:
+                raise BenchmarkError(
+                    f"Malformed row {line} of scores table {str(self.path)!r}: {exc}"
+                ) from exc
+
+    @property
+    def proxies(self) -> list[str]:
+        return list(self.values)
+
+    def lookup(self, proxy: str, index: int) -> ProxyValue:
+        """The recorded value and seconds; NaN/+inf and missing rows are errors, as live."""
+        value = self.values[proxy].get(index)
+        if value is None:
+            return ProxyValue(math.nan, 0.0, f"index {index} is not in {self.path.name}")
+        seconds = self.seconds[proxy].get(index, 0.0)
+        if math.isnan(value) or value == math.inf:
+            return ProxyValue(math.nan, seconds, f"table value is {value}")
+        return ProxyValue(value, seconds)
+
+
+@functools.lru_cache(maxsize=8)
+def open_score_table(path: str, dataset: str) -> ScoreTable:
+    """A :class:`ScoreTable`, read once per (path, dataset) per process."""
+    return ScoreTable(path, dataset)
+
+
+class TableScorer:
+    """Scores from a :class:`ScoreTable` where it has the proxy, else from ``live``."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        table: ScoreTable,
+        proxies: Sequence[Proxy],
+        live: Scorer | None = None,
+    ) -> None:
+        if space.size is None:
+            raise BenchmarkError(f"--scores needs a space with an index order, not {space.name!r}")
+        self.space, self.table, self.proxies, self.live = space, table, list(proxies), live
+        missing = [p.name for p in self.proxies if p.name not in table.values]
+        have = set() if live is None else {p.name for p in live.proxies}
+        if set(missing) - have:
+            raise BenchmarkError(
+                f"Scores table {str(table.path)!r} has no column for "
+                f"{', '.join(sorted(set(missing) - have))} on {table.dataset}"
+            )
+
+    def __call__(self, arch: Hashable) -> ArchScores:
+        index = self.space.index(arch)
+        values = {
+            p.name: self.table.lookup(p.name, index)
+            for p in self.proxies
+            if p.name in self.table.values
+        }
+        build_seconds, error = 0.0, None
+        if self.live is not None:
+            live = self.live(arch)
+            values |= live.values
+            build_seconds, error = live.build_seconds, live.error
+        ordered = {p.name: values[p.name] for p in self.proxies}
+        return ArchScores(self.space.encode(arch), index, ordered, build_seconds, error)

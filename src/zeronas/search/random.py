@@ -1,0 +1,26 @@
+"""Random search (seed 002, Algorithm 1; Li & Talwalkar 2019, arXiv:1902.07638).
+
+Sample architectures uniformly; the evaluator's de-duplication makes a budget of N
+evaluations N *distinct* architectures; the answer is the fittest of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zeronas.search.base import Evaluator, Searcher, register_searcher
+from zeronas.spaces.base import SearchSpace
+
+__all__ = ["RandomSearch"]
+
+
+@register_searcher("random")
+class RandomSearch(Searcher):
+    """Uniform random sampling of distinct architectures until the budget is spent."""
+
+    def __init__(self) -> None:
+        pass
+
+    def _search(self, space: SearchSpace, evaluator: Evaluator, rng: np.random.Generator) -> None:
+        while True:
+            evaluator.evaluate(space.sample(rng))

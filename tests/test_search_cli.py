@@ -1,0 +1,100 @@
+"""`zeronas search` and `zeronas experiment` end to end: JSON, files, bad input -> exit 2."""
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from zeronas.cli import app
+
+runner = CliRunner()
+
+
+def _ok(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _fail(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    return result.stderr.strip()
+
+
+@pytest.fixture
+def table_args(accuracy_csv, reference_csv):
+    return ["--scores", str(reference_csv), "--benchmark", str(accuracy_csv)]
+
+
+def test_search_on_reference_scores_writes_the_run(tmp_path, table_args):
+    args = ["search", *table_args, "--budget", "300", "--proxies", "naswot,logsynflow,skip"]
+    doc = json.loads(_ok([*args, "--out", str(tmp_path), "--json"]).stdout)
+    assert doc["evaluations"] == 300 and doc["algorithm"] == "rea"
+    assert doc["best"]["accuracy"] > 93.0 and doc["best"]["index"] is not None
+    assert doc["data"] is None  # every proxy came from the table or the arch: no batch
+    saved = json.loads((tmp_path / "run.json").read_text())
+    assert saved["best"] == doc["best"]
+    rows = list(csv.DictReader((tmp_path / "history.csv").open()))
+    assert len(rows) == 300 and rows[-1]["best_so_far_accuracy"] == str(doc["best"]["accuracy"])
+    assert {"naswot", "logsynflow", "skip", "fitness", "seconds", "elapsed"} <= set(rows[0])
+    text = _ok([*args, "--out", str(tmp_path / "again")]).stdout
+    assert doc["best"]["arch"][:20] in text and "accuracy" in text
+
+
+def test_freerea_on_a_time_budget_alone(tmp_path, table_args):
+    args = ["search", *table_args, "--algorithm", "freerea", "--seconds", "45"]
+    args += ["--proxies", "naswot,logsynflow,skip", "--out", str(tmp_path), "--json"]
+    doc = json.loads(_ok(args).stdout)
+    assert doc["budget"] == {"evaluations": None, "seconds": 45.0}
+    assert doc["evaluations"] > 100 and 45 <= doc["search_seconds"] < 47
+    assert doc["best"]["accuracy"] >= 94.36
+
+
+def test_search_options_and_constraints(tmp_path, table_args):
+    args = ["search", *table_args, "--algorithm", "ga", "-o", "population=8", "--budget", "40"]
+    args += ["--max-params", "0.5", "--out", str(tmp_path), "--json"]
+    doc = json.loads(_ok(args).stdout)
+    assert doc["params"]["population"] == 8 and doc["constraints"]["max_params"] == 0.5
+    rows = list(csv.DictReader((tmp_path / "history.csv").open()))
+    assert doc["rejected"] == sum(r["status"] == "rejected" for r in rows) > 0
+
+
+def test_live_search_offline_on_a_synthetic_batch(tmp_path):
+    args = ["search", "--budget", "3", "--batch-size", "8", "--out", str(tmp_path), "--json"]
+    result = _ok(args)
+    doc = json.loads(result.stdout)
+    assert doc["evaluations"] == 3 and doc["data"]["synthetic"] is True
+    assert "SYNTHETIC" in result.stderr and doc["best"]["accuracy"] is None
+    again = json.loads(_ok(args).stdout)
+    assert again["best"] == doc["best"]  # same seed, same run
+
+
+def test_search_bad_input_is_one_line(table_args):
+    assert "Did you mean 'rea'" in _fail(["search", "--algorithm", "reea"])
+    assert "Unknown parameter 'pop'" in _fail(["search", "-o", "pop=3"])
+    assert "--option must be KEY=VALUE" in _fail(["search", "-o", "population"])
+    assert "Did you mean 'norm-sum'" in _fail(["search", "--combine", "normsum"])
+    assert "--budget must be >= 1" in _fail(["search", *table_args, "--budget", "-1"])
+    assert "needs a budget" in _fail(["search", *table_args, "--budget", "0"])
+    assert "--max-flops must be a positive" in _fail(["search", "--max-flops", "-5"])
+    assert "one finite number per proxy" in _fail(["search", "--weights", "1"])
+    assert "Scores file not found" in _fail(["search", "--scores", "missing.csv"])
+
+
+def test_experiment_tables_and_curves(tmp_path, table_args):
+    args = ["experiment", *table_args, "--dataset", "cifar10", "--algorithms", "random,rea"]
+    args += ["--n", "10,50", "--runs", "3", "--proxies", "naswot,logsynflow"]
+    args += ["--proxies", "naswot,logsynflow,skip", "--out", str(tmp_path), "--json"]
+    doc = json.loads(_ok(args).stdout)
+    assert len(doc["rows"]) == 2 * 2 * 2 and doc["settings"]["runs"] == 3
+    rows = list(csv.DictReader((tmp_path / "experiment.csv").open()))
+    assert {r["algorithm"] for r in rows} == {"random", "rea"}
+    assert all(float(r["optimum"]) == pytest.approx(94.3733) for r in rows)
+    assert len(list(csv.DictReader((tmp_path / "runs.csv").open()))) == 8 * 3
+    markdown = (tmp_path / "experiment.md").read_text()
+    assert "## cifar10 naswot+logsynflow+skip (space optimum 94.37)" in markdown
+    assert "| rea | 50 | 50 |" in markdown
+    assert (tmp_path / "curves_cifar10_naswot_logsynflow_skip.png").stat().st_size > 5000
+    assert "needs a --seconds budget" in _fail(["experiment", *table_args, "--n", "0"])
