@@ -161,6 +161,21 @@ def test_freerea_as_released_reaches_the_published_cell(truth, reference_csv):
     assert all(150 <= r.evaluations <= 300 for r in results)
 
 
+def test_zscore_fitness_takes_its_reference_from_random_cells(reference_csv):
+    setup = api.search_setup(combine="zscore", scores=reference_csv, reference=40, seed=3)
+    (mu_naswot, sd_naswot), (mu_log, sd_log) = setup.fitness.reference
+    assert 700 < mu_naswot < 830 and sd_naswot > 0 and mu_log > 1e5
+    again = api.search_setup(combine="zscore", scores=reference_csv, reference=40, seed=3)
+    assert again.fitness.reference == setup.fitness.reference
+    result = api.search(setup, "rea", 50)
+    best = result.best
+    expected = (best.values["naswot"] - mu_naswot) / sd_naswot
+    expected += (best.values["logsynflow"] - mu_log) / sd_log
+    assert result.final_fitness()[best.arch] == pytest.approx(expected)
+    with pytest.raises(ZeroNASError, match="reference needs >= 2"):
+        api.search_setup(combine="zscore", scores=reference_csv, reference=1)
+
+
 def test_evolution_beats_random_search_at_equal_budget(truth, reference_csv):
     args = (truth, reference_csv, "cifar100", "naswot,logsynflow")
     random_acc, _ = _accuracies(*args, "random", 100, None, 20)

@@ -67,6 +67,7 @@ def test_live_search_offline_on_a_synthetic_batch(tmp_path):
     doc = json.loads(result.stdout)
     assert doc["evaluations"] == 3 and doc["data"]["synthetic"] is True
     assert "SYNTHETIC" in result.stderr and doc["best"]["accuracy"] is None
+    assert "SYNTHETIC" in json.loads((tmp_path / "run.json").read_text())["warnings"][0]
     again = json.loads(_ok(args).stdout)
     assert again["best"] == doc["best"]  # same seed, same run
 

@@ -140,11 +140,14 @@ def _warn_synthetic(run: api.ScoringSetup) -> None:
         _warn_synthetic_batch()
 
 
+SYNTHETIC_WARNING = (
+    "data-dependent proxies run on a SYNTHETIC Gaussian batch, not real images; pass "
+    "--data cifar|npz:PATH|imagenet16:PATH for real ones"
+)
+
+
 def _warn_synthetic_batch() -> None:
-    err.print(
-        "[yellow]Warning: data-dependent proxies run on a SYNTHETIC Gaussian batch, not real "
-        "images; pass --data cifar|npz:PATH|imagenet16:PATH for real ones.[/yellow]"
-    )
+    err.print(f"[yellow]Warning: {SYNTHETIC_WARNING}.[/yellow]")
 
 
 def _fmt(value: float) -> str:
@@ -459,6 +462,7 @@ def search(
     with _search_progress(budget, seconds, accuracy, json_out) as on_eval:
         result = api.search(run, algorithm, budget, seconds, seed, options, on_eval)
     doc = search_document(result, run.describe(), accuracy, label)
+    doc["warnings"] = [SYNTHETIC_WARNING] if run.synthetic_data else []
     files = [write_history_csv(out_dir / "history.csv", result, accuracy)]
     files.insert(0, out_dir / "run.json")
     doc["files"] = [str(f) for f in files]

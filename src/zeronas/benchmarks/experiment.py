@@ -181,6 +181,7 @@ def _pm(pair: tuple[float, float], digits: int = 2) -> str:
     mean, std = pair
     if math.isnan(mean):
         return "—"
+    std = 0.0 if std <= 1e-9 * abs(mean) else std  # float noise of identical values
     if abs(mean) >= 1e5:
         return f"{mean:.3e} ± {std:.2e}"
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
