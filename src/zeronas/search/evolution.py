@@ -36,7 +36,7 @@ __all__ = ["RegularizedEvolution", "FreeREA"]
 @register_searcher("rea-seed001", population=1000, sample=20, initial=64)
 @register_searcher("rea")
 class RegularizedEvolution(Searcher):
-    """Aging evolution: tournament of ``sample``, mutate the best, the oldest leaves."""
+    """Aging evolution: mutate the best of a random sample; the oldest member leaves."""
 
     def __init__(self, population: int = 10, sample: int = 3, initial: int | None = None) -> None:
         self.population = population
@@ -72,8 +72,11 @@ class RegularizedEvolution(Searcher):
 
 @register_searcher("freerea")
 class FreeREA(Searcher):
-    """FreeREA: top-2 of a tournament -> two mutants + one crossover child; aging, then
-    truncation to the fittest ``population``."""
+    """FreeREA as released: two mutants + one crossover child per step, aging + truncation.
+
+    The top 2 of a tournament each give a mutant, and together one crossover child; then the
+    oldest member leaves and the population is cut back to its fittest ``population``.
+    """
 
     def __init__(
         self, population: int = 100, tournament: int = 25, parents: int = 2, crossover: bool = True

@@ -1,0 +1,11 @@
+"""The ``zeronas`` command line (Typer + Rich). Thin: parse, call :mod:`zeronas.api`, render.
+
+Bad input exits with status 2 and one line naming the bad value and what is allowed.
+``--json`` prints one JSON document on stdout; progress and warnings go to stderr.
+Importing this package registers every command on :data:`app`.
+"""
+
+from zeronas.cli import listing, scoring, searching  # noqa: F401  (registers the commands)
+from zeronas.cli._app import app
+
+__all__ = ["app"]

@@ -1,0 +1,128 @@
+"""Shared pieces of the command line: the Typer app, consoles, option types, error
+handling and small printing helpers."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from zeronas import api
+from zeronas.data import DATA_SOURCES
+from zeronas.datasets import DATASETS
+from zeronas.errors import ZeroNASError
+from zeronas.fitness import COMBINERS
+from zeronas.init import INIT_SCHEMES
+
+app = typer.Typer(
+    help="Training-free neural architecture search with zero-cost proxies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+SpaceOpt = Annotated[str, typer.Option("--space", help="Search space (see `zeronas spaces`).")]
+DatasetOpt = Annotated[str, typer.Option("--dataset", help=f"Task: {', '.join(DATASETS)}.")]
+ProxiesOpt = Annotated[
+    str, typer.Option("--proxies", help="Comma-separated proxies (see `zeronas proxies`).")
+]
+DataOpt = Annotated[str, typer.Option("--data", help=f"Images: {', '.join(DATA_SOURCES)}.")]
+DataRootOpt = Annotated[
+    Path | None, typer.Option("--data-root", help="Folder of the `cifar` files.")
+]
+DownloadOpt = Annotated[
+    bool, typer.Option("--download", help="Let torchvision download CIFAR (needs internet).")
+]
+BatchOpt = Annotated[int, typer.Option("--batch-size", help="Images in the fixed mini-batch.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the batch, sampling and inits.")]
+RepeatsOpt = Annotated[int, typer.Option("--repeats", help="Initialisations averaged per proxy.")]
+InitOpt = Annotated[str, typer.Option("--init", help=f"Weight init: {', '.join(INIT_SCHEMES)}.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+BenchmarkOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--benchmark",
+        help="Ground truth: CSV table or NATS-Bench file (default: $ZERONAS_BENCHMARK).",
+    ),
+]
+AllowPickleOpt = Annotated[
+    bool, typer.Option("--allow-pickle", help="Trust a pickled NATS-Bench file.")
+]
+CombineOpt = Annotated[
+    str, typer.Option("--combine", help=f"Fitness: {', '.join(COMBINERS)} (see DESIGN §4).")
+]
+WeightsOpt = Annotated[
+    str | None, typer.Option("--weights", help="One weight per proxy, e.g. 1,0.5.")
+]
+ScoresOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--scores",
+        help="Precomputed proxy values (CSV: index, <proxy>_<dataset>, "
+        "<proxy>_seconds_<dataset>); missing proxies are computed live.",
+    ),
+]
+SecondsOpt = Annotated[
+    float | None, typer.Option("--seconds", help="Time budget (search seconds, accounted).")
+]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Algorithm parameter KEY=VALUE (repeatable)."),
+]
+MaxParamsOpt = Annotated[
+    float | None, typer.Option("--max-params", help="Reject networks above this many M params.")
+]
+MaxFlopsOpt = Annotated[
+    float | None, typer.Option("--max-flops", help="Reject above this many M FLOPs (2 per MAC).")
+]
+MaxMacsOpt = Annotated[
+    float | None, typer.Option("--max-macs", help="Reject above this many M MACs (NATS 'FLOPs').")
+]
+DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
+SEARCH_PROXIES = "naswot,logsynflow"
+
+
+def cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
+    """Turn a ZeroNASError into one line on stderr and exit status 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ZeroNASError as exc:
+            err.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def print_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+def warn_synthetic(run: api.ScoringSetup) -> None:
+    if run.batch.synthetic and any(p.needs_data for p in run.proxies):
+        warn_synthetic_batch()
+
+
+SYNTHETIC_WARNING = (
+    "data-dependent proxies run on a SYNTHETIC Gaussian batch, not real images; pass "
+    "--data cifar|npz:PATH|imagenet16:PATH for real ones"
+)
+
+
+def warn_synthetic_batch() -> None:
+    err.print(f"[yellow]Warning: {SYNTHETIC_WARNING}.[/yellow]")
+
+
+def fmt(value: float) -> str:
+    return f"{value:.6g}" if math.isfinite(value) else str(value)

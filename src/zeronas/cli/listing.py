@@ -1,0 +1,85 @@
+"""`zeronas spaces | proxies | datasets | algorithms`: what is registered."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from zeronas.cli._app import (
+    JsonOpt,
+    app,
+    out,
+    print_json,
+)
+from zeronas.datasets import DATASETS
+from zeronas.proxies import PROXIES
+from zeronas.search import SEARCHERS
+from zeronas.spaces import SPACES
+
+
+@app.command()
+def spaces(json_out: JsonOpt = False) -> None:
+    """List the search spaces."""
+    rows = [
+        {"name": n, "size": SPACES.get(n).size, "description": SPACES.get(n).description}
+        for n in SPACES
+    ]
+    if json_out:
+        return print_json({"spaces": rows})
+    table = Table("name", "size", "description")
+    for row in rows:
+        table.add_row(row["name"], str(row["size"] or "-"), row["description"])
+    out.print(table)
+
+
+@app.command()
+def proxies(json_out: JsonOpt = False) -> None:
+    """List the proxies: direction, whether they need data, what they compute."""
+    rows = [
+        {
+            "name": p.name,
+            "higher_is_better": p.higher_is_better,
+            "needs_data": p.needs_data,
+            "description": p.description,
+        }
+        for p in (PROXIES.get(n) for n in PROXIES)
+    ]
+    if json_out:
+        return print_json({"proxies": rows})
+    table = Table("name", "better", "needs data", "description")
+    for row in rows:
+        better = "higher" if row["higher_is_better"] else "lower"
+        table.add_row(row["name"], better, "yes" if row["needs_data"] else "no", row["description"])
+    out.print(table)
+
+
+@app.command()
+def datasets(json_out: JsonOpt = False) -> None:
+    """List the tasks (class count, input shape)."""
+    rows = [
+        {"name": d.name, "num_classes": d.num_classes, "input_shape": list(d.input_shape)}
+        for d in (DATASETS.get(n) for n in DATASETS)
+    ]
+    if json_out:
+        return print_json({"datasets": rows})
+    table = Table("name", "classes", "input (C, H, W)")
+    for row in rows:
+        table.add_row(row["name"], str(row["num_classes"]), str(tuple(row["input_shape"])))
+    out.print(table)
+
+
+@app.command()
+def algorithms(json_out: JsonOpt = False) -> None:
+    """List the search algorithms and their default parameters."""
+    rows = []
+    for name in SEARCHERS:
+        factory = SEARCHERS.get(name)
+        searcher = factory()
+        doc = (factory.__doc__ or "").strip().splitlines()[0]
+        rows.append({"name": name, "params": searcher.params(), "description": doc})
+    if json_out:
+        return print_json({"algorithms": rows})
+    table = Table("name", "parameters", "description")
+    for row in rows:
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+        table.add_row(row["name"], params or "-", row["description"])
+    out.print(table)

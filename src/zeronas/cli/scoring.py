@@ -1,0 +1,196 @@
+"""`zeronas score` and `zeronas correlate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from zeronas import api
+from zeronas.benchmarks.groundtruth import open_ground_truth
+from zeronas.cli._app import (
+    DEFAULT_PROXIES,
+    AllowPickleOpt,
+    BatchOpt,
+    BenchmarkOpt,
+    DataOpt,
+    DataRootOpt,
+    DatasetOpt,
+    DownloadOpt,
+    InitOpt,
+    JsonOpt,
+    ProxiesOpt,
+    RepeatsOpt,
+    SeedOpt,
+    SpaceOpt,
+    app,
+    cli_errors,
+    err,
+    fmt,
+    out,
+    print_json,
+    warn_synthetic,
+)
+from zeronas.report import (
+    json_number,
+    scatter_plot,
+    write_scores_csv,
+)
+from zeronas.spaces import get_space
+
+
+@app.command()
+@cli_errors
+def score(
+    arch: Annotated[str | None, typer.Option("--arch", help="Architecture string.")] = None,
+    index: Annotated[int | None, typer.Option("--index", help="Official index.")] = None,
+    space: SpaceOpt = "nats-tss",
+    dataset: DatasetOpt = "cifar10",
+    proxies: ProxiesOpt = DEFAULT_PROXIES,
+    data: DataOpt = "synthetic",
+    data_root: DataRootOpt = None,
+    download: DownloadOpt = False,
+    batch_size: BatchOpt = 128,
+    seed: SeedOpt = 0,
+    repeats: RepeatsOpt = 1,
+    init: InitOpt = "kaiming",
+    json_out: JsonOpt = False,
+) -> None:
+    """Score one architecture with the given proxies.
+
+    Example: zeronas score --index 1 --proxies naswot,synflow --data npz:cifar10.npz
+    """
+    space_obj = get_space(space)
+    target = api.resolve_arch(space_obj, arch, index)  # validate before loading data
+    run = api.setup(
+        space, dataset, proxies, data, batch_size, seed, repeats, init, data_root, download
+    )
+    warn_synthetic(run)
+    result = run.scorer(target)
+    doc = {
+        "space": space_obj.name,
+        "dataset": run.dataset.name,
+        "arch": result.arch,
+        "index": result.index,
+        "data": run.batch.describe(),
+        "seed": seed,
+        "repeats": repeats,
+        "init": init,
+        "scores": {n: json_number(v.value) for n, v in result.values.items()},
+        "seconds": {n: v.seconds for n, v in result.values.items()},
+        "errors": {n: v.error for n, v in result.values.items() if v.error},
+    }
+    if json_out:
+        return print_json(doc)
+    table = Table(
+        "proxy", "value", "seconds", "error", title=f"{result.arch} (index {result.index})"
+    )
+    for name, v in result.values.items():
+        table.add_row(name, fmt(v.value), f"{v.seconds:.3f}", v.error or "")
+    out.print(table)
+
+
+@app.command()
+@cli_errors
+def correlate(
+    space: SpaceOpt = "nats-tss",
+    dataset: DatasetOpt = "cifar10",
+    proxies: ProxiesOpt = DEFAULT_PROXIES,
+    sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
+    benchmark: BenchmarkOpt = None,
+    allow_pickle: AllowPickleOpt = False,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for CSV and plots.")] = Path(
+        "zeronas-correlate"
+    ),
+    data: DataOpt = "synthetic",
+    data_root: DataRootOpt = None,
+    download: DownloadOpt = False,
+    batch_size: BatchOpt = 128,
+    seed: SeedOpt = 0,
+    repeats: RepeatsOpt = 1,
+    init: InitOpt = "kaiming",
+    json_out: JsonOpt = False,
+) -> None:
+    """Kendall τ and Spearman ρ of each proxy against ground-truth accuracy.
+
+    Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
+    """
+    truth = open_ground_truth(benchmark, allow_pickle)
+    run = api.setup(
+        space, dataset, proxies, data, batch_size, seed, repeats, init, data_root, download
+    )
+    warn_synthetic(run)
+    size = run.space.size or 0
+    total = size if sample == 0 else min(sample, size)
+    columns = (
+        TextColumn("[bold]correlate"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=json_out) as progress:
+        task = progress.add_task("cells", total=total)
+        result = api.run_correlation(
+            run, truth, sample or None, seed, lambda _r: progress.advance(task)
+        )
+    names = [p.name for p in run.proxies]
+    files = [write_scores_csv(out_dir / "scores.csv", result.records, names, result.accuracies)]
+    for row in result.rows:
+        title = (
+            f"{run.space.name} {run.dataset.name}: {row.proxy}  τ={row.kendall_tau:.3f} "
+            f"ρ={row.spearman_rho:.3f}  n={row.n} (excluded {row.excluded})"
+        )
+        values = [r.value(row.proxy) for r in result.records]
+        path = out_dir / f"scatter_{row.proxy}.png"
+        files.append(scatter_plot(path, values, result.accuracies, row.proxy, title, truth.label))
+    doc = {
+        "space": run.space.name,
+        "dataset": run.dataset.name,
+        "ground_truth": truth.label,
+        "sample": total,
+        "seed": seed,
+        "repeats": repeats,
+        "init": init,
+        "data": run.batch.describe(),
+        "rows": [
+            {k: json_number(v) if isinstance(v, float) else v for k, v in row.as_dict().items()}
+            for row in result.rows
+        ],
+        "files": [str(f) for f in files],
+    }
+    if json_out:
+        return print_json(doc)
+    table = Table(
+        "proxy",
+        "better",
+        "n",
+        "excluded",
+        "Kendall τ",
+        "Spearman ρ",
+        "s/cell",
+        title=f"{run.space.name} / {run.dataset.name}: {total} cells vs {truth.label}",
+    )
+    for row in result.rows:
+        table.add_row(
+            row.proxy,
+            "higher" if row.higher_is_better else "lower",
+            str(row.n),
+            str(row.excluded),
+            f"{row.kendall_tau:.3f}",
+            f"{row.spearman_rho:.3f}",
+            f"{row.seconds_per_cell:.4f}",
+        )
+    out.print(table)
+    out.print(f"batch: {run.batch.source} ({run.batch.x.shape[0]} images); wrote {out_dir}/")
