@@ -1,6 +1,8 @@
-"""Check the built network's parameter count against the table for every NATS-TSS cell.
+"""Check the built network's parameter count against the table for every cell of a NATS
+space, and the table's arch strings against the space's index order.
 
-    python benchmarks/param_counts.py            # all 3 x 15,625
+    python benchmarks/param_counts.py                     # NATS-TSS, all 3 x 15,625
+    python benchmarks/param_counts.py --space nats-sss    # NATS-SSS, all 3 x 32,768
     python benchmarks/param_counts.py --limit 500
 
 Networks are built on the meta device (shapes only), so the whole check takes minutes.
@@ -21,14 +23,22 @@ from zeronas.datasets import get_dataset
 from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space
 
+TABLES = {
+    "nats-tss": "benchmarks/nats-tss/accuracy.csv",
+    "nats-sss": "benchmarks/nats-sss/params.csv",
+}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--space", choices=sorted(TABLES), default="nats-tss")
     parser.add_argument("--limit", type=int, default=None, help="first N indices only")
     args = parser.parse_args()
-    truth = CSVGroundTruth(shared_path("benchmarks/nats-tss/accuracy.csv"))
-    space = get_space("nats-tss")
+    truth = CSVGroundTruth(shared_path(TABLES[args.space]))
+    space = get_space(args.space)
     indices = range(args.limit or space.size)
+    order = [i for i in indices if space.encode(space.arch(i)) != truth.arch(i)]
+    print(f"{args.space}: {len(indices)} rows, {len(order)} arch strings out of index order")
     table = Table("dataset", "cells", "mismatches", "max |diff| (params)", "seconds")
     for name in ("cifar10", "cifar100", "ImageNet16-120"):
         spec, start = get_dataset(name), time.perf_counter()

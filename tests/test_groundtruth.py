@@ -68,3 +68,49 @@ def test_nats_bench_api_path_uses_explicit_schedule():
     assert api.calls == [(3, "cifar10", "200", False)]
     assert "200-epoch" in truth.label
     assert NatsBenchGroundTruth(api, hp="12", split="valid").accuracy(1, "cifar100") == 81.0
+
+
+def test_nats_bench_schedules_are_checked_per_space():
+    api = _FakeNatsAPI()
+    truth = NatsBenchGroundTruth(api, hp="90", kind="sss")
+    assert truth.accuracy(5, "cifar100") == 95.0 and api.calls[-1][2] == "90"
+    assert "90-epoch" in truth.label and "sss" in truth.label
+    with pytest.raises(BenchmarkError, match="hp '200' is not a schedule of the NATS-Bench 'sss'"):
+        NatsBenchGroundTruth(api, hp="200", kind="sss")
+    with pytest.raises(BenchmarkError, match="Allowed: 12, 200"):
+        NatsBenchGroundTruth(api, hp="90", kind="tss")
+
+
+def test_official_sss_file_opens_as_sss_at_90_epochs(tmp_path, monkeypatch):
+    """The official-file path through nats_bench.create, with a stand-in API object (no
+    official file is available offline)."""
+    import nats_bench
+
+    from zeronas.spaces import get_space
+
+    opened = []
+
+    def fake_create(path, search_space, fast_mode=False, verbose=True):
+        opened.append((path, search_space, fast_mode))
+        return _FakeNatsAPI()
+
+    monkeypatch.setattr(nats_bench, "create", fake_create)
+    path = tmp_path / "NATS-sss-v1_0-50262-simple"
+    path.mkdir()
+    truth = open_ground_truth(path, allow_pickle=True, space=get_space("nats-sss"))
+    assert opened == [(str(path), "sss", True)]
+    assert truth.hp == "90" and truth.accuracy(2, "cifar10") == 92.0
+    assert truth.api.calls == [(2, "cifar10", "90", False)]
+    tss = open_ground_truth(path, allow_pickle=True, space=get_space("nats-tss"))
+    assert opened[-1][1] == "tss" and tss.hp == "200"
+    with pytest.raises(BenchmarkError, match="hp '12x'"):
+        open_ground_truth(path, allow_pickle=True, hp="12x", space=get_space("nats-sss"))
+
+
+def test_csv_schedule_label_follows_the_space(accuracy_csv):
+    from zeronas.spaces import get_space
+
+    tss = open_ground_truth(accuracy_csv, space=get_space("nats-tss"))
+    assert tss.label == "test accuracy, 200-epoch schedule (CSV table)"
+    with pytest.raises(BenchmarkError, match="Row index 0 .* space 'nats-sss' is '8:8:8:8:8'"):
+        open_ground_truth(accuracy_csv, space=get_space("nats-sss"))

@@ -1,8 +1,12 @@
 """Ground-truth accuracies: a CSV table, or the official NATS-Bench file via ``nats_bench``.
 
 CSV columns (as ``shared/benchmarks/nats-tss/accuracy.csv``): ``index``, ``arch``,
-``test_acc_<dataset>`` (%, 200-epoch schedule, test split) and optionally
-``params_m_<dataset>``. Every accuracy carries a ``label`` naming its schedule and split.
+``test_acc_<dataset>`` (%, test split) and optionally ``params_m_<dataset>``. Every accuracy
+carries a ``label`` naming its schedule and split. A CSV cannot say which schedule it holds:
+its label states the ``hp`` it is opened with (default: the space's full schedule, NATS-TSS
+200 epochs, NATS-SSS 90). The official NATS-Bench files are read with ``hp`` explicit and
+checked against the space (TSS: 12 or 200; SSS: 01, 12 or 90), so 12-epoch numbers are never
+taken for final ones.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from zeronas.errors import BenchmarkError
+from zeronas.spaces.base import SearchSpace
 
 __all__ = ["GroundTruth", "CSVGroundTruth", "NatsBenchGroundTruth", "open_ground_truth"]
 
 BENCHMARK_ENV = "ZERONAS_BENCHMARK"
+#: The ``hp`` values (training schedules, epochs) of the official NATS-Bench files.
+SCHEDULES = {"tss": ("12", "200"), "sss": ("01", "12", "90")}
 
 
 class GroundTruth(Protocol):
@@ -31,10 +38,10 @@ class GroundTruth(Protocol):
 class CSVGroundTruth:
     """A ground-truth table read from CSV (rows keyed by official index)."""
 
-    label = "test accuracy, 200-epoch schedule (CSV table)"
-
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, hp: str = "200") -> None:
         self.path = Path(path)
+        self.hp = str(hp)
+        self.label = f"test accuracy, {self.hp}-epoch schedule (CSV table)"
         if not self.path.is_file():
             raise BenchmarkError(f"Benchmark file not found: {str(self.path)!r}")
         try:
@@ -91,6 +98,27 @@ class CSVGroundTruth:
     def arch(self, index: int) -> str:
         return self.rows[int(index)]["arch"]
 
+    def check_space(self, space: SearchSpace, rows: int = 64) -> None:
+        """Refuse a table whose ``arch`` column disagrees with ``space``'s index order (a
+        table of another space, or another order), naming the first bad row; checks the
+        first ``rows`` rows and as many spread over the table."""
+        if space.size is None:
+            raise BenchmarkError(f"space {space.name!r} has no index order to look rows up by")
+        indices = sorted(self.rows)
+        step = max(1, len(indices) // rows)
+        for index in dict.fromkeys(indices[:rows] + indices[::step]):
+            text = self.rows[index]["arch"]
+            try:
+                expected = space.encode(space.arch(index))
+            except ValueError:
+                expected = None
+            if text != expected:
+                raise BenchmarkError(
+                    f"Row index {index} of {str(self.path)!r} has arch {text!r}, but index "
+                    f"{index} of space {space.name!r} is {expected!r}: is it a table of "
+                    f"another space?"
+                )
+
 
 class NatsBenchGroundTruth:
     """The official NATS-Bench file through the ``nats_bench`` API.
@@ -100,11 +128,16 @@ class NatsBenchGroundTruth:
     (tests use a stand-in).
     """
 
-    def __init__(self, api: Any, hp: str = "200", split: str = "test") -> None:
+    def __init__(self, api: Any, hp: str = "200", split: str = "test", kind: str = "tss") -> None:
         if split not in ("test", "valid"):
             raise BenchmarkError(f"split must be 'test' or 'valid', got {split!r}")
-        self.api, self.hp, self.split = api, str(hp), split
-        self.label = f"{split} accuracy, {self.hp}-epoch schedule (NATS-Bench file)"
+        if kind not in SCHEDULES or str(hp) not in SCHEDULES[kind]:
+            allowed = ", ".join(SCHEDULES.get(kind, ()))
+            raise BenchmarkError(
+                f"hp {hp!r} is not a schedule of the NATS-Bench {kind!r} file. Allowed: {allowed}"
+            )
+        self.api, self.hp, self.split, self.kind = api, str(hp), split, kind
+        self.label = f"{split} accuracy, {self.hp}-epoch schedule (NATS-Bench {kind} file)"
 
     @classmethod
     def open(
@@ -118,7 +151,7 @@ class NatsBenchGroundTruth:
             ) from exc
         if not Path(path).exists():
             raise BenchmarkError(f"NATS-Bench file not found: {str(path)!r}")
-        return cls(create(str(path), space, fast_mode=True, verbose=False), hp, split)
+        return cls(create(str(path), space, fast_mode=True, verbose=False), hp, split, space)
 
     def accuracy(self, index: int, dataset: str) -> float:
         info = self.api.get_more_info(int(index), dataset, hp=self.hp, is_random=False)
@@ -132,20 +165,33 @@ class NatsBenchGroundTruth:
 
 
 def open_ground_truth(
-    path: str | Path | None, allow_pickle: bool = False, hp: str = "200"
+    path: str | Path | None,
+    allow_pickle: bool = False,
+    hp: str | None = None,
+    space: SearchSpace | None = None,
 ) -> GroundTruth:
     """A CSV table, or (with ``allow_pickle``: the official files are pickles) a NATS-Bench file.
 
-    ``path`` defaults to the ``ZERONAS_BENCHMARK`` environment variable.
+    ``path`` defaults to the ``ZERONAS_BENCHMARK`` environment variable. ``hp`` defaults to
+    ``space``'s full schedule (200 without a space). With ``space``, a CSV's arch column is
+    checked against the space's index order, and a NATS-Bench file is opened as that
+    space's (``tss``/``sss``).
     """
     path = path or os.environ.get(BENCHMARK_ENV)
     if not path:
         raise BenchmarkError(f"No benchmark given: pass --benchmark PATH or set {BENCHMARK_ENV}")
+    hp = str(hp or (space.final_hp if space is not None else None) or "200")
     if str(path).endswith(".csv"):
-        return CSVGroundTruth(path)
+        table = CSVGroundTruth(path, hp)
+        if space is not None:
+            table.check_space(space)
+        return table
     if not allow_pickle:
         raise BenchmarkError(
             f"{str(path)!r} is not a .csv table. Official NATS-Bench files are Python pickles; "
             f"loading one runs code from it, so pass --allow-pickle if you trust it"
         )
-    return NatsBenchGroundTruth.open(path, hp=hp)
+    kind = space.benchmark_kind if space is not None else "tss"
+    if kind is None:
+        raise BenchmarkError(f"space {space.name!r} has no NATS-Bench file")  # type: ignore[union-attr]
+    return NatsBenchGroundTruth.open(path, kind, hp)

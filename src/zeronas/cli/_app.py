@@ -54,6 +54,14 @@ BenchmarkOpt = Annotated[
         help="Ground truth: CSV table or NATS-Bench file (default: $ZERONAS_BENCHMARK).",
     ),
 ]
+HpOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--hp",
+        help="Schedule (epochs) of the ground truth: NATS-TSS 12|200, NATS-SSS 01|12|90 "
+        "(default: the full one, 200 / 90).",
+    ),
+]
 AllowPickleOpt = Annotated[
     bool, typer.Option("--allow-pickle", help="Trust a pickled NATS-Bench file.")
 ]

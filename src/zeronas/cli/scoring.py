@@ -27,6 +27,7 @@ from zeronas.cli._app import (
     DataRootOpt,
     DatasetOpt,
     DownloadOpt,
+    HpOpt,
     InitOpt,
     JsonOpt,
     ProxiesOpt,
@@ -109,6 +110,7 @@ def correlate(
     sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
+    hp: HpOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for CSV and plots.")] = Path(
         "zeronas-correlate"
     ),
@@ -125,7 +127,7 @@ def correlate(
 
     Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
     """
-    truth = open_ground_truth(benchmark, allow_pickle)
+    truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
     run = api.setup(
         space, dataset, proxies, data, batch_size, seed, repeats, init, data_root, download
     )

@@ -32,6 +32,7 @@ from zeronas.cli._app import (
     DataRootOpt,
     DatasetOpt,
     DownloadOpt,
+    HpOpt,
     InitOpt,
     JsonOpt,
     MaxFlopsOpt,
@@ -62,6 +63,7 @@ from zeronas.report import (
     write_json,
 )
 from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
+from zeronas.spaces import get_space
 
 
 def _parse_options(items: list[str] | None) -> dict[str, str]:
@@ -74,11 +76,13 @@ def _parse_options(items: list[str] | None) -> dict[str, str]:
     return options
 
 
-def _truth_lookup(benchmark: str | None, allow_pickle: bool, dataset: str, required: bool):
+def _truth_lookup(
+    benchmark: str | None, allow_pickle: bool, hp: str | None, space: str, dataset: str
+) -> tuple[Callable[[int], float] | None, str | None]:
     """(accuracy(index), label) from --benchmark / $ZERONAS_BENCHMARK, or (None, None)."""
-    if benchmark is None and not required and not os.environ.get(BENCHMARK_ENV):
+    if benchmark is None and not os.environ.get(BENCHMARK_ENV):
         return None, None
-    truth = open_ground_truth(benchmark, allow_pickle)
+    truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
     return (lambda index: truth.accuracy(index, dataset)), truth.label
 
 
@@ -106,6 +110,7 @@ def search(
     scores: ScoresOpt = None,
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
+    hp: HpOpt = None,
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
@@ -132,7 +137,7 @@ def search(
         budget = None if seconds is not None else 100
     budget = budget or None
     Budget(budget, seconds)
-    accuracy, label = _truth_lookup(benchmark, allow_pickle, get_dataset(dataset).name, False)
+    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, space, get_dataset(dataset).name)
     run = api.search_setup(
         space,
         dataset,
@@ -263,6 +268,7 @@ def experiment(
     scores: ScoresOpt = None,
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
+    hp: HpOpt = None,
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
@@ -293,7 +299,7 @@ def experiment(
     options = _parse_options(option)
     for algorithm in algos:
         get_searcher(algorithm, **options)
-    truth = open_ground_truth(benchmark, allow_pickle)
+    truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
     setups = {}
     for ds in _split(dataset, "--dataset"):
         for proxy_set in proxies or [SEARCH_PROXIES]:

@@ -26,6 +26,10 @@ class SearchSpace(abc.ABC):
     name: str = ""
     description: str = ""
     size: int | None = None
+    #: For NATS-Bench spaces: the official file's search-space name ("tss" / "sss") and the
+    #: ``hp`` of its full training schedule (TSS 200 epochs, SSS 90).
+    benchmark_kind: str | None = None
+    final_hp: str | None = None
 
     @abc.abstractmethod
     def sample(self, rng: np.random.Generator) -> Arch:

@@ -102,6 +102,8 @@ class NatsTSS(SearchSpace):
     name = "nats-tss"
     description = "NAS-Bench-201 / NATS-Bench topology cells (15,625), 5 cells x 3 stages"
     size = len(OPERATIONS) ** len(EDGES)
+    benchmark_kind = "tss"
+    final_hp = "200"
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5) -> None:
         self.channels = channels
