@@ -15,6 +15,12 @@ SHARED = Path(os.environ.get("ZERONAS_SHARED", REPO.parent / "shared"))
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_score_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Commands use the default score store: point it at a temporary file for the tests."""
+    os.environ["ZERONAS_CACHE"] = str(tmp_path_factory.mktemp("store") / "scores.sqlite")
+
+
 def shared_file(relative: str) -> Path:
     path = SHARED / relative
     if not path.exists():

@@ -13,12 +13,13 @@ import numpy as np
 from zeronas.benchmarks.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.benchmarks.groundtruth import GroundTruth
 from zeronas.benchmarks.scores import TableScorer, open_score_table
+from zeronas.cache import ScoreStore
 from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ArchError
 from zeronas.fitness import Constraints, Fitness, parse_weights
 from zeronas.proxies import Proxy, parse_proxy_list
-from zeronas.scoring import ArchScores, Scorer
+from zeronas.scoring import ArchScores, CachedScorer, Scorer
 from zeronas.search import Budget, SearchResult, get_searcher
 from zeronas.search.base import OnEval, ScoreFn
 from zeronas.spaces import SearchSpace, get_space
@@ -41,7 +42,7 @@ class ScoringSetup:
     dataset: DatasetSpec
     proxies: list[Proxy]
     batch: Batch
-    scorer: Scorer
+    scorer: Scorer | CachedScorer
 
 
 def setup(
@@ -55,14 +56,20 @@ def setup(
     init: str = "kaiming",
     data_root: str | Path | None = None,
     download: bool = False,
+    cache: str | Path | None = None,
 ) -> ScoringSetup:
-    """Validate every name first, then load the run's one fixed mini-batch."""
+    """Validate every name first, then load the run's one fixed mini-batch. With ``cache``
+    (a score-store path), stored values are reused and new ones written as they come."""
     space_obj = get_space(space)
     dataset_spec = get_dataset(dataset)
     proxy_list = parse_proxy_list(proxies)
     batch = load_batch(data, dataset_spec, batch_size, seed, data_root, download)
-    scorer = Scorer(space_obj, dataset_spec, proxy_list, batch, seed, repeats, init)
+    scorer = _cached(Scorer(space_obj, dataset_spec, proxy_list, batch, seed, repeats, init), cache)
     return ScoringSetup(space_obj, dataset_spec, proxy_list, batch, scorer)
+
+
+def _cached(scorer: Scorer, cache: str | Path | None) -> Scorer | CachedScorer:
+    return scorer if cache is None else CachedScorer(scorer, ScoreStore(cache))
 
 
 def resolve_arch(space: SearchSpace, arch: str | None, index: int | None) -> Hashable:
@@ -144,11 +151,13 @@ def search_setup(
     max_flops: float | None = None,
     max_macs: float | None = None,
     reference: int = 50,
+    cache: str | Path | None = None,
 ) -> SearchSetup:
     """Validate every name, then prepare scoring: live on one fixed batch, or from a
     precomputed ``scores`` table (proxies it lacks are computed live; the batch is loaded
     only when a live proxy needs a network). ``zscore`` fitness takes its (μ, σ) from
-    ``reference`` random architectures, scored with the same ``seed``."""
+    ``reference`` random architectures, scored with the same ``seed``. ``cache``: a
+    score-store path for the live scoring."""
     space_obj, spec = get_space(space), get_dataset(dataset)
     proxy_list = parse_proxy_list(proxies)
     fitness = Fitness(tuple(proxy_list), combine, parse_weights(weights, proxy_list))
@@ -171,6 +180,8 @@ def search_setup(
         if live
         else None
     )
+    if scorer is not None:
+        scorer = _cached(scorer, cache)
     score_fn: ScoreFn = scorer  # type: ignore[assignment]
     if table is not None:
         score_fn = TableScorer(space_obj, table, proxy_list, scorer)

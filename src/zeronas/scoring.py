@@ -3,6 +3,7 @@ every value with its seconds, and any failure with its error instead of a number
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Hashable, Sequence
@@ -10,14 +11,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zeronas.cache import ScoreKey, ScoreStore, StoredScore, package_version
 from zeronas.data import Batch
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.init import check_init_scheme, initialise
+from zeronas.proxies._hooks import HOOKED_ACTIVATIONS
 from zeronas.proxies.base import Proxy
 from zeronas.spaces.base import SearchSpace
 
-__all__ = ["ProxyValue", "ArchScores", "Scorer"]
+__all__ = ["ProxyValue", "ArchScores", "Scorer", "CachedScorer"]
 
 
 @dataclass(frozen=True)
@@ -89,10 +92,15 @@ class Scorer:
         self._init_seeds = [int(s) for s in states]
 
     def __call__(self, arch: Hashable) -> ArchScores:
+        return self.score(arch)
+
+    def score(self, arch: Hashable, proxies: Sequence[Proxy] | None = None) -> ArchScores:
+        """``arch`` scored with ``proxies`` (default: all of this scorer's)."""
+        proxies = self.proxies if proxies is None else proxies
         text = self.space.encode(arch)
         index = self.space.index(arch) if self.space.size is not None else None
-        values = {p.name: _timed(p.arch_fn, arch) for p in self.proxies if p.arch_fn is not None}
-        net_proxies = [p for p in self.proxies if p.arch_fn is None]
+        values = {p.name: _timed(p.arch_fn, arch) for p in proxies if p.arch_fn is not None}
+        net_proxies = [p for p in proxies if p.arch_fn is None]
         if not net_proxies:
             return ArchScores(text, index, values, 0.0)
         start = time.perf_counter()
@@ -103,9 +111,7 @@ class Scorer:
             return ArchScores(text, index, values | nan, time.perf_counter() - start, _failure(exc))
         build_seconds = time.perf_counter() - start
         values |= self._score_network(net, net_proxies)
-        return ArchScores(
-            text, index, {p.name: values[p.name] for p in self.proxies}, build_seconds
-        )
+        return ArchScores(text, index, {p.name: values[p.name] for p in proxies}, build_seconds)
 
     def _score_network(self, net: object, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
         samples: dict[str, list[float]] = {p.name: [] for p in proxies}
@@ -135,3 +141,54 @@ class Scorer:
             )
             for name, vals in samples.items()
         }
+
+
+class CachedScorer:
+    """A :class:`Scorer` behind a :class:`~zeronas.cache.ScoreStore`: stored values are read
+    first (with the seconds they took when computed), missing ones computed and written as
+    they come. Failures are not stored: they are retried next time (an out-of-memory error
+    may not recur)."""
+
+    def __init__(self, scorer: Scorer, store: ScoreStore) -> None:
+        self.scorer, self.store = scorer, store
+        self.space, self.dataset, self.proxies = scorer.space, scorer.dataset, scorer.proxies
+        options = json.dumps(
+            {
+                "init": scorer.init,
+                "repeats": scorer.repeats,
+                "activations": [t.__name__ for t in HOOKED_ACTIVATIONS],
+                "batch_size": int(scorer.batch.x.shape[0]),
+            },
+            sort_keys=True,
+        )
+        self.key = ScoreKey(
+            self.space.name,
+            self.dataset.name,
+            scorer.batch.fingerprint,
+            scorer.seed,
+            options,
+            package_version(),
+        )
+        self.hits = self.misses = 0
+
+    def __call__(self, arch: Hashable) -> ArchScores:
+        text = self.space.encode(arch)
+        stored = self.store.get(self.key, text, [p.name for p in self.proxies])
+        missing = [p for p in self.proxies if p.name not in stored]
+        self.hits += len(self.proxies) - len(missing)
+        self.misses += len(missing)
+        values = {n: ProxyValue(s.value, s.seconds, s.error) for n, s in stored.items()}
+        build_seconds, error, index = 0.0, None, None
+        if missing:
+            fresh = self.scorer.score(arch, missing)
+            build_seconds, error, index = fresh.build_seconds, fresh.error, fresh.index
+            values |= fresh.values
+            good = {
+                n: StoredScore(v.value, v.seconds, None) for n, v in fresh.values.items() if v.ok
+            }
+            if good:
+                self.store.put(self.key, text, good)
+        if index is None and self.space.size is not None:
+            index = self.space.index(arch)
+        ordered = {p.name: values[p.name] for p in self.proxies}
+        return ArchScores(text, index, ordered, build_seconds, error)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from zeronas.errors import BenchmarkError
 from zeronas.proxies.base import Proxy
-from zeronas.scoring import ArchScores, ProxyValue, Scorer
+from zeronas.scoring import ArchScores, CachedScorer, ProxyValue, Scorer
 from zeronas.spaces.base import SearchSpace
 
 __all__ = ["ScoreTable", "TableScorer", "open_score_table"]
@@ -103,7 +103,7 @@ class TableScorer:
         space: SearchSpace,
         table: ScoreTable,
         proxies: Sequence[Proxy],
-        live: Scorer | None = None,
+        live: Scorer | CachedScorer | None = None,
     ) -> None:
         if space.size is None:
             raise BenchmarkError(f"--scores needs a space with an index order, not {space.name!r}")

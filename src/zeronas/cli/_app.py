@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 
 from zeronas import api
+from zeronas.cache import ScoreStore, default_cache_path
 from zeronas.data import DATA_SOURCES
 from zeronas.datasets import DATASETS
 from zeronas.errors import ZeroNASError
@@ -54,6 +56,20 @@ BenchmarkOpt = Annotated[
         help="Ground truth: CSV table or NATS-Bench file (default: $ZERONAS_BENCHMARK).",
     ),
 ]
+CacheOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache", help="Score store (SQLite); default $ZERONAS_CACHE or ~/.cache/zeronas."
+    ),
+]
+RunIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--run-id",
+        help="Name this run: run it again with the same settings to resume it after a kill.",
+    ),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the store.")]
 HpOpt = Annotated[
     str | None,
     typer.Option(
@@ -134,3 +150,33 @@ def warn_synthetic_batch() -> None:
 
 def fmt(value: float) -> str:
     return f"{value:.6g}" if math.isfinite(value) else str(value)
+
+
+def cache_path(cache: Path | None, no_cache: bool) -> Path | None:
+    """The score store a command uses: ``--cache``, else the default; None with --no-cache."""
+    if no_cache:
+        return None
+    return cache if cache is not None else default_cache_path()
+
+
+#: Parameters that do not change a run's results (left out when a resumed run is checked).
+_NOT_SETTINGS = {"json_out", "run_id", "cache", "no_cache", "out_dir"}
+
+
+@contextmanager
+def tracked_run(
+    run_id: str | None, cache: Path | None, command: str, params: dict[str, Any]
+) -> Iterator[None]:
+    """Record a named run in the score store; a run of that name that was started before
+    must have the same settings, and resumes (its scores are read back from the store)."""
+    if run_id is None:
+        yield
+        return
+    if cache is None:
+        raise ZeroNASError("--run-id needs the score store: drop --no-cache")
+    store = ScoreStore(cache)
+    settings = {k: v for k, v in params.items() if k not in _NOT_SETTINGS}
+    if store.begin_run(run_id, command, settings):
+        err.print(f"resuming run {run_id!r}: stored scores are read back from {cache}")
+    yield
+    store.finish_run(run_id)

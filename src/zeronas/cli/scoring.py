@@ -23,6 +23,7 @@ from zeronas.cli._app import (
     AllowPickleOpt,
     BatchOpt,
     BenchmarkOpt,
+    CacheOpt,
     DataOpt,
     DataRootOpt,
     DatasetOpt,
@@ -30,16 +31,20 @@ from zeronas.cli._app import (
     HpOpt,
     InitOpt,
     JsonOpt,
+    NoCacheOpt,
     ProxiesOpt,
     RepeatsOpt,
+    RunIdOpt,
     SeedOpt,
     SpaceOpt,
     app,
+    cache_path,
     cli_errors,
     err,
     fmt,
     out,
     print_json,
+    tracked_run,
     warn_synthetic,
 )
 from zeronas.report import (
@@ -65,6 +70,8 @@ def score(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Score one architecture with the given proxies.
@@ -74,7 +81,17 @@ def score(
     space_obj = get_space(space)
     target = api.resolve_arch(space_obj, arch, index)  # validate before loading data
     run = api.setup(
-        space, dataset, proxies, data, batch_size, seed, repeats, init, data_root, download
+        space,
+        dataset,
+        proxies,
+        data,
+        batch_size,
+        seed,
+        repeats,
+        init,
+        data_root,
+        download,
+        cache_path(cache, no_cache),
     )
     warn_synthetic(run)
     result = run.scorer(target)
@@ -121,15 +138,29 @@ def correlate(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Kendall τ and Spearman ρ of each proxy against ground-truth accuracy.
 
     Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
     """
+    params = dict(locals())
     truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
     run = api.setup(
-        space, dataset, proxies, data, batch_size, seed, repeats, init, data_root, download
+        space,
+        dataset,
+        proxies,
+        data,
+        batch_size,
+        seed,
+        repeats,
+        init,
+        data_root,
+        download,
+        cache_path(cache, no_cache),
     )
     warn_synthetic(run)
     size = run.space.size or 0
@@ -142,7 +173,10 @@ def correlate(
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=json_out) as progress:
+    with (
+        tracked_run(run_id, cache_path(cache, no_cache), "correlate", params),
+        Progress(*columns, console=err, transient=json_out) as progress,
+    ):
         task = progress.add_task("cells", total=total)
         result = api.run_correlation(
             run, truth, sample or None, seed, lambda _r: progress.advance(task)

@@ -27,6 +27,7 @@ from zeronas.cli._app import (
     AllowPickleOpt,
     BatchOpt,
     BenchmarkOpt,
+    CacheOpt,
     CombineOpt,
     DataOpt,
     DataRootOpt,
@@ -38,20 +39,24 @@ from zeronas.cli._app import (
     MaxFlopsOpt,
     MaxMacsOpt,
     MaxParamsOpt,
+    NoCacheOpt,
     OptionOpt,
     ProxiesOpt,
     RepeatsOpt,
+    RunIdOpt,
     ScoresOpt,
     SecondsOpt,
     SeedOpt,
     SpaceOpt,
     WeightsOpt,
     app,
+    cache_path,
     cli_errors,
     err,
     fmt,
     out,
     print_json,
+    tracked_run,
     warn_synthetic_batch,
 )
 from zeronas.datasets import get_dataset
@@ -124,6 +129,9 @@ def search(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Search a space for the fittest architecture under a budget.
@@ -131,6 +139,7 @@ def search(
     Example: zeronas search --algorithm rea --proxies naswot,logsynflow --budget 1000
     --scores reference_scores.csv --benchmark accuracy.csv
     """
+    params = dict(locals())
     options = _parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
     if budget is None:
@@ -155,10 +164,15 @@ def search(
         max_params,
         max_flops,
         max_macs,
+        cache=cache_path(cache, no_cache),
     )
     if run.synthetic_data:
         warn_synthetic_batch()
-    with _search_progress(budget, seconds, accuracy, json_out) as on_eval:
+    store = cache_path(cache, no_cache)
+    with (
+        tracked_run(run_id, store, "search", params),
+        _search_progress(budget, seconds, accuracy, json_out) as on_eval,
+    ):
         result = api.search(run, algorithm, budget, seconds, seed, options, on_eval)
     doc = search_document(result, run.describe(), accuracy, label)
     doc["warnings"] = [SYNTHETIC_WARNING] if run.synthetic_data else []
@@ -282,6 +296,9 @@ def experiment(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Seed 001 Tables I-V / seed 002 Table 5: R seeded runs per algorithm and budget N.
@@ -289,6 +306,7 @@ def experiment(
     Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
     --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30
     """
+    params = dict(locals())
     from zeronas.benchmarks.experiment import run_experiment, write_experiment
 
     algos, budgets = _split(algorithms, "--algorithms"), _budgets(n)
@@ -320,6 +338,7 @@ def experiment(
                 max_params,
                 max_flops,
                 max_macs,
+                cache=cache_path(cache, no_cache),
             )
             if run.synthetic_data:
                 warn_synthetic_batch()
@@ -327,7 +346,10 @@ def experiment(
             setups[f"{run.dataset.name} {names}"] = run
     total = len(setups) * len(algos) * len(budgets) * runs
     columns = (TextColumn("[bold]experiment"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress:
+    with (
+        tracked_run(run_id, cache_path(cache, no_cache), "experiment", params),
+        Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress,
+    ):
         task = progress.add_task("runs", total=total)
         exp = run_experiment(
             setups,

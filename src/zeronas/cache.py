@@ -1,0 +1,269 @@
+"""The score store: every raw proxy value ever computed, in SQLite (WAL), shared by all runs.
+
+One row per (space, canonical arch, proxy, options, dataset, batch fingerprint, seed,
+version): value, seconds, error, time stamp. ``options`` holds everything else the value
+depends on (initialisation scheme, repeats, hooked activations). Fitness is never stored:
+it depends on the set it is normalised against (DESIGN §3, §8).
+
+Writes are ``INSERT ... ON CONFLICT DO NOTHING``: the first value computed for a key stays,
+so retried or parallel writes of the same key are no-ops; each write commits, so a killed
+process loses at most the candidate in flight. Several processes may read and write one
+store at once (WAL, a busy timeout). ``-inf`` is stored as SQLite's -Inf; NaN (a failure)
+as NULL with its error.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from zeronas.errors import ZeroNASError
+
+__all__ = [
+    "CacheError",
+    "ScoreKey",
+    "StoredScore",
+    "ScoreStore",
+    "default_cache_path",
+    "package_version",
+]
+
+SCHEMA_VERSION = 1
+CACHE_ENV = "ZERONAS_CACHE"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scores (
+    space TEXT NOT NULL, arch TEXT NOT NULL, proxy TEXT NOT NULL, options TEXT NOT NULL,
+    dataset TEXT NOT NULL, batch TEXT NOT NULL, seed INTEGER NOT NULL, version TEXT NOT NULL,
+    value REAL, seconds REAL NOT NULL, error TEXT, created REAL NOT NULL,
+    UNIQUE (space, arch, proxy, options, dataset, batch, seed, version)
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, command TEXT NOT NULL, settings TEXT NOT NULL,
+    started REAL NOT NULL, finished REAL
+);
+"""
+
+
+class CacheError(ZeroNASError):
+    """The score store cannot be opened, read or written."""
+
+
+def package_version() -> str:
+    """The installed zeronas version: part of every key, so a new release recomputes."""
+    try:
+        return metadata.version("zeronas")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def default_cache_path() -> Path:
+    """``$ZERONAS_CACHE``, else ``$XDG_CACHE_HOME/zeronas/scores.sqlite`` (``~/.cache``)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "zeronas" / "scores.sqlite"
+
+
+@dataclass(frozen=True)
+class ScoreKey:
+    """Everything a stored value depends on except the architecture and the proxy."""
+
+    space: str
+    dataset: str
+    batch: str
+    seed: int
+    options: str
+    version: str
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    value: float
+    seconds: float
+    error: str | None
+
+
+class ScoreStore:
+    """An SQLite file of raw proxy values (see the module docstring)."""
+
+    def __init__(self, path: str | Path, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            with self._transaction() as db:
+                for statement in filter(str.strip, _SCHEMA.split(";")):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+            found = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()[0]
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheError(f"cannot open score store {str(self.path)!r}: {exc}") from exc
+        if int(found) != SCHEMA_VERSION:
+            raise CacheError(
+                f"score store {str(self.path)!r} has schema {found}, this zeronas needs "
+                f"{SCHEMA_VERSION}: clear it (zeronas cache clear) or pass another --cache"
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            yield self._db
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
+
+    def get(self, key: ScoreKey, arch: str, proxies: Sequence[str]) -> dict[str, StoredScore]:
+        """The stored values of ``proxies`` for ``arch`` (those present)."""
+        if not proxies:
+            return {}
+        marks = ",".join("?" * len(proxies))
+        query = (
+            "SELECT proxy, value, seconds, error FROM scores WHERE space = ? AND arch = ? AND "
+            "options = ? AND dataset = ? AND batch = ? AND seed = ? AND version = ? AND "
+            f"proxy IN ({marks})"
+        )
+        params = (key.space, arch, key.options, key.dataset, key.batch, key.seed, key.version)
+        try:
+            rows = self._db.execute(query, (*params, *proxies)).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
+        return {
+            proxy: StoredScore(math.nan if value is None else value, seconds, error)
+            for proxy, value, seconds, error in rows
+        }
+
+    def put(self, key: ScoreKey, arch: str, values: dict[str, StoredScore]) -> None:
+        """Store ``values`` (proxy -> score) of ``arch`` in one transaction; a key already
+        present keeps its first value."""
+        now = time.time()
+        rows = [
+            (
+                key.space,
+                arch,
+                proxy,
+                key.options,
+                key.dataset,
+                key.batch,
+                key.seed,
+                key.version,
+                None if math.isnan(s.value) else s.value,
+                s.seconds,
+                s.error,
+                now,
+            )
+            for proxy, s in values.items()
+        ]
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows
+            )
+
+    def begin_run(self, run_id: str, command: str, settings: dict[str, Any]) -> bool:
+        """Record run ``run_id`` of ``command`` with its ``settings``; True when it already
+        existed (a resume). Resuming with other settings raises, naming what changed."""
+        text = json.dumps(settings, sort_keys=True, default=str)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT command, settings FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, NULL)",
+                    (run_id, command, text, time.time()),
+                )
+                return False
+        old_command, old_text = row
+        old = json.loads(old_text)
+        new = json.loads(text)
+        changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+        if old_command != command or changed:
+            what = (
+                f"command {old_command!r}"
+                if old_command != command
+                else ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
+            )
+            raise CacheError(
+                f"run {run_id!r} was started with other settings ({what}); resume it with the "
+                f"same ones or choose another --run-id"
+            )
+        return True
+
+    def finish_run(self, run_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (time.time(), run_id))
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT run_id, command, started, finished FROM runs ORDER BY started"
+        ).fetchall()
+        return [
+            dict(zip(("run_id", "command", "started", "finished"), r, strict=True)) for r in rows
+        ]
+
+    def info(self) -> dict[str, Any]:
+        """Row counts per (space, dataset, proxy), failures, file size."""
+        try:
+            groups = self._db.execute(
+                "SELECT space, dataset, proxy, COUNT(*), SUM(error IS NOT NULL), SUM(seconds) "
+                "FROM scores GROUP BY space, dataset, proxy ORDER BY space, dataset, proxy"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
+        return {
+            "path": str(self.path),
+            "bytes": self.path.stat().st_size if self.path.exists() else 0,
+            "rows": sum(g[3] for g in groups),
+            "groups": [
+                {"space": s, "dataset": d, "proxy": p, "rows": n, "errors": e, "seconds": t}
+                for s, d, p, n, e, t in groups
+            ],
+            "runs": self.runs(),
+        }
+
+    def export(self, path: str | Path) -> int:
+        """Write every row to a CSV file; returns the number of rows."""
+        columns = ["space", "arch", "proxy", "options", "dataset", "batch", "seed", "version"]
+        columns += ["value", "seconds", "error", "created"]
+        try:
+            rows = self._db.execute(f"SELECT {', '.join(columns)} FROM scores").fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
+        with Path(path).open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for row in rows:
+                row = list(row)
+                row[8] = "nan" if row[8] is None else repr(row[8])
+                writer.writerow(row)
+        return len(rows)
+
+    def clear(self) -> int:
+        """Delete every stored score; returns how many there were."""
+        with self._transaction() as db:
+            count = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+            db.execute("DELETE FROM scores")
+        return count
+
+    def close(self) -> None:
+        self._db.close()

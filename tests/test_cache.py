@@ -1,0 +1,207 @@
+"""The score store: round trip, first write wins, concurrent writers, the cached scorer,
+`zeronas cache`, and a correlate run killed with SIGKILL that resumes to the same table."""
+
+import json
+import math
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from zeronas import api
+from zeronas.cache import CacheError, ScoreKey, ScoreStore, StoredScore
+from zeronas.cli import app
+from zeronas.spaces import get_space
+
+KEY = ScoreKey("nats-tss", "cifar10", "abc123", 0, '{"init": "kaiming"}', "0.1.0")
+
+
+def test_round_trip_and_first_write_wins(tmp_path):
+    store = ScoreStore(tmp_path / "s.sqlite")
+    store.put(KEY, "cell-a", {"naswot": StoredScore(-math.inf, 0.5, None)})
+    store.put(
+        KEY,
+        "cell-a",
+        {"naswot": StoredScore(1.0, 9.0, None), "synflow": StoredScore(2.0, 1.0, None)},
+    )
+    got = store.get(KEY, "cell-a", ["naswot", "synflow", "skip"])
+    assert got == {
+        "naswot": StoredScore(-math.inf, 0.5, None),
+        "synflow": StoredScore(2.0, 1.0, None),
+    }
+    other = ScoreKey(**{**KEY.__dict__, "batch": "another"})
+    assert store.get(other, "cell-a", ["naswot"]) == {}
+    info = store.info()
+    assert info["rows"] == 2 and {g["proxy"] for g in info["groups"]} == {"naswot", "synflow"}
+    assert store.export(tmp_path / "rows.csv") == 2
+    assert "-inf" in (tmp_path / "rows.csv").read_text()
+    assert store.clear() == 2 and store.info()["rows"] == 0
+
+
+def test_a_store_of_another_schema_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    ScoreStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(CacheError, match="has schema 99"):
+        ScoreStore(path)
+
+
+def _writer(path: str, start: int, count: int) -> None:
+    store = ScoreStore(path)
+    for i in range(start, start + count):
+        store.put(KEY, f"cell-{i}", {"naswot": StoredScore(float(i), 0.1, None)})
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "s.sqlite")
+    ScoreStore(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(path, s, 300)) for s in (0, 150)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    store = ScoreStore(path)
+    assert store.info()["rows"] == 450  # cells 0..449, the overlap 150..299 stored once
+    cells = [f"cell-{i}" for i in range(450)]
+    assert all(store.get(KEY, c, ["naswot"])["naswot"].value == i for i, c in enumerate(cells))
+
+
+def test_cached_scorer_reuses_values_and_retries_failures(tmp_path):
+    path = tmp_path / "s.sqlite"
+    run = api.setup(proxies="synflow,params,skip", batch_size=4, cache=path)
+    arch = run.space.arch(1)
+    first = run.scorer(arch)
+    assert run.scorer.misses == 3 and run.scorer.hits == 0
+    again = api.setup(proxies="synflow,params,naswot", batch_size=4, cache=path).scorer
+    second = again(arch)
+    assert again.hits == 2 and again.misses == 1  # naswot was not stored yet
+    assert second.values["synflow"] == first.values["synflow"]  # value and seconds as stored
+    other_seed = api.setup(proxies="synflow", batch_size=4, seed=1, cache=path).scorer
+    other_seed(arch)
+    assert other_seed.misses == 1  # another batch and init seed: another key
+    sss = api.setup(space="nats-sss", proxies="skip", batch_size=4, cache=path).scorer
+    assert sss(sss.space.arch(0)).values["skip"].error  # skip fails on SSS: not stored
+    assert sss(sss.space.arch(0)).values["skip"].error and sss.misses == 2
+
+
+def test_cache_commands(tmp_path):
+    path = tmp_path / "s.sqlite"
+    api.setup(proxies="params,skip", batch_size=2, cache=path).scorer(get_space("nats-tss").arch(3))
+    runner = CliRunner()
+    doc = json.loads(runner.invoke(app, ["cache", "info", "--cache", str(path), "--json"]).stdout)
+    assert doc["rows"] == 2
+    result = runner.invoke(app, ["cache", "export", str(tmp_path / "x.csv"), "--cache", str(path)])
+    assert result.exit_code == 0 and "wrote 2 rows" in result.stdout
+    refused = runner.invoke(app, ["cache", "clear", "--cache", str(path)])
+    assert refused.exit_code == 2 and "pass --yes" in refused.stderr
+    assert (
+        "deleted 2 rows"
+        in runner.invoke(app, ["cache", "clear", "--cache", str(path), "--yes"]).stdout
+    )
+
+
+def _correlate(cache, accuracy_csv, out_dir):
+    return [
+        sys.executable, "-m", "zeronas.cli", "correlate", "--sample", "60",
+        "--proxies", "synflow,relu_count", "--batch-size", "4", "--cache", str(cache),
+        "--benchmark", str(accuracy_csv), "--out", str(out_dir), "--json",
+    ]  # fmt: skip
+
+
+def _stored_rows(path) -> int:
+    try:
+        with sqlite3.connect(path) as db:
+            return db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_csv):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    killed = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen(
+        _correlate(killed, accuracy_csv, tmp_path / "a"), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.time() + 120
+    while _stored_rows(killed) < 40 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = _stored_rows(killed)
+    assert 40 <= partial < 120
+    resumed = subprocess.run(
+        _correlate(killed, accuracy_csv, tmp_path / "b"), env=env, capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    fresh = subprocess.run(
+        _correlate(tmp_path / "fresh.sqlite", accuracy_csv, tmp_path / "c"), env=env,
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    with sqlite3.connect(killed) as db:
+        counts = db.execute("SELECT COUNT(*) FROM scores GROUP BY arch, proxy").fetchall()
+    assert len(counts) == 120 and {c for (c,) in counts} == {1}  # each cell once
+
+    def table(text):
+        return [
+            (r["proxy"], r["n"], r["kendall_tau"], r["spearman_rho"])
+            for r in json.loads(text)["rows"]
+        ]
+
+    assert table(resumed.stdout) == table(fresh.stdout)
+    scores = [(tmp_path / d / "scores.csv").read_text().splitlines() for d in "bc"]
+    fields = [0, 1, 2, 3, 6]  # index, arch, accuracy, synflow, relu_count (not the seconds)
+    strip = [[[r.split(",")[i] for i in fields] for r in rows] for rows in scores]
+    assert strip[0] == strip[1]
+
+
+def _search(cache, out_dir, budget="40", run_id="kill-test"):
+    return [
+        sys.executable, "-m", "zeronas.cli", "search", "--budget", budget, "--batch-size", "4",
+        "--proxies", "naswot,synflow", "--cache", str(cache), "--run-id", run_id,
+        "--out", str(out_dir), "--json",
+    ]  # fmt: skip
+
+
+def test_search_killed_midway_resumes_to_the_same_history(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    killed = tmp_path / "killed.sqlite"
+    proc = subprocess.Popen(
+        _search(killed, tmp_path / "a"), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.time() + 120
+    while _stored_rows(killed) < 30 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = subprocess.run(
+        _search(killed, tmp_path / "b"), env=env, capture_output=True, text=True, check=True
+    )
+    assert "resuming run 'kill-test'" in resumed.stderr
+    subprocess.run(
+        _search(tmp_path / "fresh.sqlite", tmp_path / "c"), env=env, capture_output=True,
+        check=True,
+    )  # fmt: skip
+
+    def history(folder):
+        rows = (tmp_path / folder / "history.csv").read_text().splitlines()
+        return [row.split(",")[:7] for row in rows]  # step .. synflow, not the seconds
+
+    assert history("b") == history("c") and len(history("b")) == 41
+    other = subprocess.run(
+        _search(killed, tmp_path / "d", budget="50"), env=env, capture_output=True, text=True
+    )
+    assert other.returncode == 2
+    assert "run 'kill-test' was started with other settings (budget: 40 -> 50)" in other.stderr
