@@ -125,19 +125,24 @@ def _stored_rows(path) -> int:
         return 0
 
 
-def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_csv):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    killed = tmp_path / "killed.sqlite"
-    proc = subprocess.Popen(
-        _correlate(killed, accuracy_csv, tmp_path / "a"), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
+def _kill_once_stored(command: list[str], store, rows: int) -> None:
+    """Run ``command`` and SIGKILL it once ``store`` holds ``rows`` scores."""
+    proc = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while _stored_rows(killed) < 40 and time.time() < deadline and proc.poll() is None:
+    while _stored_rows(store) < rows and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert proc.poll() is None, "finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_csv):
+    env = ENV
+    killed = tmp_path / "killed.sqlite"
+    _kill_once_stored(_correlate(killed, accuracy_csv, tmp_path / "a"), killed, 40)
     partial = _stored_rows(killed)
     assert 40 <= partial < 120
     resumed = subprocess.run(
@@ -174,18 +179,9 @@ def _search(cache, out_dir, budget="40", run_id="kill-test"):
 
 
 def test_search_killed_midway_resumes_to_the_same_history(tmp_path):
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env = ENV
     killed = tmp_path / "killed.sqlite"
-    proc = subprocess.Popen(
-        _search(killed, tmp_path / "a"), env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.time() + 120
-    while _stored_rows(killed) < 30 and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert proc.poll() is None, "finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    _kill_once_stored(_search(killed, tmp_path / "a"), killed, 30)
     resumed = subprocess.run(
         _search(killed, tmp_path / "b"), env=env, capture_output=True, text=True, check=True
     )

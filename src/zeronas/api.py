@@ -17,6 +17,7 @@ from zeronas.cache import ScoreStore
 from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ArchError
+from zeronas.executors import make_executor
 from zeronas.fitness import Constraints, Fitness, parse_weights
 from zeronas.proxies import Proxy, parse_proxy_list
 from zeronas.scoring import ArchScores, CachedScorer, Scorer
@@ -91,12 +92,19 @@ def run_correlation(
     sample: int | None = 1000,
     seed: int = 0,
     on_result: Callable[[ArchScores], None] | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    timeout: float | None = None,
+    address: str | None = None,
 ) -> CorrelationResult:
-    """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite space."""
+    """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
+    space, scoring on ``executor`` with ``workers`` (see :mod:`zeronas.executors`)."""
     if run.space.size is None:
         raise ArchError(f"space {run.space.name!r} is not finite: correlate needs an index order")
     indices = sample_indices(run.space.size, sample, seed)
-    return correlate(run.scorer, truth, indices, on_result)
+    base = run.scorer.scorer if isinstance(run.scorer, CachedScorer) else run.scorer
+    with make_executor(executor, base, workers, timeout, address) as pool:
+        return correlate(run.scorer, truth, indices, on_result, pool)
 
 
 @dataclass(frozen=True)

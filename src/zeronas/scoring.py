@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from zeronas.init import check_init_scheme, initialise
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS
 from zeronas.proxies.base import Proxy
 from zeronas.spaces.base import SearchSpace
+
+if TYPE_CHECKING:
+    from zeronas.executors import Executor
 
 __all__ = ["ProxyValue", "ArchScores", "Scorer", "CachedScorer"]
 
@@ -93,6 +97,17 @@ class Scorer:
 
     def __call__(self, arch: Hashable) -> ArchScores:
         return self.score(arch)
+
+    def score_many(
+        self, archs: Sequence[Hashable], executor: Executor | None = None
+    ) -> Iterator[tuple[int, ArchScores]]:
+        """(position, scores) of each of ``archs`` as they finish, on ``executor`` if given."""
+        names = tuple(p.name for p in self.proxies)
+        if executor is None:
+            for position, arch in enumerate(archs):
+                yield position, self.score(arch)
+        else:
+            yield from executor.imap([(arch, names) for arch in archs])
 
     def score(self, arch: Hashable, proxies: Sequence[Proxy] | None = None) -> ArchScores:
         """``arch`` scored with ``proxies`` (default: all of this scorer's)."""
@@ -172,23 +187,48 @@ class CachedScorer:
         self.hits = self.misses = 0
 
     def __call__(self, arch: Hashable) -> ArchScores:
-        text = self.space.encode(arch)
-        stored = self.store.get(self.key, text, [p.name for p in self.proxies])
-        missing = [p for p in self.proxies if p.name not in stored]
-        self.hits += len(self.proxies) - len(missing)
-        self.misses += len(missing)
-        values = {n: ProxyValue(s.value, s.seconds, s.error) for n, s in stored.items()}
-        build_seconds, error, index = 0.0, None, None
-        if missing:
-            fresh = self.scorer.score(arch, missing)
-            build_seconds, error, index = fresh.build_seconds, fresh.error, fresh.index
-            values |= fresh.values
+        return next(self.score_many([arch]))[1]
+
+    def score_many(
+        self, archs: Sequence[Hashable], executor: Executor | None = None
+    ) -> Iterator[tuple[int, ArchScores]]:
+        """(position, scores) of each of ``archs`` as they finish: stored ones at once, the
+        missing proxies computed (on ``executor`` if given) and written as they arrive."""
+        names = [p.name for p in self.proxies]
+        tasks: list[tuple[Hashable, tuple[str, ...]]] = []
+        waiting: list[tuple[int, dict[str, ProxyValue]]] = []
+        for position, arch in enumerate(archs):
+            stored = self.store.get(self.key, self.space.encode(arch), names)
+            values = {n: ProxyValue(s.value, s.seconds, s.error) for n, s in stored.items()}
+            missing = tuple(n for n in names if n not in stored)
+            self.hits += len(names) - len(missing)
+            self.misses += len(missing)
+            if missing:
+                tasks.append((arch, missing))
+                waiting.append((position, values))
+            else:
+                yield position, self._assemble(arch, values, None)
+        if executor is not None:
+            results = executor.imap(tasks)
+        else:
+            results = (
+                (k, self.scorer.score(arch, [p for p in self.proxies if p.name in missing]))
+                for k, (arch, missing) in enumerate(tasks)
+            )
+        for k, fresh in results:
+            position, values = waiting[k]
             good = {
                 n: StoredScore(v.value, v.seconds, None) for n, v in fresh.values.items() if v.ok
             }
             if good:
-                self.store.put(self.key, text, good)
-        if index is None and self.space.size is not None:
-            index = self.space.index(arch)
+                self.store.put(self.key, fresh.arch, good)
+            yield position, self._assemble(tasks[k][0], values | fresh.values, fresh)
+
+    def _assemble(
+        self, arch: Hashable, values: dict[str, ProxyValue], fresh: ArchScores | None
+    ) -> ArchScores:
+        index = self.space.index(arch) if self.space.size is not None else None
         ordered = {p.name: values[p.name] for p in self.proxies}
-        return ArchScores(text, index, ordered, build_seconds, error)
+        build = fresh.build_seconds if fresh is not None else 0.0
+        error = fresh.error if fresh is not None else None
+        return ArchScores(self.space.encode(arch), index, ordered, build, error)

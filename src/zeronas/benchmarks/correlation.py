@@ -11,7 +11,8 @@ from scipy import stats
 
 from zeronas.benchmarks.groundtruth import GroundTruth
 from zeronas.errors import ZeroNASError
-from zeronas.scoring import ArchScores, Scorer
+from zeronas.executors import Executor
+from zeronas.scoring import ArchScores, CachedScorer, Scorer
 
 __all__ = ["CorrelationRow", "CorrelationResult", "correlation_rows", "correlate", "sample_indices"]
 
@@ -73,20 +74,22 @@ def sample_indices(size: int, sample: int | None, seed: int) -> list[int]:
 
 
 def correlate(
-    scorer: Scorer,
+    scorer: Scorer | CachedScorer,
     truth: GroundTruth,
     indices: Sequence[int],
     on_result: Callable[[ArchScores], None] | None = None,
+    executor: Executor | None = None,
 ) -> CorrelationResult:
-    """Score the cells at ``indices`` and correlate every proxy with their accuracy."""
+    """Score the cells at ``indices`` (on ``executor`` if given) and correlate every proxy
+    with their accuracy."""
     space, dataset = scorer.space, scorer.dataset.name
     accuracies = [truth.accuracy(i, dataset) for i in indices]  # fail early on a bad table
-    records = []
-    for index in indices:
-        record = scorer(space.arch(index))
-        records.append(record)
+    slots: list[ArchScores | None] = [None] * len(indices)
+    for position, record in scorer.score_many([space.arch(i) for i in indices], executor):
+        slots[position] = record
         if on_result is not None:
             on_result(record)
+    records = [r for r in slots if r is not None]
     return CorrelationResult(
         correlation_rows(records, accuracies, scorer.proxies), records, accuracies
     )

@@ -62,6 +62,19 @@ CacheOpt = Annotated[
         "--cache", help="Score store (SQLite); default $ZERONAS_CACHE or ~/.cache/zeronas."
     ),
 ]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", help="Scoring processes (one intra-op thread each).")
+]
+ExecutorOpt = Annotated[
+    str, typer.Option("--executor", help="Where scoring runs: local, process or ray.")
+]
+AddressOpt = Annotated[
+    str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray).")
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--timeout-per-arch", help="Seconds before a candidate is recorded as failed."),
+]
 RunIdOpt = Annotated[
     str | None,
     typer.Option(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -20,6 +20,7 @@ from zeronas import api
 from zeronas.benchmarks.groundtruth import open_ground_truth
 from zeronas.cli._app import (
     DEFAULT_PROXIES,
+    AddressOpt,
     AllowPickleOpt,
     BatchOpt,
     BenchmarkOpt,
@@ -28,6 +29,7 @@ from zeronas.cli._app import (
     DataRootOpt,
     DatasetOpt,
     DownloadOpt,
+    ExecutorOpt,
     HpOpt,
     InitOpt,
     JsonOpt,
@@ -37,6 +39,8 @@ from zeronas.cli._app import (
     RunIdOpt,
     SeedOpt,
     SpaceOpt,
+    TimeoutOpt,
+    WorkersOpt,
     app,
     cache_path,
     cli_errors,
@@ -53,6 +57,19 @@ from zeronas.report import (
     write_scores_csv,
 )
 from zeronas.spaces import get_space
+
+_SETUP_OPTIONS = (
+    "space", "dataset", "proxies", "data", "batch_size", "seed", "repeats", "init",
+    "data_root", "download",
+)  # fmt: skip
+
+
+def _scoring_setup(params: dict[str, Any]) -> api.ScoringSetup:
+    """The scoring set-up from a command's own parameters (its ``locals()``)."""
+    cache = cache_path(params["cache"], params["no_cache"])
+    run = api.setup(**{k: params[k] for k in _SETUP_OPTIONS}, cache=cache)
+    warn_synthetic(run)
+    return run
 
 
 @app.command()
@@ -78,22 +95,10 @@ def score(
 
     Example: zeronas score --index 1 --proxies naswot,synflow --data npz:cifar10.npz
     """
+    params = dict(locals())
     space_obj = get_space(space)
     target = api.resolve_arch(space_obj, arch, index)  # validate before loading data
-    run = api.setup(
-        space,
-        dataset,
-        proxies,
-        data,
-        batch_size,
-        seed,
-        repeats,
-        init,
-        data_root,
-        download,
-        cache_path(cache, no_cache),
-    )
-    warn_synthetic(run)
+    run = _scoring_setup(params)
     result = run.scorer(target)
     doc = {
         "space": space_obj.name,
@@ -141,6 +146,10 @@ def correlate(
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    timeout_per_arch: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Kendall τ and Spearman ρ of each proxy against ground-truth accuracy.
@@ -149,20 +158,7 @@ def correlate(
     """
     params = dict(locals())
     truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
-    run = api.setup(
-        space,
-        dataset,
-        proxies,
-        data,
-        batch_size,
-        seed,
-        repeats,
-        init,
-        data_root,
-        download,
-        cache_path(cache, no_cache),
-    )
-    warn_synthetic(run)
+    run = _scoring_setup(params)
     size = run.space.size or 0
     total = size if sample == 0 else min(sample, size)
     columns = (
@@ -179,7 +175,15 @@ def correlate(
     ):
         task = progress.add_task("cells", total=total)
         result = api.run_correlation(
-            run, truth, sample or None, seed, lambda _r: progress.advance(task)
+            run,
+            truth,
+            sample or None,
+            seed,
+            lambda _r: progress.advance(task),
+            executor,
+            workers,
+            timeout_per_arch,
+            address,
         )
     names = [p.name for p in run.proxies]
     files = [write_scores_csv(out_dir / "scores.csv", result.records, names, result.accuracies)]

@@ -70,6 +70,27 @@ from zeronas.report import (
 from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
 from zeronas.spaces import get_space
 
+_SETUP_OPTIONS = (
+    "space", "combine", "scores", "data", "batch_size", "seed", "repeats", "init",
+    "data_root", "download", "max_params", "max_flops", "max_macs",
+)  # fmt: skip
+
+
+def _search_setup(
+    params: dict[str, Any], dataset: str, proxies: str, weights: str | None
+) -> api.SearchSetup:
+    """The search set-up from a command's own parameters (its ``locals()``)."""
+    run = api.search_setup(
+        dataset=dataset,
+        proxies=proxies,
+        weights=weights,
+        cache=cache_path(params["cache"], params["no_cache"]),
+        **{k: params[k] for k in _SETUP_OPTIONS},
+    )
+    if run.synthetic_data:
+        warn_synthetic_batch()
+    return run
+
 
 def _parse_options(items: list[str] | None) -> dict[str, str]:
     options = {}
@@ -147,27 +168,7 @@ def search(
     budget = budget or None
     Budget(budget, seconds)
     accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, space, get_dataset(dataset).name)
-    run = api.search_setup(
-        space,
-        dataset,
-        proxies,
-        combine,
-        weights,
-        scores,
-        data,
-        batch_size,
-        seed,
-        repeats,
-        init,
-        data_root,
-        download,
-        max_params,
-        max_flops,
-        max_macs,
-        cache=cache_path(cache, no_cache),
-    )
-    if run.synthetic_data:
-        warn_synthetic_batch()
+    run = _search_setup(params, dataset, proxies, weights)
     store = cache_path(cache, no_cache)
     with (
         tracked_run(run_id, store, "search", params),
@@ -321,27 +322,7 @@ def experiment(
     setups = {}
     for ds in _split(dataset, "--dataset"):
         for proxy_set in proxies or [SEARCH_PROXIES]:
-            run = api.search_setup(
-                space,
-                ds,
-                proxy_set,
-                combine,
-                None,
-                scores,
-                data,
-                batch_size,
-                seed,
-                repeats,
-                init,
-                data_root,
-                download,
-                max_params,
-                max_flops,
-                max_macs,
-                cache=cache_path(cache, no_cache),
-            )
-            if run.synthetic_data:
-                warn_synthetic_batch()
+            run = _search_setup(params, ds, proxy_set, None)
             names = "+".join(run.fitness.names)
             setups[f"{run.dataset.name} {names}"] = run
     total = len(setups) * len(algos) * len(budgets) * runs

@@ -1,0 +1,276 @@
+"""Where candidate scoring runs: in this process, in local worker processes, or as Ray tasks.
+
+A task is (architecture, names of the proxies to compute); the result is the
+:class:`~zeronas.scoring.ArchScores` a :class:`~zeronas.scoring.Scorer` returns. Scorers are
+pure and picklable, so each worker holds one copy of the run's scorer (its fixed batch
+included) and computes what it is sent. Results flow back to the driver, which alone
+touches the score store. A task that raises, exceeds ``timeout`` seconds or kills its worker
+(out of memory) comes back as a failure with its error; the worker is replaced and the run
+goes on.
+
+``local``   in this process (a timeout uses SIGALRM, so only in the main thread).
+``process`` ``workers`` spawned processes, one intra-op thread each.
+``ray``     Ray tasks (``pip install 'zeronas[ray]'``), on a local Ray with ``workers`` CPUs or
+            on the cluster at ``address``.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import math
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Hashable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from zeronas.errors import ZeroNASError
+from zeronas.scoring import ArchScores, ProxyValue, Scorer
+
+__all__ = ["EXECUTORS", "Executor", "Task", "make_executor"]
+
+Task = tuple[Hashable, tuple[str, ...]]
+EXECUTORS = ("local", "process", "ray")
+_BOOT_SECONDS = 300
+
+
+def _failed(scorer: Scorer, task: Task, error: str) -> ArchScores:
+    arch, names = task
+    index = scorer.space.index(arch) if scorer.space.size is not None else None
+    values = {n: ProxyValue(math.nan, 0.0, error) for n in names}
+    return ArchScores(scorer.space.encode(arch), index, values, 0.0, error)
+
+
+def _score(scorer: Scorer, task: Task) -> ArchScores:
+    arch, names = task
+    chosen = [p for p in scorer.proxies if p.name in names]
+    try:
+        return scorer.score(arch, chosen)
+    except Exception as exc:  # noqa: BLE001 -- a candidate's failure is its own
+        return _failed(scorer, task, f"{type(exc).__name__}: {exc}")
+
+
+class Executor(abc.ABC):
+    """Runs scoring tasks; :meth:`imap` yields (position, result) as tasks finish."""
+
+    workers: int = 1
+
+    def __init__(self, scorer: Scorer, workers: int = 1, timeout: float | None = None) -> None:
+        if workers < 1:
+            raise ZeroNASError(f"--workers must be >= 1, got {workers}")
+        if timeout is not None and not timeout > 0:
+            raise ZeroNASError(f"--timeout-per-arch must be a positive number, got {timeout}")
+        self.scorer, self.workers, self.timeout = scorer, workers, timeout
+
+    @abc.abstractmethod
+    def imap(self, tasks: Sequence[Task]) -> Iterator[tuple[int, ArchScores]]:
+        """Results of ``tasks`` as they finish, each with its position in ``tasks``."""
+
+    def map(self, tasks: Sequence[Task]) -> list[ArchScores]:
+        out: list[ArchScores | None] = [None] * len(tasks)
+        for position, result in self.imap(tasks):
+            out[position] = result
+        return out  # type: ignore[return-value]
+
+    def close(self) -> None:  # noqa: B027 -- nothing to release by default
+        """Release workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LocalExecutor(Executor):
+    """Tasks run one after the other in this process."""
+
+    def imap(self, tasks: Sequence[Task]) -> Iterator[tuple[int, ArchScores]]:
+        for position, task in enumerate(tasks):
+            yield position, self._run(task)
+
+    def _run(self, task: Task) -> ArchScores:
+        if self.timeout is None or threading.current_thread() is not threading.main_thread():
+            return _score(self.scorer, task)
+
+        def expire(_signum: int, _frame: object) -> None:
+            raise TimeoutError(f"timeout after {self.timeout:g} s")
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, self.timeout)
+        try:
+            return _score(self.scorer, task)
+        except TimeoutError as exc:  # raised outside the scorer's own handler
+            return _failed(self.scorer, task, str(exc))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _worker_main(connection: Connection, scorer: Scorer) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    connection.send("ready")  # imports done: timeouts count from here
+    while True:
+        task = connection.recv()
+        if task is None:
+            return
+        connection.send(_score(scorer, task))
+
+
+class ProcessExecutor(Executor):
+    """``workers`` spawned processes; a task past ``timeout`` or a dead worker is recorded
+    as a failure and its worker replaced."""
+
+    def __init__(self, scorer: Scorer, workers: int = 2, timeout: float | None = None) -> None:
+        super().__init__(scorer, workers, timeout)
+        self._context = multiprocessing.get_context("spawn")
+        self._pool = [self._start() for _ in range(workers)]
+
+    def _start(self) -> tuple[Any, Connection]:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_worker_main, args=(theirs, self.scorer), daemon=True
+        )
+        process.start()
+        theirs.close()
+        if not ours.poll(_BOOT_SECONDS) or ours.recv() != "ready":
+            process.kill()
+            raise ZeroNASError(f"a scoring worker did not start within {_BOOT_SECONDS} s")
+        return process, ours
+
+    def _replace(self, slot: int) -> None:
+        process, connection = self._pool[slot]
+        process.kill()
+        process.join()
+        connection.close()
+        self._pool[slot] = self._start()
+
+    def imap(self, tasks: Sequence[Task]) -> Iterator[tuple[int, ArchScores]]:
+        pending = list(enumerate(tasks))[::-1]
+        busy: dict[int, tuple[int, float]] = {}  # slot -> (position, started)
+        while pending or busy:
+            for slot in range(len(self._pool)):
+                if slot not in busy and pending:
+                    position, task = pending.pop()
+                    self._pool[slot][1].send(task)
+                    busy[slot] = (position, time.monotonic())
+            connections = {self._pool[slot][1]: slot for slot in busy}
+            ready = wait(list(connections), timeout=self._wait_time(busy))
+            for connection in ready:
+                slot = connections[connection]  # type: ignore[index]
+                position, _ = busy.pop(slot)
+                try:
+                    yield position, connection.recv()  # type: ignore[union-attr]
+                except (EOFError, OSError):
+                    self._pool[slot][0].join(5)
+                    code = self._pool[slot][0].exitcode
+                    self._replace(slot)
+                    yield (
+                        position,
+                        _failed(self.scorer, tasks[position], f"worker died (exit {code})"),
+                    )
+            for slot, (position, started) in list(busy.items()):
+                if self.timeout is not None and time.monotonic() - started > self.timeout:
+                    busy.pop(slot)
+                    self._replace(slot)
+                    error = f"timeout after {self.timeout:g} s"
+                    yield position, _failed(self.scorer, tasks[position], error)
+
+    def _wait_time(self, busy: dict[int, tuple[int, float]]) -> float | None:
+        if self.timeout is None:
+            return None
+        now = time.monotonic()
+        return max(0.0, min(self.timeout - (now - started) for _, started in busy.values()))
+
+    def close(self) -> None:
+        for _process, connection in self._pool:
+            with contextlib.suppress(OSError):
+                connection.send(None)
+        for process, connection in self._pool:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+            connection.close()
+        self._pool = []
+
+
+def _ray_score(scorer: Scorer, task: Task) -> ArchScores:
+    import torch
+
+    torch.set_num_threads(1)
+    return _score(scorer, task)
+
+
+class RayExecutor(Executor):
+    """Ray tasks of one CPU each; results come back to the driver in completion order."""
+
+    def __init__(
+        self,
+        scorer: Scorer,
+        workers: int = 2,
+        timeout: float | None = None,
+        address: str | None = None,
+    ) -> None:
+        super().__init__(scorer, workers, timeout)
+        try:
+            import ray
+        except ImportError as exc:
+            raise ZeroNASError("--executor ray needs Ray: pip install 'zeronas[ray]'") from exc
+        self._ray = ray
+        if not ray.is_initialized():
+            options = {"address": address} if address else {"num_cpus": workers}
+            ray.init(include_dashboard=False, log_to_driver=False, **options)
+        self._scorer = ray.put(scorer)
+        self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_score)
+
+    def imap(self, tasks: Sequence[Task]) -> Iterator[tuple[int, ArchScores]]:
+        ray = self._ray
+        pending = list(enumerate(tasks))[::-1]
+        running: dict[Any, tuple[int, float]] = {}
+        while pending or running:
+            while pending and len(running) < self.workers:
+                position, task = pending.pop()
+                running[self._remote.remote(self._scorer, task)] = (position, time.monotonic())
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=self._timeout_left(running))
+            for ref in ready:
+                position, _ = running.pop(ref)
+                try:
+                    yield position, ray.get(ref)
+                except Exception as exc:  # noqa: BLE001 -- a dead worker, a cancelled task
+                    yield position, _failed(self.scorer, tasks[position], f"ray: {exc}")
+            for ref, (position, started) in list(running.items()):
+                if self.timeout is not None and time.monotonic() - started > self.timeout:
+                    running.pop(ref)
+                    ray.cancel(ref, force=True)
+                    error = f"timeout after {self.timeout:g} s"
+                    yield position, _failed(self.scorer, tasks[position], error)
+
+    def _timeout_left(self, running: dict[Any, tuple[int, float]]) -> float | None:
+        if self.timeout is None:
+            return None
+        now = time.monotonic()
+        return max(0.0, min(self.timeout - (now - s) for _, s in running.values()))
+
+
+def make_executor(
+    kind: str,
+    scorer: Scorer,
+    workers: int = 1,
+    timeout: float | None = None,
+    address: str | None = None,
+) -> Executor:
+    """An executor of ``kind`` (one of :data:`EXECUTORS`) for ``scorer``."""
+    if kind == "local":
+        if workers != 1:
+            return ProcessExecutor(scorer, workers, timeout)
+        return LocalExecutor(scorer, 1, timeout)
+    if kind == "process":
+        return ProcessExecutor(scorer, workers, timeout)
+    if kind == "ray":
+        return RayExecutor(scorer, workers, timeout, address)
+    raise ZeroNASError(f"Unknown executor {kind!r}. Allowed: {', '.join(EXECUTORS)}")

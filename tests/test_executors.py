@@ -1,0 +1,127 @@
+"""Executors: the same scores as in-process scoring, timeouts and dead workers recorded as
+failures with the worker replaced, and correlate with 2 workers equal to 1."""
+
+import os
+import time
+
+import pytest
+import torch
+
+from zeronas import api
+from zeronas.benchmarks.correlation import sample_indices
+from zeronas.benchmarks.groundtruth import CSVGroundTruth
+from zeronas.data import load_batch
+from zeronas.datasets import get_dataset
+from zeronas.errors import ZeroNASError
+from zeronas.executors import LocalExecutor, ProcessExecutor, make_executor
+from zeronas.proxies import parse_proxy_list
+from zeronas.proxies.base import Proxy
+from zeronas.scoring import Scorer
+from zeronas.spaces import get_space
+
+SPACE = get_space("nats-tss")
+CIFAR10 = get_dataset("cifar10")
+
+
+def sleepy(net: torch.nn.Module, x: torch.Tensor) -> float:
+    """Sleeps for cells whose first edge is a 3x3 conv; 1.0 otherwise."""
+    if net.arch.ops[0] == "nor_conv_3x3":
+        time.sleep(30)
+    return 1.0
+
+
+def fatal(net: torch.nn.Module, x: torch.Tensor) -> float:
+    """Kills its process for cells whose first edge is 'none' (an out-of-memory kill)."""
+    if net.arch.ops[0] == "none":
+        os._exit(3)
+    return 2.0
+
+
+def _scorer(proxies) -> Scorer:
+    return Scorer(SPACE, CIFAR10, proxies, load_batch("synthetic", CIFAR10, 4))
+
+
+def _task(arch, scorer):
+    return arch, tuple(p.name for p in scorer.proxies)
+
+
+def test_process_workers_compute_what_this_process_computes():
+    scorer = _scorer(parse_proxy_list("naswot,synflow,params"))
+    archs = [SPACE.arch(i) for i in (1, 2, 3, 4, 5)]
+    serial = LocalExecutor(scorer).map([_task(a, scorer) for a in archs])
+    with ProcessExecutor(scorer, workers=2) as pool:
+        parallel = pool.map([_task(a, scorer) for a in archs])
+    for one, other in zip(serial, parallel, strict=True):
+        assert one.arch == other.arch
+        for name in ("naswot", "synflow", "params"):
+            assert other.values[name].value == pytest.approx(one.values[name].value, rel=1e-6)
+
+
+def test_timeouts_and_dead_workers_are_failures_and_the_pool_goes_on():
+    proxies = [
+        Proxy("sleepy", sleepy, True, False, False, "sleeps"),
+        Proxy("fatal", fatal, True, False, False, "dies"),
+    ]
+    scorer = _scorer(proxies)
+    archs = [
+        SPACE.decode("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+        SPACE.decode("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+        SPACE.decode("|skip_connect~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+    ]
+    start = time.monotonic()
+    with ProcessExecutor(scorer, workers=2, timeout=3) as pool:
+        results = pool.map([_task(a, scorer) for a in archs])
+        again = pool.map([_task(archs[2], scorer)])[0]
+    assert time.monotonic() - start < 25
+    assert results[0].error == "timeout after 3 s"
+    assert results[1].error == "worker died (exit 3)"
+    assert results[2].error is None and results[2].values["fatal"].value == 2.0
+    assert again.values["sleepy"].value == 1.0  # replaced workers serve new tasks
+
+
+def test_local_timeout_in_the_main_thread():
+    scorer = _scorer([Proxy("sleepy", sleepy, True, False, False, "sleeps")])
+    arch = SPACE.decode("|nor_conv_3x3~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    result = LocalExecutor(scorer, timeout=1).map([_task(arch, scorer)])[0]
+    assert "timeout after 1 s" in result.values["sleepy"].error
+
+
+def test_bad_executor_settings():
+    scorer = _scorer(parse_proxy_list("params"))
+    with pytest.raises(ZeroNASError, match="Unknown executor 'threads'"):
+        make_executor("threads", scorer)
+    with pytest.raises(ZeroNASError, match="--workers must be >= 1, got 0"):
+        make_executor("process", scorer, workers=0)
+    with pytest.raises(ZeroNASError, match="--timeout-per-arch must be a positive"):
+        make_executor("local", scorer, timeout=-1)
+
+
+def test_correlate_with_two_workers_equals_one(accuracy_csv, tmp_path):
+    truth = CSVGroundTruth(accuracy_csv)
+    rows = {}
+    for workers in (1, 2):
+        run = api.setup(
+            proxies="synflow,relu_count", batch_size=4, cache=tmp_path / f"{workers}.db"
+        )
+        result = api.run_correlation(run, truth, 24, 0, executor="process", workers=workers)
+        rows[workers] = [(r.proxy, r.n, r.kendall_tau, r.spearman_rho) for r in result.rows]
+        assert [r.index for r in result.records] == sample_indices(SPACE.size, 24, 0)
+    assert rows[1] == rows[2]
+
+
+def test_ray_executor_matches_the_local_one(accuracy_csv, tmp_path):
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'zeronas[ray]'")
+    import ray
+
+    truth = CSVGroundTruth(accuracy_csv)
+    run = api.setup(proxies="synflow,relu_count", batch_size=4)
+    local = api.run_correlation(run, truth, 12, 0)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        remote = api.run_correlation(run, truth, 12, 0, executor="ray", workers=2)
+    finally:
+        ray.shutdown()
+    assert [(r.proxy, r.kendall_tau) for r in local.rows] == [
+        (r.proxy, r.kendall_tau) for r in remote.rows
+    ]
+    assert [r.arch for r in local.records] == [r.arch for r in remote.records]
