@@ -125,3 +125,31 @@ def test_ray_executor_matches_the_local_one(accuracy_csv, tmp_path):
         (r.proxy, r.kendall_tau) for r in remote.rows
     ]
     assert [r.arch for r in local.records] == [r.arch for r in remote.records]
+
+
+def _history(result):
+    return [(e.arch, e.status, e.values) for e in result.history]
+
+
+def test_parallel_random_search_is_the_serial_one():
+    run = api.search_setup(proxies="synflow,relu_count", batch_size=4)
+    serial = api.search(run, "random", 8, None, 3)
+    parallel = api.search(run, "random", 8, None, 3, executor="process", workers=2)
+    assert [e.arch for e in parallel.history] == [e.arch for e in serial.history]
+    for one, other in zip(serial.history, parallel.history, strict=True):
+        assert other.values == pytest.approx(one.values, rel=1e-6)
+
+
+def test_search_on_ray_has_the_history_of_the_process_pool():
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'zeronas[ray]'")
+    import ray
+
+    run = api.search_setup(proxies="synflow,relu_count", batch_size=4)
+    options = {"population": 4, "sample": 2}
+    local = api.search(run, "rea", 12, None, 0, options, executor="process", workers=2)
+    try:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        remote = api.search(run, "rea", 12, None, 0, options, executor="ray", workers=2)
+    finally:
+        ray.shutdown()
+    assert _history(remote) == _history(local) and remote.evaluations == 12

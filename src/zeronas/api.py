@@ -238,16 +238,25 @@ def search(
     seed: int = 0,
     options: Mapping[str, Any] | None = None,
     on_eval: OnEval | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    timeout: float | None = None,
+    address: str | None = None,
 ) -> SearchResult:
-    """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``."""
+    """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``. Live scoring
+    runs on ``executor`` with ``workers`` when that is asked for (more than one worker, Ray,
+    or a per-candidate ``timeout``); precomputed scores are always read in this process."""
     searcher = get_searcher(algorithm, **dict(options or {}))
-    return searcher.run(
-        run.space,
-        run.score_fn,
-        run.fitness,
-        Budget(budget, seconds),
-        seed,
-        run.constraints,
-        run.dataset,
-        on_eval,
-    )
+    budget_ = Budget(budget, seconds)
+    base = run.score_fn.scorer if isinstance(run.score_fn, CachedScorer) else run.score_fn
+    wanted = workers > 1 or executor != "local" or timeout is not None
+    if not (wanted and isinstance(base, Scorer)):
+        return searcher.run(
+            run.space, run.score_fn, run.fitness, budget_, seed, run.constraints, run.dataset,
+            on_eval,
+        )  # fmt: skip
+    with make_executor(executor, base, workers, timeout, address) as pool:
+        return searcher.run(
+            run.space, run.score_fn, run.fitness, budget_, seed, run.constraints, run.dataset,
+            on_eval, pool,
+        )  # fmt: skip

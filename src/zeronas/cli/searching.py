@@ -24,6 +24,7 @@ from zeronas.benchmarks.groundtruth import BENCHMARK_ENV, open_ground_truth
 from zeronas.cli._app import (
     SEARCH_PROXIES,
     SYNTHETIC_WARNING,
+    AddressOpt,
     AllowPickleOpt,
     BatchOpt,
     BenchmarkOpt,
@@ -33,6 +34,7 @@ from zeronas.cli._app import (
     DataRootOpt,
     DatasetOpt,
     DownloadOpt,
+    ExecutorOpt,
     HpOpt,
     InitOpt,
     JsonOpt,
@@ -48,7 +50,9 @@ from zeronas.cli._app import (
     SecondsOpt,
     SeedOpt,
     SpaceOpt,
+    TimeoutOpt,
     WeightsOpt,
+    WorkersOpt,
     app,
     cache_path,
     cli_errors,
@@ -153,6 +157,10 @@ def search(
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    timeout_per_arch: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Search a space for the fittest architecture under a budget.
@@ -174,7 +182,10 @@ def search(
         tracked_run(run_id, store, "search", params),
         _search_progress(budget, seconds, accuracy, json_out) as on_eval,
     ):
-        result = api.search(run, algorithm, budget, seconds, seed, options, on_eval)
+        result = api.search(
+            run, algorithm, budget, seconds, seed, options, on_eval,
+            executor, workers, timeout_per_arch, address,
+        )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
     doc["warnings"] = [SYNTHETIC_WARNING] if run.synthetic_data else []
     files = [write_history_csv(out_dir / "history.csv", result, accuracy)]

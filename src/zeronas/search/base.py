@@ -29,6 +29,7 @@ import numpy as np
 
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
+from zeronas.executors import Executor
 from zeronas.fitness import Constraints, Fitness
 from zeronas.proxies.cost import count_flops, count_params
 from zeronas.registry import Registry
@@ -115,6 +116,7 @@ class Evaluator:
         dataset: DatasetSpec | None = None,
         on_eval: OnEval | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        executor: Executor | None = None,
     ) -> None:
         if constraints is not None and constraints.active and dataset is None:
             raise ZeroNASError("constraints need the dataset (class count and input shape)")
@@ -125,6 +127,7 @@ class Evaluator:
             on_eval,
             clock,
         )
+        self.executor = executor
         self.history: list[Evaluation] = []
         self.evaluations = 0
         self.proposals = 0
@@ -143,42 +146,92 @@ class Evaluator:
     def seen(self, genome: Hashable) -> Evaluation | None:
         return self._memo.get(genome)
 
+    @property
+    def parallelism(self) -> int:
+        """How many candidates the executor scores at once (1 without one)."""
+        return self.executor.workers if self.executor is not None else 1
+
     def evaluate(self, genome: Hashable) -> Evaluation:
         """The record of ``genome``: the old one if seen before (free), else a new one."""
-        self.proposals += 1
-        known = self._memo.get(genome)
-        if known is not None:
-            self._stalled()
-            if self.space.size is not None and len(self._memo) >= self.space.size:
-                raise BudgetExhausted(f"every one of the {self.space.size} architectures was seen")
-            return known
-        self._check_budget()
+        return self.evaluate_many([genome])[0]
+
+    def evaluate_many(self, genomes: Sequence[Hashable]) -> list[Evaluation]:
+        """The records of ``genomes``, in order. Seen ones are free; constraints are checked
+        one by one; the new ones are scored together, in parallel on the executor, and
+        recorded in the order proposed. When the budget, the stall limit or the space runs
+        out, what was queued is still scored and recorded, then BudgetExhausted is raised."""
+        out: list[Evaluation | None] = [None] * len(genomes)
+        queue: dict[Hashable, list[int]] = {}
+        stop: str | None = None
+        for position, genome in enumerate(genomes):
+            self.proposals += 1
+            known = self._memo.get(genome)
+            if known is not None or genome in queue:
+                if known is not None:
+                    out[position] = known
+                else:
+                    queue[genome].append(position)
+                stop = self._repeat(len(queue))
+                if stop:
+                    break
+                continue
+            stop = self._budget_spent(len(queue))
+            if stop:
+                break
+            t0 = self.clock()
+            reason = self._violation(genome)
+            if reason is not None:
+                spent = self.clock() - t0
+                self._account(spent, spent)
+                out[position] = self._record(genome, "rejected", {}, spent, reason)
+                stop = self._repeat(len(queue))
+                if stop:
+                    break
+                continue
+            queue[genome] = [position]
+            self._stall = 0
+        for genome, record in zip(queue, self._score(list(queue)), strict=True):
+            for position in queue[genome]:
+                out[position] = record
+        if stop is not None:
+            raise BudgetExhausted(stop)
+        return out  # type: ignore[return-value]
+
+    def _score(self, genomes: list[Hashable]) -> list[Evaluation]:
+        """Score new candidates: one by one, or as one parallel batch on the executor (whose
+        wall time is then the search time it costs)."""
+        parallel = self.executor is not None and hasattr(self.score_fn, "score_many")
+        if not parallel or not genomes:
+            return [self._score_one(genome) for genome in genomes]
         t0 = self.clock()
-        reason = self._violation(genome)
-        if reason is not None:
-            spent = self.clock() - t0
-            record = self._record(genome, "rejected", {}, spent, reason, index=None)
-            self._account(spent, spent)
-            self._stalled()
-            return record
+        results = dict(self.score_fn.score_many(genomes, self.executor))  # type: ignore[attr-defined]
+        share = (self.clock() - t0) / len(genomes)
+        records = []
+        for position, genome in enumerate(genomes):
+            self._account(share, share)
+            records.append(self._from_scores(genome, results[position]))
+        return records
+
+    def _score_one(self, genome: Hashable) -> Evaluation:
+        t0 = self.clock()
         try:
             scores = self.score_fn(genome)
         except Exception as exc:  # noqa: BLE001 -- a candidate's failure never stops the search
             wall = self.clock() - t0
             self._account(wall, wall)
             self.evaluations += 1
-            self._stall = 0
             return self._record(genome, "failed", {}, wall, f"{type(exc).__name__}: {exc}")
         wall = self.clock() - t0
-        seconds = scores.build_seconds + sum(v.seconds for v in scores.values.values())
-        self._account(wall, seconds)
+        self._account(wall, _seconds(scores))
+        return self._from_scores(genome, scores)
+
+    def _from_scores(self, genome: Hashable, scores: ArchScores) -> Evaluation:
         self.evaluations += 1
-        self._stall = 0
         errors = [f"{n}: {v.error}" for n, v in scores.values.items() if v.error]
         error = scores.error or ("; ".join(errors) if errors else None)
         values = {n: v.value for n, v in scores.values.items()}
         status = "failed" if error else "ok"
-        return self._record(genome, status, values, seconds, error, index=scores.index)
+        return self._record(genome, status, values, _seconds(scores), error, index=scores.index)
 
     def best(self) -> Evaluation | None:
         """The best scored candidate so far, by fitness over the whole history."""
@@ -189,19 +242,22 @@ class Evaluator:
         self._scoring_wall += wall
         self._scoring_seconds += seconds
 
-    def _stalled(self) -> None:
+    def _repeat(self, queued: int) -> str | None:
+        """Count a proposal that brought nothing new; why to stop, if it is time."""
         self._stall += 1
+        if self.space.size is not None and len(self._memo) + queued >= self.space.size:
+            return f"every one of the {self.space.size} architectures was seen"
         if self._stall >= self.budget.stall:
-            raise BudgetExhausted(
-                f"stalled: {self._stall} proposals in a row were seen before or rejected"
-            )
+            return f"stalled: {self._stall} proposals in a row were seen before or rejected"
+        return None
 
-    def _check_budget(self) -> None:
+    def _budget_spent(self, queued: int) -> str | None:
         b = self.budget
-        if b.evaluations is not None and self.evaluations >= b.evaluations:
-            raise BudgetExhausted(f"evaluation budget of {b.evaluations} spent")
+        if b.evaluations is not None and self.evaluations + queued >= b.evaluations:
+            return f"evaluation budget of {b.evaluations} spent"
         if b.seconds is not None and self.elapsed >= b.seconds:
-            raise BudgetExhausted(f"time budget of {b.seconds:g} s spent")
+            return f"time budget of {b.seconds:g} s spent"
+        return None
 
     def _violation(self, genome: Hashable) -> str | None:
         if self.constraints is None or not self.constraints.active:
@@ -242,6 +298,10 @@ class Evaluator:
         if self.on_eval is not None:
             self.on_eval(record, self)
         return record
+
+
+def _seconds(scores: ArchScores) -> float:
+    return scores.build_seconds + sum(v.seconds for v in scores.values.values())
 
 
 def _argbest(fitness: Fitness, records: Sequence[Evaluation]) -> Evaluation | None:
@@ -343,11 +403,15 @@ class Searcher(abc.ABC):
         constraints: Constraints | None = None,
         dataset: DatasetSpec | None = None,
         on_eval: OnEval | None = None,
+        executor: Executor | None = None,
     ) -> SearchResult:
-        """Search ``space`` with a seeded RNG; the same seed gives the same history."""
+        """Search ``space`` with a seeded RNG; the same seed and number of workers give the
+        same history, whatever the executor."""
         self.validate()
         rng = np.random.default_rng(seed)
-        evaluator = Evaluator(space, score_fn, fitness, budget, constraints, dataset, on_eval)
+        evaluator = Evaluator(
+            space, score_fn, fitness, budget, constraints, dataset, on_eval, executor=executor
+        )
         try:
             self._search(space, evaluator, rng)
             stopped = "finished"

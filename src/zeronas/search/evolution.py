@@ -5,7 +5,9 @@ Architecture Search", AAAI 2019 (arXiv:1802.01548). Start from ``initial`` rando
 architectures; each cycle draws ``sample`` members uniformly without replacement, mutates the
 fittest of them (fitness relative to that sample) and appends the child; once the population
 holds more than ``population`` members the oldest leaves. Defaults P = 10, S = 3 are
-NATS-Bench's own REA settings (Dong et al. 2021, ``exps/NATS-algos/regularized_ea.py``);
+NATS-Bench's own REA settings (Dong et al. 2021, ``exps/NATS-algos/regularized_ea.py``).
+With k parallel workers each cycle runs k tournaments on the same population and scores the
+k children together;
 ``rea-seed001`` is seed 001's set-up: population up to 1000, an initial pool of 64,
 tournament 20.
 
@@ -94,8 +96,8 @@ class FreeREA(Searcher):
     def _search(self, space: SearchSpace, evaluator: Evaluator, rng: np.random.Generator) -> None:
         # arch -> (record, birth step); dict order breaks ties between equally old members
         members: dict[str, tuple[Evaluation, int]] = {}
-        for _ in range(self.population):
-            record = evaluator.evaluate(space.sample(rng))
+        initial = [space.sample(rng) for _ in range(self.population)]
+        for record in evaluator.evaluate_many(initial):
             if record.ok:
                 members[record.arch] = (record, 0)
         step = 0
@@ -127,8 +129,7 @@ class FreeREA(Searcher):
         children = [space.mutate(p.genome, rng) for p in parents]
         if self.crossover and len(parents) == 2:
             children.append(space.crossover(parents[0].genome, parents[1].genome, rng))
-        for child in children:
-            record = evaluator.evaluate(child)
+        for record in evaluator.evaluate_many(children):
             if record.ok:
                 members.pop(record.arch, None)  # seen before: re-enters, young again
                 members[record.arch] = (record, step)

@@ -60,16 +60,19 @@ class GeneticAlgorithm(Searcher):
     def _search(self, space: SearchSpace, evaluator: Evaluator, rng: np.random.Generator) -> None:
         population: list[Evaluation] = []
         while len(population) < self.population:
-            record = evaluator.evaluate(space.sample(rng))
-            if record.ok:
-                population.append(record)
+            needed = self.population - len(population)
+            for record in evaluator.evaluate_many([space.sample(rng) for _ in range(needed)]):
+                if record.ok:
+                    population.append(record)
         generation = 0
         while self.generations is None or generation < self.generations:
             fitness = evaluator.fitness([r.values for r in population])
             nxt = top_k(evaluator.fitness, population, self.elitism) if self.elitism else []
-            while len(nxt) < self.population:
-                for child in self._children(space, population, fitness, rng):
-                    record = evaluator.evaluate(child)
+            while len(nxt) < self.population:  # a generation's children are scored together
+                children: list = []
+                while len(children) < self.population - len(nxt):
+                    children += self._children(space, population, fitness, rng)
+                for record in evaluator.evaluate_many(children):
                     if record.ok and len(nxt) < self.population:
                         nxt.append(record)
             population = nxt

@@ -1,7 +1,8 @@
 """Random search (seed 002, Algorithm 1; Li & Talwalkar 2019, arXiv:1902.07638).
 
-Sample architectures uniformly; the evaluator's de-duplication makes a budget of N
-evaluations N *distinct* architectures; the answer is the fittest of them.
+Sample architectures uniformly (as many at a time as the executor has workers); the
+evaluator's de-duplication makes a budget of N evaluations N *distinct* architectures; the
+answer is the fittest of them.
 """
 
 from __future__ import annotations
@@ -23,4 +24,4 @@ class RandomSearch(Searcher):
 
     def _search(self, space: SearchSpace, evaluator: Evaluator, rng: np.random.Generator) -> None:
         while True:
-            evaluator.evaluate(space.sample(rng))
+            evaluator.evaluate_many([space.sample(rng) for _ in range(evaluator.parallelism)])
