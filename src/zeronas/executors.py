@@ -23,7 +23,7 @@ import multiprocessing
 import signal
 import threading
 import time
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -42,6 +42,14 @@ def _failed(scorer: Scorer, task: Task, error: str) -> ArchScores:
     index = scorer.space.index(arch) if scorer.space.size is not None else None
     values = {n: ProxyValue(math.nan, 0.0, error) for n in names}
     return ArchScores(scorer.space.encode(arch), index, values, 0.0, error)
+
+
+def _time_left(timeout: float | None, started: Iterable[tuple[int, float]]) -> float | None:
+    """Seconds until the first of the running tasks (position, start time) times out."""
+    if timeout is None:
+        return None
+    now = time.monotonic()
+    return max(0.0, min(timeout - (now - start) for _, start in started))
 
 
 def _score(scorer: Scorer, task: Task) -> ArchScores:
@@ -160,7 +168,7 @@ class ProcessExecutor(Executor):
                     self._pool[slot][1].send(task)
                     busy[slot] = (position, time.monotonic())
             connections = {self._pool[slot][1]: slot for slot in busy}
-            ready = wait(list(connections), timeout=self._wait_time(busy))
+            ready = wait(list(connections), timeout=_time_left(self.timeout, busy.values()))
             for connection in ready:
                 slot = connections[connection]  # type: ignore[index]
                 position, _ = busy.pop(slot)
@@ -180,12 +188,6 @@ class ProcessExecutor(Executor):
                     self._replace(slot)
                     error = f"timeout after {self.timeout:g} s"
                     yield position, _failed(self.scorer, tasks[position], error)
-
-    def _wait_time(self, busy: dict[int, tuple[int, float]]) -> float | None:
-        if self.timeout is None:
-            return None
-        now = time.monotonic()
-        return max(0.0, min(self.timeout - (now - started) for _, started in busy.values()))
 
     def close(self) -> None:
         for _process, connection in self._pool:
@@ -236,7 +238,8 @@ class RayExecutor(Executor):
             while pending and len(running) < self.workers:
                 position, task = pending.pop()
                 running[self._remote.remote(self._scorer, task)] = (position, time.monotonic())
-            ready, _ = ray.wait(list(running), num_returns=1, timeout=self._timeout_left(running))
+            left = _time_left(self.timeout, running.values())
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=left)
             for ref in ready:
                 position, _ = running.pop(ref)
                 try:
@@ -249,12 +252,6 @@ class RayExecutor(Executor):
                     ray.cancel(ref, force=True)
                     error = f"timeout after {self.timeout:g} s"
                     yield position, _failed(self.scorer, tasks[position], error)
-
-    def _timeout_left(self, running: dict[Any, tuple[int, float]]) -> float | None:
-        if self.timeout is None:
-            return None
-        now = time.monotonic()
-        return max(0.0, min(self.timeout - (now - s) for _, s in running.values()))
 
 
 def make_executor(
