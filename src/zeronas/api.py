@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,9 +103,13 @@ def run_correlation(
     if run.space.size is None:
         raise ArchError(f"space {run.space.name!r} is not finite: correlate needs an index order")
     indices = sample_indices(run.space.size, sample, seed)
-    base = run.scorer.scorer if isinstance(run.scorer, CachedScorer) else run.scorer
-    with make_executor(executor, base, workers, timeout, address) as pool:
+    with make_executor(executor, _plain(run.scorer), workers, timeout, address) as pool:
         return correlate(run.scorer, truth, indices, on_result, pool)
+
+
+def _plain(score_fn: object) -> object:
+    """The :class:`Scorer` that computes for ``score_fn`` (behind a score store, if any)."""
+    return score_fn.scorer if isinstance(score_fn, CachedScorer) else score_fn
 
 
 @dataclass(frozen=True)
@@ -175,21 +180,10 @@ def search_setup(
     batch = None
     if any(p.arch_fn is None for p in live):
         batch = load_batch(data, spec, batch_size, seed, data_root, download)
-    scorer = (
-        Scorer(
-            space_obj,
-            spec,
-            live,
-            _dummy_batch(spec) if batch is None else batch,
-            seed,
-            repeats,
-            init,
-        )
-        if live
-        else None
-    )
-    if scorer is not None:
-        scorer = _cached(scorer, cache)
+    scorer = None
+    if live:
+        live_batch = _dummy_batch(spec) if batch is None else batch
+        scorer = _cached(Scorer(space_obj, spec, live, live_batch, seed, repeats, init), cache)
     score_fn: ScoreFn = scorer  # type: ignore[assignment]
     if table is not None:
         score_fn = TableScorer(space_obj, table, proxy_list, scorer)
@@ -248,15 +242,15 @@ def search(
     or a per-candidate ``timeout``); precomputed scores are always read in this process."""
     searcher = get_searcher(algorithm, **dict(options or {}))
     budget_ = Budget(budget, seconds)
-    base = run.score_fn.scorer if isinstance(run.score_fn, CachedScorer) else run.score_fn
+    base = _plain(run.score_fn)
     wanted = workers > 1 or executor != "local" or timeout is not None
-    if not (wanted and isinstance(base, Scorer)):
+    pool = (
+        make_executor(executor, base, workers, timeout, address)
+        if wanted and isinstance(base, Scorer)
+        else contextlib.nullcontext()
+    )
+    with pool as executor_:
         return searcher.run(
             run.space, run.score_fn, run.fitness, budget_, seed, run.constraints, run.dataset,
-            on_eval,
-        )  # fmt: skip
-    with make_executor(executor, base, workers, timeout, address) as pool:
-        return searcher.run(
-            run.space, run.score_fn, run.fitness, budget_, seed, run.constraints, run.dataset,
-            on_eval, pool,
+            on_eval, executor_,
         )  # fmt: skip

@@ -77,6 +77,16 @@ class Executor(abc.ABC):
     def imap(self, tasks: Sequence[Task]) -> Iterator[tuple[int, ArchScores]]:
         """Results of ``tasks`` as they finish, each with its position in ``tasks``."""
 
+    def _overdue(self, running: dict[Any, tuple[int, float]]) -> list[Any]:
+        """The keys of ``running`` tasks (key -> (position, start time)) past the timeout."""
+        if self.timeout is None:
+            return []
+        now = time.monotonic()
+        return [key for key, (_, start) in running.items() if now - start > self.timeout]
+
+    def _timed_out(self, task: Task) -> ArchScores:
+        return _failed(self.scorer, task, f"timeout after {self.timeout:g} s")
+
     def map(self, tasks: Sequence[Task]) -> list[ArchScores]:
         out: list[ArchScores | None] = [None] * len(tasks)
         for position, result in self.imap(tasks):
@@ -182,12 +192,10 @@ class ProcessExecutor(Executor):
                         position,
                         _failed(self.scorer, tasks[position], f"worker died (exit {code})"),
                     )
-            for slot, (position, started) in list(busy.items()):
-                if self.timeout is not None and time.monotonic() - started > self.timeout:
-                    busy.pop(slot)
-                    self._replace(slot)
-                    error = f"timeout after {self.timeout:g} s"
-                    yield position, _failed(self.scorer, tasks[position], error)
+            for slot in self._overdue(busy):
+                position, _ = busy.pop(slot)
+                self._replace(slot)
+                yield position, self._timed_out(tasks[position])
 
     def close(self) -> None:
         for _process, connection in self._pool:
@@ -246,12 +254,10 @@ class RayExecutor(Executor):
                     yield position, ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 -- a dead worker, a cancelled task
                     yield position, _failed(self.scorer, tasks[position], f"ray: {exc}")
-            for ref, (position, started) in list(running.items()):
-                if self.timeout is not None and time.monotonic() - started > self.timeout:
-                    running.pop(ref)
-                    ray.cancel(ref, force=True)
-                    error = f"timeout after {self.timeout:g} s"
-                    yield position, _failed(self.scorer, tasks[position], error)
+            for ref in self._overdue(running):
+                position, _ = running.pop(ref)
+                ray.cancel(ref, force=True)
+                yield position, self._timed_out(tasks[position])
 
 
 def make_executor(

@@ -128,8 +128,7 @@ class Fitness:
         object.__setattr__(
             self, "combine", next(n for n in COMBINERS if COMBINERS.get(n) is self._fn)
         )
-        weights = self.weights if self.weights is not None else (1.0,) * len(self.proxies)
-        object.__setattr__(self, "weights", parse_weights(list(weights), self.proxies))
+        object.__setattr__(self, "weights", parse_weights(self.weights, self.proxies))
         if self.reference is not None and len(self.reference) != len(self.proxies):
             raise ZeroNASError("fitness reference needs one (mean, std) pair per proxy")
 

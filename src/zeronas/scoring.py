@@ -56,6 +56,12 @@ class ArchScores:
         return self.values[name].value
 
 
+def invalid_value(value: float) -> str | None:
+    """Why ``value`` is a failure rather than a score: NaN and +inf are; -inf is a value
+    (NASWOT's singular kernel, SynFlow's zero flow)."""
+    return f"proxy returned {value}" if math.isnan(value) or value == math.inf else None
+
+
 def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
@@ -67,7 +73,7 @@ def _timed(fn: Callable[[Hashable], float], arch: Hashable) -> ProxyValue:
         value = float(fn(arch))
     except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
         return ProxyValue(math.nan, time.perf_counter() - t0, _failure(exc))
-    error = f"proxy returned {value}" if math.isnan(value) or value == math.inf else None
+    error = invalid_value(value)
     return ProxyValue(math.nan if error else value, time.perf_counter() - t0, error)
 
 
@@ -145,8 +151,8 @@ class Scorer:
                     continue
                 finally:
                     seconds[proxy.name] += time.perf_counter() - t0
-                if math.isnan(value) or value == math.inf:
-                    errors[proxy.name] = f"proxy returned {value}"
+                if error := invalid_value(value):
+                    errors[proxy.name] = error
                 samples[proxy.name].append(value)
         return {
             name: ProxyValue(

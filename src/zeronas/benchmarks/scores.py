@@ -17,7 +17,7 @@ from pathlib import Path
 
 from zeronas.errors import BenchmarkError
 from zeronas.proxies.base import Proxy
-from zeronas.scoring import ArchScores, CachedScorer, ProxyValue, Scorer
+from zeronas.scoring import ArchScores, CachedScorer, ProxyValue, Scorer, invalid_value
 from zeronas.spaces.base import SearchSpace
 
 __all__ = ["ScoreTable", "TableScorer", "open_score_table"]
@@ -84,7 +84,7 @@ class ScoreTable:
         if value is None:
             return ProxyValue(math.nan, 0.0, f"index {index} is not in {self.path.name}")
         seconds = self.seconds[proxy].get(index, 0.0)
-        if math.isnan(value) or value == math.inf:
+        if invalid_value(value):
             return ProxyValue(math.nan, seconds, f"table value is {value}")
         return ProxyValue(value, seconds)
 

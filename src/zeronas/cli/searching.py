@@ -177,9 +177,8 @@ def search(
     Budget(budget, seconds)
     accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, space, get_dataset(dataset).name)
     run = _search_setup(params, dataset, proxies, weights)
-    store = cache_path(cache, no_cache)
     with (
-        tracked_run(run_id, store, "search", params),
+        tracked_run(run_id, cache_path(cache, no_cache), "search", params),
         _search_progress(budget, seconds, accuracy, json_out) as on_eval,
     ):
         result = api.search(
@@ -188,8 +187,7 @@ def search(
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
     doc["warnings"] = [SYNTHETIC_WARNING] if run.synthetic_data else []
-    files = [write_history_csv(out_dir / "history.csv", result, accuracy)]
-    files.insert(0, out_dir / "run.json")
+    files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)
     if json_out:

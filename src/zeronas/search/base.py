@@ -138,13 +138,13 @@ class Evaluator:
         self._scoring_seconds = 0.0
 
     @property
+    def wall_seconds(self) -> float:
+        return self.clock() - self._start
+
+    @property
     def elapsed(self) -> float:
         """Search seconds: loop overhead plus the measured or recorded scoring seconds."""
-        overhead = self.clock() - self._start - self._scoring_wall
-        return overhead + self._scoring_seconds
-
-    def seen(self, genome: Hashable) -> Evaluation | None:
-        return self._memo.get(genome)
+        return self.wall_seconds - self._scoring_wall + self._scoring_seconds
 
     @property
     def parallelism(self) -> int:
@@ -427,7 +427,7 @@ class Searcher(abc.ABC):
             evaluator.history,
             stopped,
             evaluator.elapsed,
-            evaluator.clock() - evaluator._start,
+            evaluator.wall_seconds,
             evaluator.proposals,
             evaluator.evaluations,
             constraints,
