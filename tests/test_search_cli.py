@@ -99,3 +99,19 @@ def test_experiment_tables_and_curves(tmp_path, table_args):
     assert "| rea | 50 | 50 |" in markdown
     assert (tmp_path / "curves_cifar10_naswot_logsynflow_skip.png").stat().st_size > 5000
     assert "needs a --seconds budget" in _fail(["experiment", *table_args, "--n", "0"])
+
+
+def test_live_experiment_on_two_workers_equals_one(tmp_path, accuracy_csv):
+    args = ["experiment", "--benchmark", str(accuracy_csv), "--algorithms", "rea", "--n", "6"]
+    args += ["--runs", "2", "--proxies", "naswot,skip", "--batch-size", "8", "--no-cache"]
+    args += ["--dataset", "cifar10"]
+    runs, values = {}, {}
+    for workers in ("1", "2"):
+        out = tmp_path / workers
+        _ok([*args, "--workers", workers, "--out", str(out), "--json"])
+        rows = list(csv.DictReader((out / "runs.csv").open()))
+        runs[workers] = [(r["seed"], r["index"], r["accuracy"]) for r in rows]
+        values[workers] = [float(json.loads(r["values"])["naswot"]) for r in rows]
+    assert len(runs["1"]) == 2 and runs["1"] == runs["2"]
+    # one intra-op thread in the workers, two here: float rounding differs, not the runs
+    assert values["1"] == pytest.approx(values["2"], rel=1e-5)

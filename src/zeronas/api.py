@@ -18,10 +18,11 @@ from zeronas.cache import ScoreStore
 from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ArchError
-from zeronas.executors import make_executor
+from zeronas.executors import Executor, make_executor
 from zeronas.fitness import Constraints, Fitness, parse_weights
+from zeronas.init import check_device
 from zeronas.proxies import Proxy, parse_proxy_list
-from zeronas.scoring import ArchScores, CachedScorer, Scorer
+from zeronas.scoring import ArchScores, CachedScorer, MemoScorer, Scorer
 from zeronas.search import Budget, SearchResult, get_searcher
 from zeronas.search.base import OnEval, ScoreFn
 from zeronas.spaces import SearchSpace, get_space
@@ -35,6 +36,7 @@ __all__ = [
     "score",
     "search",
     "run_correlation",
+    "scoring_pool",
 ]
 
 
@@ -59,14 +61,18 @@ def setup(
     data_root: str | Path | None = None,
     download: bool = False,
     cache: str | Path | None = None,
+    device: str = "cpu",
 ) -> ScoringSetup:
     """Validate every name first, then load the run's one fixed mini-batch. With ``cache``
-    (a score-store path), stored values are reused and new ones written as they come."""
+    (a score-store path), stored values are reused and new ones written as they come.
+    ``device``: where networks run (``cpu``, ``cuda``, ``cuda:N``)."""
     space_obj = get_space(space)
     dataset_spec = get_dataset(dataset)
     proxy_list = parse_proxy_list(proxies)
+    check_device(device)
     batch = load_batch(data, dataset_spec, batch_size, seed, data_root, download)
-    scorer = _cached(Scorer(space_obj, dataset_spec, proxy_list, batch, seed, repeats, init), cache)
+    scorer = Scorer(space_obj, dataset_spec, proxy_list, batch, seed, repeats, init, device=device)
+    scorer = _cached(scorer, cache)
     return ScoringSetup(space_obj, dataset_spec, proxy_list, batch, scorer)
 
 
@@ -108,8 +114,11 @@ def run_correlation(
 
 
 def _plain(score_fn: object) -> object:
-    """The :class:`Scorer` that computes for ``score_fn`` (behind a score store, if any)."""
-    return score_fn.scorer if isinstance(score_fn, CachedScorer) else score_fn
+    """The :class:`Scorer` that computes for ``score_fn`` (behind a score store or an
+    in-memory memo, if any)."""
+    while isinstance(score_fn, CachedScorer | MemoScorer):
+        score_fn = score_fn.scorer if isinstance(score_fn, CachedScorer) else score_fn.score_fn
+    return score_fn
 
 
 @dataclass(frozen=True)
@@ -165,6 +174,7 @@ def search_setup(
     max_macs: float | None = None,
     reference: int = 50,
     cache: str | Path | None = None,
+    device: str = "cpu",
 ) -> SearchSetup:
     """Validate every name, then prepare scoring: live on one fixed batch, or from a
     precomputed ``scores`` table (proxies it lacks are computed live; the batch is loaded
@@ -175,6 +185,7 @@ def search_setup(
     proxy_list = parse_proxy_list(proxies)
     fitness = Fitness(tuple(proxy_list), combine, parse_weights(weights, proxy_list))
     constraints = Constraints(max_params, max_flops, max_macs)
+    check_device(device)
     table = open_score_table(str(scores), spec.name) if scores is not None else None
     live = [p for p in proxy_list if table is None or p.name not in table.values]
     batch = None
@@ -183,7 +194,8 @@ def search_setup(
     scorer = None
     if live:
         live_batch = _dummy_batch(spec) if batch is None else batch
-        scorer = _cached(Scorer(space_obj, spec, live, live_batch, seed, repeats, init), cache)
+        scorer = Scorer(space_obj, spec, live, live_batch, seed, repeats, init, device=device)
+        scorer = _cached(scorer, cache)
     score_fn: ScoreFn = scorer  # type: ignore[assignment]
     if table is not None:
         score_fn = TableScorer(space_obj, table, proxy_list, scorer)
@@ -232,25 +244,38 @@ def search(
     seed: int = 0,
     options: Mapping[str, Any] | None = None,
     on_eval: OnEval | None = None,
-    executor: str = "local",
+    executor: str | Executor = "local",
     workers: int = 1,
     timeout: float | None = None,
     address: str | None = None,
 ) -> SearchResult:
     """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``. Live scoring
     runs on ``executor`` with ``workers`` when that is asked for (more than one worker, Ray,
-    or a per-candidate ``timeout``); precomputed scores are always read in this process."""
+    or a per-candidate ``timeout``), or on ``executor`` itself when it is a started
+    :class:`~zeronas.executors.Executor`; precomputed scores are always read in this
+    process."""
     searcher = get_searcher(algorithm, **dict(options or {}))
     budget_ = Budget(budget, seconds)
-    base = _plain(run.score_fn)
-    wanted = workers > 1 or executor != "local" or timeout is not None
-    pool = (
-        make_executor(executor, base, workers, timeout, address)
-        if wanted and isinstance(base, Scorer)
-        else contextlib.nullcontext()
-    )
-    with pool as executor_:
+    with scoring_pool(run, executor, workers, timeout, address) as executor_:
         return searcher.run(
             run.space, run.score_fn, run.fitness, budget_, seed, run.constraints, run.dataset,
             on_eval, executor_,
         )  # fmt: skip
+
+
+def scoring_pool(
+    run: SearchSetup,
+    executor: str | Executor = "local",
+    workers: int = 1,
+    timeout: float | None = None,
+    address: str | None = None,
+) -> contextlib.AbstractContextManager[Executor | None]:
+    """The executor for ``run``'s live scoring: ``executor`` itself if it is one, a new one
+    when more than one worker, Ray or a timeout is asked for, else none (in-process)."""
+    if isinstance(executor, Executor):
+        return contextlib.nullcontext(executor)
+    base = _plain(run.score_fn)
+    wanted = workers > 1 or executor != "local" or timeout is not None
+    if wanted and isinstance(base, Scorer):
+        return make_executor(executor, base, workers, timeout, address)
+    return contextlib.nullcontext()

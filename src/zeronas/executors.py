@@ -27,6 +27,7 @@ from collections.abc import Hashable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from zeronas.allocator import keep_freed_memory
 from zeronas.errors import ZeroNASError
 from zeronas.scoring import ArchScores, ProxyValue, Scorer
 
@@ -128,10 +129,16 @@ class LocalExecutor(Executor):
             signal.signal(signal.SIGALRM, previous)
 
 
-def _worker_main(connection: Connection, scorer: Scorer) -> None:
+def _one_core() -> None:
+    """A worker's set-up: one intra-op thread, freed activation memory kept for reuse."""
     import torch
 
     torch.set_num_threads(1)
+    keep_freed_memory()
+
+
+def _worker_main(connection: Connection, scorer: Scorer) -> None:
+    _one_core()
     connection.send("ready")  # imports done: timeouts count from here
     while True:
         task = connection.recv()
@@ -210,9 +217,7 @@ class ProcessExecutor(Executor):
 
 
 def _ray_score(scorer: Scorer, task: Task) -> ArchScores:
-    import torch
-
-    torch.set_num_threads(1)
+    _one_core()
     return _score(scorer, task)
 
 

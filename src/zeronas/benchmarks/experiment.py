@@ -11,7 +11,7 @@ charged to every run's search time, so times are those of independent runs).
 from __future__ import annotations
 
 import dataclasses
-import functools
+import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from zeronas.api import SearchSetup, search
+from zeronas.api import SearchSetup, scoring_pool, search
 from zeronas.benchmarks.groundtruth import GroundTruth
 from zeronas.report import curve_plot
+from zeronas.scoring import MemoScorer
 from zeronas.search.base import SearchResult
 
 __all__ = ["RunRecord", "ExperimentRow", "Experiment", "run_experiment", "write_experiment"]
@@ -97,45 +98,32 @@ def run_experiment(
     seed: int = 0,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     on_run: Callable[[RunRecord], None] | None = None,
+    executor: str = "local",
+    workers: int = 1,
+    timeout: float | None = None,
+    address: str | None = None,
 ) -> Experiment:
     """``setups``: a label per proxy set/dataset -> its search setup. ``options``: per
-    algorithm, parameters overriding its defaults."""
+    algorithm, parameters overriding its defaults. Each candidate is scored once per setup
+    (kept in memory across runs); live scoring runs on ``executor`` with ``workers`` as in
+    :func:`zeronas.api.search`, one pool per setup."""
     records: list[RunRecord] = []
     rows: list[ExperimentRow] = []
     for label, setup in setups.items():
-        cached = dataclasses.replace(setup, score_fn=functools.cache(setup.score_fn))
-        dataset = setup.dataset.name
-
-        def acc(index: int, dataset: str = dataset) -> float:
-            return truth.accuracy(index, dataset)
-
+        memo = dataclasses.replace(setup, score_fn=MemoScorer(setup.score_fn))
         optimum = _optimum(setup, truth)
-        for algorithm in algorithms:
-            for budget in budgets:
+        with scoring_pool(setup, executor, workers, timeout, address) as pool:
+            for algorithm, budget in itertools.product(algorithms, budgets):
+                opts = (options or {}).get(algorithm, {})
                 group = []
                 for run in range(runs):
-                    opts = (options or {}).get(algorithm, {})
-                    result = search(cached, algorithm, budget, seconds, seed + run, opts)
-                    best = result.best
-                    record = RunRecord(
-                        dataset,
-                        label,
-                        algorithm,
-                        budget,
-                        run,
-                        seed + run,
-                        best.arch if best else None,
-                        best.index if best else None,
-                        acc(best.index) if best and best.index is not None else math.nan,
-                        dict(best.values) if best else {},
-                        result.seconds,
-                        result.evaluations,
-                        result.stopped,
-                        _curve(result, acc),
-                    )
-                    group.append(record)
+                    result = search(
+                        memo, algorithm, budget, seconds, seed + run, opts,
+                        executor=pool or "local",
+                    )  # fmt: skip
+                    group.append(_record(label, setup, algorithm, budget, run, seed, result, truth))
                     if on_run is not None:
-                        on_run(record)
+                        on_run(group[-1])
                 records += group
                 rows.append(_summarise(group, setup.fitness.names, optimum))
     settings = {
@@ -148,6 +136,40 @@ def run_experiment(
         "setups": {label: s.describe() for label, s in setups.items()},
     }
     return Experiment(rows, records, settings)
+
+
+def _record(
+    label: str,
+    setup: SearchSetup,
+    algorithm: str,
+    budget: int | None,
+    run: int,
+    seed: int,
+    result: SearchResult,
+    truth: GroundTruth,
+) -> RunRecord:
+    dataset = setup.dataset.name
+
+    def acc(index: int) -> float:
+        return truth.accuracy(index, dataset)
+
+    best = result.best
+    return RunRecord(
+        dataset,
+        label,
+        algorithm,
+        budget,
+        run,
+        seed + run,
+        best.arch if best else None,
+        best.index if best else None,
+        acc(best.index) if best and best.index is not None else math.nan,
+        dict(best.values) if best else {},
+        result.seconds,
+        result.evaluations,
+        result.stopped,
+        _curve(result, acc),
+    )
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from zeronas import api
+from zeronas.allocator import keep_freed_memory
 from zeronas.cache import ScoreStore, default_cache_path
 from zeronas.data import DATA_SOURCES
 from zeronas.datasets import DATASETS
@@ -31,6 +32,13 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+
+
+@app.callback()
+def _process_setup() -> None:
+    """Training-free neural architecture search with zero-cost proxies."""
+    keep_freed_memory()  # this process is ours: see zeronas.allocator
+
 
 SpaceOpt = Annotated[str, typer.Option("--space", help="Search space (see `zeronas spaces`).")]
 DatasetOpt = Annotated[str, typer.Option("--dataset", help=f"Task: {', '.join(DATASETS)}.")]
@@ -48,6 +56,9 @@ BatchOpt = Annotated[int, typer.Option("--batch-size", help="Images in the fixed
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed of the batch, sampling and inits.")]
 RepeatsOpt = Annotated[int, typer.Option("--repeats", help="Initialisations averaged per proxy.")]
 InitOpt = Annotated[str, typer.Option("--init", help=f"Weight init: {', '.join(INIT_SCHEMES)}.")]
+DeviceOpt = Annotated[
+    str, typer.Option("--device", help="Where networks run: cpu, cuda or cuda:N.")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 BenchmarkOpt = Annotated[
     str | None,

@@ -28,6 +28,7 @@ from zeronas.cli._app import (
     DataOpt,
     DataRootOpt,
     DatasetOpt,
+    DeviceOpt,
     DownloadOpt,
     ExecutorOpt,
     HpOpt,
@@ -60,7 +61,7 @@ from zeronas.spaces import get_space
 
 _SETUP_OPTIONS = (
     "space", "dataset", "proxies", "data", "batch_size", "seed", "repeats", "init",
-    "data_root", "download",
+    "device", "data_root", "download",
 )  # fmt: skip
 
 
@@ -87,6 +88,7 @@ def score(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    device: DeviceOpt = "cpu",
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     json_out: JsonOpt = False,
@@ -143,6 +145,7 @@ def correlate(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    device: DeviceOpt = "cpu",
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,

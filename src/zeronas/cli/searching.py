@@ -33,6 +33,7 @@ from zeronas.cli._app import (
     DataOpt,
     DataRootOpt,
     DatasetOpt,
+    DeviceOpt,
     DownloadOpt,
     ExecutorOpt,
     HpOpt,
@@ -76,7 +77,7 @@ from zeronas.spaces import get_space
 
 _SETUP_OPTIONS = (
     "space", "combine", "scores", "data", "batch_size", "seed", "repeats", "init",
-    "data_root", "download", "max_params", "max_flops", "max_macs",
+    "device", "data_root", "download", "max_params", "max_flops", "max_macs",
 )  # fmt: skip
 
 
@@ -154,6 +155,7 @@ def search(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    device: DeviceOpt = "cpu",
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
@@ -306,6 +308,11 @@ def experiment(
     seed: SeedOpt = 0,
     repeats: RepeatsOpt = 1,
     init: InitOpt = "kaiming",
+    device: DeviceOpt = "cpu",
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    timeout_per_arch: TimeoutOpt = None,
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
@@ -351,6 +358,10 @@ def experiment(
             seed,
             dict.fromkeys(algos, options),
             lambda _r: progress.advance(task),
+            executor,
+            workers,
+            timeout_per_arch,
+            address,
         )
     files = write_experiment(exp, out_dir)
     if json_out:

@@ -1,18 +1,56 @@
-"""Helpers shared by proxies: activation hooks and shape-probing forwards."""
+"""Helpers shared by proxies: activation hooks, the shared forward pass and shape-probing
+forwards."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Protocol
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
-__all__ = ["HOOKED_ACTIVATIONS", "activation_hooks", "probe_forward", "shapes_only_convs"]
+__all__ = [
+    "HOOKED_ACTIVATIONS",
+    "ForwardReader",
+    "hook_activations",
+    "activation_hooks",
+    "read_forward",
+    "probe_forward",
+    "shapes_only_convs",
+]
 
 #: The activations naswot codes and relu_count counts: ``nn.ReLU`` modules, as in NB201,
 #: NASWOT and FreeREA (functional ``F.relu`` calls are not seen).
 HOOKED_ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU,)
+
+
+class ForwardReader(Protocol):
+    """What one proxy reads from the forward pass it shares with others.
+
+    ``attach`` registers the reader's hooks on ``net`` and returns their handles; after one
+    train-mode no-grad forward of the batch, ``result`` gives the proxy's value.
+    """
+
+    def attach(self, net: nn.Module) -> list[RemovableHandle]: ...
+
+    def result(self) -> float: ...
+
+
+def hook_activations(
+    net: nn.Module,
+    on_input: Callable[[torch.Tensor], None],
+    types: tuple[type[nn.Module], ...] = HOOKED_ACTIVATIONS,
+) -> list[RemovableHandle]:
+    """Call ``on_input(x)`` with the input of every call of a hooked activation; returns the
+    hooks' handles.
+
+    The input is taken before the call, so an in-place activation is seen unrectified; for
+    ReLU-like activations ``x > 0`` and ``act(x) > 0`` are the same bits.
+    """
+    modules = [m for m in net.modules() if isinstance(m, types)]
+    return [m.register_forward_pre_hook(lambda _m, args: on_input(args[0])) for m in modules]
 
 
 @contextmanager
@@ -20,20 +58,37 @@ def activation_hooks(
     net: nn.Module,
     on_input: Callable[[torch.Tensor], None],
     types: tuple[type[nn.Module], ...] = HOOKED_ACTIVATIONS,
-) -> Iterator[int]:
-    """Call ``on_input(x)`` with the input of every call of a hooked activation.
-
-    The input is taken before the call, so an in-place activation is seen unrectified; for
-    ReLU-like activations ``x > 0`` and ``act(x) > 0`` are the same bits. Yields the number of
-    hooked modules; the hooks are removed on exit.
-    """
-    modules = [m for m in net.modules() if isinstance(m, types)]
-    handles = [m.register_forward_pre_hook(lambda _m, args: on_input(args[0])) for m in modules]
+) -> Iterator[None]:
+    """:func:`hook_activations` for the duration of the block."""
+    handles = hook_activations(net, on_input, types)
     try:
-        yield len(modules)
+        yield
     finally:
         for handle in handles:
             handle.remove()
+
+
+def read_forward(net: nn.Module, x: torch.Tensor, readers: Sequence[ForwardReader]) -> list[float]:
+    """One train-mode (batch-statistics BN), no-grad forward of ``x`` serving every reader;
+    their results in order. The network's mode is restored and every hook removed.
+
+    (Plain ``no_grad`` rather than ``inference_mode``: naswot reuses the codes of a tensor
+    seen twice only while its version counter is unchanged, and inference tensors have none;
+    on NATS-TSS the two run at the same speed.)
+    """
+    handles: list[RemovableHandle] = []
+    was_training = net.training
+    net.train()
+    try:
+        for reader in readers:
+            handles += reader.attach(net)
+        with torch.no_grad():
+            net(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        net.train(was_training)
+    return [reader.result() for reader in readers]
 
 
 def probe_forward(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
@@ -49,7 +104,7 @@ def probe_forward(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
     was_training = net.training
     net.eval()
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             return net(torch.zeros(input_shape, device=device))
     finally:
         net.train(was_training)

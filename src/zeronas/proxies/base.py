@@ -18,12 +18,14 @@ import torch
 from torch import nn
 
 from zeronas.errors import ZeroNASError
+from zeronas.proxies._hooks import ForwardReader
 from zeronas.registry import Registry
 
 __all__ = ["Proxy", "PROXIES", "proxy", "get_proxy", "list_proxies", "parse_proxy_list"]
 
 ProxyFn = Callable[[nn.Module, torch.Tensor], float]
 ArchFn = Callable[[Hashable], float]
+ReaderFactory = Callable[[torch.Tensor], ForwardReader]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Proxy:
     over re-initialisations (``repeats``); otherwise it is computed once per architecture.
     ``arch_fn``: set for proxies that read only the architecture value (``skip``); scorers
     then call it directly and need not build the network.
+    ``reader``: set for proxies that only read a train-mode no-grad forward of the batch
+    (``naswot``); given the batch it makes a :class:`~zeronas.proxies._hooks.ForwardReader`,
+    and scorers run one forward for all such proxies of an architecture.
     """
 
     name: str
@@ -43,6 +48,7 @@ class Proxy:
     init_dependent: bool
     description: str
     arch_fn: ArchFn | None = None
+    reader: ReaderFactory | None = None
 
     def __call__(self, net: nn.Module, x: torch.Tensor) -> float:
         return float(self.fn(net, x))
@@ -59,13 +65,15 @@ def proxy(
     init_dependent: bool = True,
     description: str = "",
     arch_fn: ArchFn | None = None,
+    reader: ReaderFactory | None = None,
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; the description defaults to its docstring's first line."""
 
     def decorate(fn: ProxyFn) -> ProxyFn:
         doc = description or (fn.__doc__ or "").strip().splitlines()[0]
         PROXIES.add(
-            name, Proxy(name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn)
+            name,
+            Proxy(name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn, reader),
         )
         return fn
 

@@ -15,8 +15,9 @@ statistics), no gradient.
 A singular K_H (two samples with identical codes, e.g. a cell whose output ignores its
 input) scores −inf.
 
-Speed: calls that receive the very same tensor (unchanged, e.g. one node feeding several
-``nor_conv`` edges) reuse its codes' Gram matrix instead of recomputing it.
+Speed: naswot reads its codes from the forward pass the scorer shares among every proxy
+that needs one (:class:`NaswotReader`); calls that receive the very same tensor (unchanged,
+e.g. one node feeding several ``nor_conv`` edges) reuse its codes' Gram matrix.
 """
 
 from __future__ import annotations
@@ -26,13 +27,78 @@ import weakref
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
-from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, activation_hooks
+from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hook_activations, read_forward
 from zeronas.proxies.base import proxy
 
-__all__ = ["naswot_kernel", "naswot_score", "naswot"]
+__all__ = ["NaswotReader", "naswot_kernel", "naswot_score", "naswot"]
 
 _FLOAT32_EXACT = 2**24  # integer sums up to this are exact in float32
+
+
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as K rows, its elements in storage order: a view, also for channels-last maps
+    (C Cᵀ does not depend on the order of the columns)."""
+    if (
+        t.dim() == 4
+        and not t.is_contiguous()
+        and t.is_contiguous(memory_format=torch.channels_last)
+    ):
+        t = t.permute(0, 2, 3, 1)
+    return t.reshape(t.shape[0], -1)
+
+
+def _gram(codes: torch.Tensor) -> torch.Tensor:
+    """C Cᵀ in float64, exactly, for boolean codes C: on CPU an int8 x int8 -> int32 matmul
+    of the codes' bytes (2.5x faster than float32 at K = 64, N = 16,384), elsewhere float32
+    while sums stay exact, else float64."""
+    if codes.device.type == "cpu" and hasattr(torch, "_int_mm"):
+        as_int8 = codes.view(torch.int8)
+        try:
+            return torch._int_mm(as_int8, as_int8.t()).to(torch.float64)
+        except RuntimeError:  # a build without the int8 kernel
+            pass
+    exact = torch.float32 if codes.shape[1] < _FLOAT32_EXACT else torch.float64
+    as_float = codes.to(exact)
+    return (as_float @ as_float.T).to(torch.float64)
+
+
+class NaswotReader:
+    """Accumulates G = Σ C Cᵀ, s = diag G and N_A over the hooked activation calls of one
+    forward pass; calls that receive the very same, unmodified tensor reuse its Gram matrix."""
+
+    def __init__(self, x: torch.Tensor, types: tuple[type[nn.Module], ...] = HOOKED_ACTIVATIONS):
+        k = x.shape[0]
+        self.types = types
+        self.gram = torch.zeros(k, k, dtype=torch.float64, device=x.device)
+        self.ones = torch.zeros(k, dtype=torch.float64, device=x.device)
+        self.total = 0
+        self._seen: dict[int, tuple[weakref.ref, int, torch.Tensor, int]] = {}
+
+    def attach(self, net: nn.Module) -> list[RemovableHandle]:
+        return hook_activations(net, self._on_input, self.types)
+
+    def _on_input(self, inp: torch.Tensor) -> None:
+        hit = self._seen.get(id(inp))
+        if hit is not None and hit[0]() is inp and hit[1] == inp._version:
+            g, n = hit[2:]
+        else:
+            flat = _rows(inp.detach())
+            n = flat.shape[1]
+            g = _gram(torch.relu(flat).bool())  # = flat > 0, three times faster on CPU
+            self._seen[id(inp)] = (weakref.ref(inp), inp._version, g, n)
+        self.gram += g
+        self.ones += torch.diagonal(g)  # c_i . c_i = number of ones in c_i
+        self.total += n
+
+    def kernel(self) -> tuple[torch.Tensor, int]:
+        """K_H (float64, K x K) and N_A, the code length per sample."""
+        kernel = 2.0 * self.gram - self.ones[:, None] - self.ones[None, :] + float(self.total)
+        return kernel, self.total
+
+    def result(self) -> float:
+        return naswot_score(*self.kernel())
 
 
 def naswot_kernel(
@@ -41,37 +107,9 @@ def naswot_kernel(
     types: tuple[type[nn.Module], ...] = HOOKED_ACTIVATIONS,
 ) -> tuple[torch.Tensor, int]:
     """K_H (float64, K x K) of ``net`` on ``x`` and N_A, the code length per sample."""
-    k = x.shape[0]
-    gram = torch.zeros(k, k, dtype=torch.float64)
-    ones = torch.zeros(k, dtype=torch.float64)
-    total = 0
-    seen: dict[int, tuple[weakref.ref, int, torch.Tensor, torch.Tensor, int]] = {}
-
-    def on_input(inp: torch.Tensor) -> None:
-        nonlocal gram, ones, total
-        hit = seen.get(id(inp))
-        if hit is not None and hit[0]() is inp and hit[1] == inp._version:
-            g, s, n = hit[2:]
-        else:
-            flat = inp.detach().reshape(k, -1)
-            n = flat.shape[1]
-            codes = (flat > 0).to(torch.float32 if n < _FLOAT32_EXACT else torch.float64)
-            g = (codes @ codes.T).to(torch.float64)
-            s = torch.diagonal(g).clone()  # c_i . c_i = number of ones in c_i
-            seen[id(inp)] = (weakref.ref(inp), inp._version, g, s, n)
-        gram += g
-        ones += s
-        total += n
-
-    was_training = net.training
-    net.train()
-    try:
-        with activation_hooks(net, on_input, types), torch.no_grad():
-            net(x)
-    finally:
-        net.train(was_training)
-    kernel = 2.0 * gram - ones[:, None] - ones[None, :] + float(total)
-    return kernel, total
+    reader = NaswotReader(x, types)
+    read_forward(net, x, [reader])
+    return reader.kernel()
 
 
 def naswot_score(kernel: torch.Tensor, n_activations: int) -> float:
@@ -79,11 +117,11 @@ def naswot_score(kernel: torch.Tensor, n_activations: int) -> float:
     off_diagonal = kernel - torch.diag(torch.diagonal(kernel))
     if n_activations == 0 or bool((off_diagonal == n_activations).any()):
         return -math.inf
-    sign, logabsdet = torch.linalg.slogdet(kernel)
+    sign, logabsdet = torch.linalg.slogdet(kernel.cpu())
     return -math.inf if float(sign) == 0.0 else float(logabsdet)
 
 
-@proxy("naswot", higher_is_better=True, needs_data=True)
+@proxy("naswot", higher_is_better=True, needs_data=True, reader=NaswotReader)
 def naswot(net: nn.Module, x: torch.Tensor) -> float:
     """log|det K_H| of the ReLU codes of a batch (Mellor et al. 2021)."""
-    return naswot_score(*naswot_kernel(net, x))
+    return read_forward(net, x, [NaswotReader(x)])[0]

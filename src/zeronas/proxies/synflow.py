@@ -5,7 +5,7 @@ synaptic flow", NeurIPS 2020 (arXiv:2006.05467); as a NAS proxy: Abdelfattah et 
 2021 (arXiv:2101.08134). LogSynflow: Cavagnero et al., "FreeREA", IJCNN 2022
 (arXiv:2207.05135), seed 004 eq. (4).
 
-Set-up (REFERENCES.md §4): on a float64 deep copy with every BatchNorm replaced by the
+Set-up (REFERENCES.md §4): on a float64 copy with every BatchNorm replaced by the
 identity and every state-dict tensor replaced by its absolute value, in train mode, feed an
 all-ones input of shape 1 x C x H x W and back-propagate R = Σ logits. Over the weights θ of
 every ``Conv2d`` and ``Linear`` (biases and norms excluded):
@@ -22,11 +22,11 @@ tables do. LogSynflow applies the log to each gradient before the product and no
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
 from torch import nn
+from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from zeronas.proxies.base import proxy
@@ -39,26 +39,43 @@ def _identity(x: torch.Tensor) -> torch.Tensor:
 
 
 def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[torch.Tensor, ...]]:
-    """(|θ|, ∂R/∂θ) for every conv and linear weight, in FreeREA's set-up (on a copy)."""
-    work = copy.deepcopy(net).double().train()
-    for module in work.modules():
-        if isinstance(module, _BatchNorm):
-            module.forward = _identity
-    with torch.no_grad():
-        for tensor in work.state_dict().values():
-            tensor.abs_()
-    work.zero_grad(set_to_none=True)
-    ones = torch.ones((1, *input_shape), dtype=torch.float64)
-    with torch.enable_grad():
-        work(ones).sum().backward()
-    terms = []
-    for module in work.modules():
-        if isinstance(module, nn.Conv2d | nn.Linear):
-            grad = module.weight.grad
-            if grad is None:  # weight not on any path to the output
-                grad = torch.zeros_like(module.weight)
-            terms.append((module.weight.detach(), grad))
-    return terms
+    """(|θ|, ∂R/∂θ) for every conv and linear weight, in FreeREA's set-up.
+
+    ``net`` itself is not changed: the pass runs through :func:`torch.func.functional_call`
+    on float64 absolute copies of its state (much cheaper than a deep copy of the modules),
+    with each BatchNorm's ``forward`` replaced by the identity for the duration.
+    """
+    state = {
+        name: tensor.detach().abs().to(torch.float64, memory_format=torch.contiguous_format)
+        for name, tensor in net.state_dict(keep_vars=True).items()
+        if tensor.is_floating_point()
+    }
+    weights = {
+        f"{name}.weight": state[f"{name}.weight"].requires_grad_()
+        for name, module in net.named_modules()
+        if isinstance(module, nn.Conv2d | nn.Linear)
+    }
+    norms = [m for m in net.modules() if isinstance(m, _BatchNorm)]
+    was_training = net.training
+    param = next(iter(net.parameters()), None)
+    ones = torch.ones(
+        (1, *input_shape), dtype=torch.float64, device=param.device if param is not None else None
+    )
+    try:
+        for norm in norms:
+            norm.forward = _identity
+        net.train()
+        with torch.enable_grad():
+            output = functional_call(net, state, (ones,))
+            grads = torch.autograd.grad(output.sum(), list(weights.values()), allow_unused=True)
+    finally:
+        for norm in norms:
+            del norm.forward
+        net.train(was_training)
+    return [
+        (w.detach(), torch.zeros_like(w) if g is None else g)  # None: not on any output path
+        for w, g in zip(weights.values(), grads, strict=True)
+    ]
 
 
 @proxy("synflow", higher_is_better=True, needs_data=False)

@@ -1,0 +1,155 @@
+"""The scorer's fast paths give the proxies' own values: one forward shared by every reader,
+channels-last layout, int8 Gram matrices, devices."""
+
+import math
+import platform
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from zeronas.allocator import keep_freed_memory
+from zeronas.data import load_batch
+from zeronas.datasets import get_dataset
+from zeronas.errors import ZeroNASError
+from zeronas.executors import make_executor
+from zeronas.init import check_device, initialise
+from zeronas.proxies import get_proxy, parse_proxy_list
+from zeronas.proxies.base import Proxy
+from zeronas.proxies.naswot import NaswotReader, _gram
+from zeronas.scoring import Scorer
+from zeronas.spaces import get_space
+
+SPACE, DATASET = get_space("nats-tss"), get_dataset("cifar10")
+BATCH = load_batch("synthetic", DATASET, 16, seed=0)
+CELLS = [SPACE.arch(i) for i in (1, 77, 5000, 9930, 15624)]
+PROXIES = "naswot,synflow,logsynflow,relu_count,params"
+
+
+class _CountingReader:
+    """Counts the network's forward calls while attached; its result is that count."""
+
+    forwards = 0
+
+    def __init__(self, x):
+        self.seen = 0
+
+    def attach(self, net):
+        def count(_module, _args):
+            self.seen += 1
+            _CountingReader.forwards += 1
+
+        return [net.register_forward_pre_hook(count)]
+
+    def result(self):
+        return float(self.seen)
+
+
+def test_readers_share_one_forward_per_initialisation():
+    counting = [
+        Proxy(f"count{i}", lambda net, x: 0.0, True, True, True, "", reader=_CountingReader)
+        for i in range(3)
+    ]
+    _CountingReader.forwards = 0
+    scorer = Scorer(SPACE, DATASET, [*counting, get_proxy("naswot")], BATCH, repeats=2)
+    result = scorer(CELLS[1])
+    assert [result.value(p.name) for p in counting] == [1.0, 1.0, 1.0]
+    assert _CountingReader.forwards == 3 * 2  # three readers, one forward per repeat
+    alone = Scorer(SPACE, DATASET, [get_proxy("naswot")], BATCH, repeats=2)(CELLS[1])
+    assert result.value("naswot") == alone.value("naswot")
+    seconds = [result.values[p.name].seconds for p in counting]
+    assert seconds[0] == pytest.approx(seconds[1]) and seconds[0] > 0
+
+
+def test_a_failing_reader_fails_its_forward_only():
+    class Broken(_CountingReader):
+        def result(self):
+            raise RuntimeError("broken reader")
+
+    broken = Proxy("broken", lambda net, x: 0.0, True, True, True, "", reader=Broken)
+    result = Scorer(SPACE, DATASET, [broken, get_proxy("logsynflow")], BATCH)(CELLS[0])
+    assert result.values["broken"].error == "RuntimeError: broken reader"
+    assert result.values["logsynflow"].ok
+
+
+@pytest.mark.parametrize("arch", CELLS, ids=str)
+def test_channels_last_scores_equal_the_proxies_own_values(arch):
+    proxies = parse_proxy_list(PROXIES)
+    fast = Scorer(SPACE, DATASET, proxies, BATCH, seed=4)(arch)
+    plain = Scorer(SPACE, DATASET, proxies, BATCH, seed=4, channels_last=False)(arch)
+    net = initialise(
+        SPACE.build(arch, 10),
+        "kaiming",
+        Scorer(SPACE, DATASET, proxies, BATCH, seed=4)._init_seeds[0],
+    )
+    for proxy in proxies:
+        direct = proxy(net, BATCH.x)
+        assert plain.value(proxy.name) == direct
+        if math.isinf(direct):
+            assert fast.value(proxy.name) == direct
+        else:
+            assert fast.value(proxy.name) == pytest.approx(direct, rel=1e-5, abs=1e-4), proxy.name
+
+
+def test_int8_gram_is_exact():
+    codes = torch.rand(9, 70_000, generator=torch.Generator().manual_seed(0)) > 0.3
+    as_float = codes.to(torch.float64)
+    assert torch.equal(_gram(codes), as_float @ as_float.T)
+    channels_last = torch.randn(4, 3, 5, 6).contiguous(memory_format=torch.channels_last)
+    reader = NaswotReader(channels_last)
+    reader._on_input(channels_last)
+    flat = (channels_last.reshape(4, -1) > 0).to(torch.float64)
+    assert torch.equal(reader.gram, flat @ flat.T)
+
+
+def test_proxies_leave_the_network_as_they_found_it():
+    net = initialise(SPACE.build(CELLS[2], 10), "kaiming", 0).eval()
+    weights = {k: v.clone() for k, v in net.named_parameters()}
+    for name in ("synflow", "logsynflow", "naswot"):
+        get_proxy(name)(net, BATCH.x)
+    assert not net.training
+    assert all(torch.equal(weights[k], v) for k, v in net.named_parameters())
+    assert all(p.dtype == torch.float32 and p.grad is None for p in net.parameters())
+    assert not any("forward" in vars(m) for m in net.modules() if isinstance(m, nn.BatchNorm2d))
+
+
+def test_bad_devices_are_named():
+    with pytest.raises(ZeroNASError, match="'tpu'"):
+        check_device("tpu")
+    with pytest.raises(ZeroNASError, match="'banana'"):
+        check_device("banana")
+    if not torch.cuda.is_available():
+        with pytest.raises(ZeroNASError, match="'cuda'.*no CUDA device"):
+            Scorer(SPACE, DATASET, [get_proxy("naswot")], BATCH, device="cuda")
+
+
+def test_allocator_tuning_applies_on_glibc():
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert keep_freed_memory() is glibc
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_scores_match_cpu_scores():
+    proxies = parse_proxy_list(PROXIES)
+    for arch in CELLS:
+        cpu = Scorer(SPACE, DATASET, proxies, BATCH, seed=2)(arch)
+        gpu = Scorer(SPACE, DATASET, proxies, BATCH, seed=2, device="cuda")(arch)
+        for proxy in proxies:
+            expected = cpu.value(proxy.name)
+            assert gpu.values[proxy.name].ok, gpu.values[proxy.name].error
+            if math.isinf(expected):
+                assert gpu.value(proxy.name) == expected
+            else:
+                assert gpu.value(proxy.name) == pytest.approx(expected, rel=1e-4, abs=1e-3)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_worker_processes_score_like_the_driver():
+    scorer = Scorer(SPACE, DATASET, parse_proxy_list("naswot,logsynflow"), BATCH, device="cuda")
+    with make_executor("process", scorer, 2) as pool:
+        results = dict(scorer.score_many(CELLS, pool))
+    for position, arch in enumerate(CELLS):
+        direct = scorer(arch)
+        for name in ("naswot", "logsynflow"):
+            assert results[position].value(name) == pytest.approx(direct.value(name), rel=1e-5)
