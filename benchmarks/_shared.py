@@ -14,3 +14,16 @@ def shared_path(relative: str) -> Path:
     if not path.exists():
         sys.exit(f"{path} not found: set ZERONAS_SHARED to the shared/ folder")
     return path
+
+
+#: The shared real-image samples, per dataset.
+NPZ = {
+    "cifar10": "images/cifar10_960_augtrain_uint8.npz",
+    "cifar100": "images/cifar100_960_augtrain_uint8.npz",
+    "ImageNet16-120": "images/imagenet16_1000cls_960_uint8.npz",
+}
+
+
+def npz_data(dataset: str) -> str:
+    """The ``--data`` value of the shared real-image sample of ``dataset``."""
+    return f"npz:{shared_path(NPZ[dataset])}"

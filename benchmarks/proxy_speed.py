@@ -2,6 +2,9 @@
 cells in the same run (train-mode BN, no grad, batch as given).
 
     python benchmarks/proxy_speed.py --cells 20 --batch-size 128
+    python benchmarks/proxy_speed.py --cells 5 --batch-size 64 --proxies ntk_cond
+
+Derived proxies (ninaswot) are not listed: they cost what their parts cost.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     space, spec = get_space("nats-tss"), get_dataset(args.dataset)
     x = load_batch("synthetic", spec, args.batch_size, args.seed).x
-    names = list_proxies(args.proxies)
+    names = [n for n in list_proxies(args.proxies) if not get_proxy(n).parts]  # derived: = parts
     rng = np.random.default_rng(args.seed)
     times: dict[str, list[float]] = {"forward": [], **{n: [] for n in names}}
     for _ in range(args.cells):

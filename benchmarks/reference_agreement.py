@@ -12,7 +12,7 @@ import csv
 import time
 
 import numpy as np
-from _shared import shared_path
+from _shared import NPZ, npz_data, shared_path
 from rich.console import Console
 from rich.table import Table
 from scipy import stats
@@ -20,12 +20,6 @@ from scipy import stats
 from zeronas.api import setup
 from zeronas.benchmarks import CSVGroundTruth
 from zeronas.benchmarks.correlation import sample_indices
-
-NPZ = {
-    "cifar10": "images/cifar10_960_augtrain_uint8.npz",
-    "cifar100": "images/cifar100_960_augtrain_uint8.npz",
-    "ImageNet16-120": "images/imagenet16_1000cls_960_uint8.npz",
-}
 
 
 def _spearman(a, b) -> tuple[float, int]:
@@ -43,7 +37,7 @@ def main() -> None:
     parser.add_argument("--proxies", default="naswot,synflow,logsynflow")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    data = f"npz:{shared_path(NPZ[args.dataset])}" if args.data == "npz" else "synthetic"
+    data = npz_data(args.dataset) if args.data == "npz" else "synthetic"
     run = setup(
         proxies=args.proxies,
         dataset=args.dataset,

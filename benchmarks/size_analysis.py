@@ -15,7 +15,7 @@ import argparse
 import time
 
 import numpy as np
-from _shared import shared_path
+from _shared import NPZ, npz_data
 from rich.console import Console
 from rich.table import Table
 from scipy import stats
@@ -24,11 +24,6 @@ from zeronas import api
 from zeronas.benchmarks.correlation import sample_indices
 from zeronas.benchmarks.groundtruth import open_ground_truth
 
-IMAGES = {
-    "cifar10": "images/cifar10_960_augtrain_uint8.npz",
-    "cifar100": "images/cifar100_960_augtrain_uint8.npz",
-    "ImageNet16-120": "images/imagenet16_1000cls_960_uint8.npz",
-}
 PAIRS = [("relu_count", "params"), ("naswot", "params"), ("relu_count", "naswot")]
 
 
@@ -41,7 +36,7 @@ def kendall(x: np.ndarray, y: np.ndarray) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--space", default="nats-sss")
-    parser.add_argument("--datasets", default=",".join(IMAGES))
+    parser.add_argument("--datasets", default=",".join(NPZ))
     parser.add_argument("--sample", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -65,7 +60,7 @@ def main() -> None:
             args.space,
             dataset,
             "naswot,relu_count,params",
-            f"npz:{shared_path(IMAGES[dataset])}",
+            npz_data(dataset),
             args.batch_size,
             args.seed,
         )

@@ -153,3 +153,14 @@ def test_cuda_worker_processes_score_like_the_driver():
         direct = scorer(arch)
         for name in ("naswot", "logsynflow"):
             assert results[position].value(name) == pytest.approx(direct.value(name), rel=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_ntk_uses_one_batched_backward_and_agrees_with_the_cpu_loop():
+    from zeronas.proxies.ntk import ntk_matrix
+
+    net = initialise(SPACE.build(CELLS[3], 10), "kaiming", 0)
+    x = BATCH.x[:8]
+    cpu = ntk_matrix(net, x)
+    gpu = ntk_matrix(net.cuda(), x.cuda()).cpu()
+    torch.testing.assert_close(gpu, cpu, rtol=1e-4, atol=1e-6 * float(cpu.abs().max()))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from zeronas.benchmarks.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.benchmarks.groundtruth import GroundTruth
@@ -19,10 +18,10 @@ from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ArchError
 from zeronas.executors import Executor, make_executor
-from zeronas.fitness import Constraints, Fitness, parse_weights
+from zeronas.fitness import Constraints, Fitness, SizePenalty, parse_weights
 from zeronas.init import check_device
-from zeronas.proxies import Proxy, parse_proxy_list
-from zeronas.scoring import ArchScores, CachedScorer, MemoScorer, Scorer
+from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
+from zeronas.scoring import ArchScores, CachedScorer, MemoScorer, Scorer, reference_archs
 from zeronas.search import Budget, SearchResult, get_searcher
 from zeronas.search.base import OnEval, ScoreFn
 from zeronas.spaces import SearchSpace, get_space
@@ -77,7 +76,17 @@ def setup(
 
 
 def _cached(scorer: Scorer, cache: str | Path | None) -> Scorer | CachedScorer:
-    return scorer if cache is None else CachedScorer(scorer, ScoreStore(cache))
+    """``scorer`` behind the score store at ``cache`` (if any). The reference sample of its
+    derived proxies is scored now, through the store, so that worker processes receive it."""
+    parts = [get_proxy(n) for n in dict.fromkeys(n for p in scorer.proxies for n, _ in p.parts)]
+    if cache is None:
+        scorer.fit_references()
+        return scorer
+    store = ScoreStore(cache)
+    if parts:
+        stored_parts = CachedScorer(dataclasses.replace(scorer, proxies=parts), store)
+        scorer.fit_references(lambda arch, _parts: stored_parts(arch))
+    return CachedScorer(scorer, store)
 
 
 def resolve_arch(space: SearchSpace, arch: str | None, index: int | None) -> Hashable:
@@ -175,15 +184,24 @@ def search_setup(
     reference: int = 50,
     cache: str | Path | None = None,
     device: str = "cpu",
+    penalty: str | None = None,
+    target_kb: float = 200.0,
+    width_kb: float = 400.0,
 ) -> SearchSetup:
     """Validate every name, then prepare scoring: live on one fixed batch, or from a
     precomputed ``scores`` table (proxies it lacks are computed live; the batch is loaded
     only when a live proxy needs a network). ``zscore`` fitness takes its (μ, σ) from
     ``reference`` random architectures, scored with the same ``seed``. ``cache``: a
-    score-store path for the live scoring."""
+    score-store path for the live scoring. ``penalty``: seed 002's size penalty (``gdf``,
+    ``hsdf``, ``rdf``) with its target and width in kB (:class:`~zeronas.fitness.SizePenalty`);
+    ``params`` is then scored too."""
     space_obj, spec = get_space(space), get_dataset(dataset)
     proxy_list = parse_proxy_list(proxies)
-    fitness = Fitness(tuple(proxy_list), combine, parse_weights(weights, proxy_list))
+    size_penalty = SizePenalty(penalty, target_kb, width_kb) if penalty else None
+    weights_ = parse_weights(weights, proxy_list)
+    fitness = Fitness(tuple(proxy_list), combine, weights_, penalty=size_penalty)
+    if size_penalty is not None and "params" not in fitness.names:
+        proxy_list = [*proxy_list, get_proxy("params")]  # the penalty reads it
     constraints = Constraints(max_params, max_flops, max_macs)
     check_device(device)
     table = open_score_table(str(scores), spec.name) if scores is not None else None
@@ -228,11 +246,10 @@ def _with_reference(
 ) -> Fitness:
     if count < 2:
         raise ArchError(f"the zscore reference needs >= 2 architectures, got {count}")
-    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
-    rows: list[Mapping[str, float]] = []
-    for _ in range(count):
-        result = score_fn(space.sample(rng))
-        rows.append({n: v.value for n, v in result.values.items()})
+    rows = [
+        {n: v.value for n, v in score_fn(arch).values.items()}
+        for arch in reference_archs(space, count, seed)
+    ]
     return fitness.with_reference(rows)
 
 

@@ -17,6 +17,14 @@ Combiners (``COMBINERS``):
 ``rank``      Σ_j w_j r_j / m: r_j the rank (1 = worst, m = best, ties averaged) within the set
               of m candidates.
 ``logrank``   Σ_j w_j ln(r_j / m), AZ-NAS's aggregation (Lee & Ham 2024).
+
+Size penalties (seed 002 §4, REFERENCES.md §9; ``PENALTIES``), on x = the network size in the
+seed's kB -- one per thousand parameters, as the seed reads NATS-Bench's ``params`` (millions,
+labelled "MB") -- with target μ and width s: p(x) = 1 for x ≤ μ, and above it
+``gdf`` exp(−(x − μ)² / 2s²), ``hsdf`` sech(π (x − μ) / 2s), ``rdf`` (u / s) exp(½ − u² / 2s²)
+with u = x − μ + s (a Rayleigh scaled to peak 1 with its mode at μ). A positive fitness f
+becomes f·p(x) (the seed's product); a fitness ≤ 0 (z-scores, log-ranks) becomes f + ln p(x),
+the same penalty on a log scale.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ from zeronas.registry import Registry
 
 __all__ = [
     "COMBINERS",
+    "PENALTIES",
+    "SizePenalty",
     "Fitness",
     "Constraints",
     "list_combiners",
@@ -110,15 +120,71 @@ def parse_weights(
     return weights
 
 
+def _gdf(d: np.ndarray, s: float) -> np.ndarray:
+    return np.exp(-(d**2) / (2 * s**2))
+
+
+def _hsdf(d: np.ndarray, s: float) -> np.ndarray:
+    return 1.0 / np.cosh(np.pi * d / (2 * s))
+
+
+def _rdf(d: np.ndarray, s: float) -> np.ndarray:
+    u = d + s
+    return (u / s) * np.exp(0.5 - u**2 / (2 * s**2))
+
+
+PENALTIES: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    "gdf": _gdf,
+    "hsdf": _hsdf,
+    "rdf": _rdf,
+}
+
+
+@dataclass(frozen=True)
+class SizePenalty:
+    """p(x) of seed 002 on x = size in kB (1 per thousand parameters): ``kind`` one of
+    :data:`PENALTIES`, target μ = ``target_kb``, width s = ``width_kb`` (the seed's μ = 0.2,
+    σ² = 0.4 read as s = 0.4 M parameters)."""
+
+    kind: str = "gdf"
+    target_kb: float = 200.0
+    width_kb: float = 400.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in PENALTIES:
+            allowed = ", ".join(PENALTIES)
+            raise ZeroNASError(f"Unknown penalty {self.kind!r}. Allowed: {allowed}")
+        for flag, value in (("--target-kb", self.target_kb), ("--width-kb", self.width_kb)):
+            if not (math.isfinite(value) and value > 0):
+                raise ZeroNASError(f"{flag} must be a positive number, got {value}")
+
+    def __call__(self, size_kb: np.ndarray | float) -> np.ndarray:
+        x = np.asarray(size_kb, dtype=float)
+        with np.errstate(over="ignore"):
+            above = PENALTIES[self.kind](np.maximum(x - self.target_kb, 0.0), self.width_kb)
+        return np.where(x <= self.target_kb, 1.0, above)
+
+    def apply(self, fitness: np.ndarray, params_m: np.ndarray) -> np.ndarray:
+        """Penalised fitness of networks of ``params_m`` million parameters."""
+        p = self(np.asarray(params_m, dtype=float) * 1000.0)
+        with np.errstate(divide="ignore"):
+            return np.where(fitness > 0, fitness * p, fitness + np.log(p))
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": self.kind, "target_kb": self.target_kb, "width_kb": self.width_kb}
+
+
 @dataclass(frozen=True)
 class Fitness:
     """How raw proxy values become one number: proxies (with their directions), a combiner,
-    weights, and for ``zscore`` the reference (μ, σ) per proxy."""
+    weights, for ``zscore`` the reference (μ, σ) per proxy, and an optional size penalty
+    (which reads each row's ``params``)."""
 
     proxies: tuple[Proxy, ...]
     combine: str = "norm-sum"
     weights: tuple[float, ...] | None = None
     reference: tuple[tuple[float, float], ...] | None = None
+    penalty: SizePenalty | None = None
     _fn: Combiner = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -140,7 +206,7 @@ class Fitness:
         """A copy whose z-scores use (μ, σ) of ``rows`` (dicts of raw proxy values)."""
         stats_ = reference_stats(self.matrix(rows))
         ref = tuple((float(m), float(s)) for m, s in stats_)
-        return Fitness(self.proxies, self.combine, self.weights, ref)
+        return Fitness(self.proxies, self.combine, self.weights, ref, self.penalty)
 
     def matrix(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         """Raw values n×k in proxy order; a missing value is NaN."""
@@ -157,6 +223,8 @@ class Fitness:
         ref = np.array(self.reference, dtype=float) if self.reference is not None else None
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             out = np.asarray(self._fn(values, higher, np.array(self.weights), ref), dtype=float)
+        if self.penalty is not None:
+            out = self.penalty.apply(out, np.array([row.get("params", np.nan) for row in rows]))
         out[~np.isfinite(values).all(axis=1)] = -np.inf
         out[~np.isfinite(out)] = -np.inf
         return out
@@ -167,6 +235,7 @@ class Fitness:
             "combine": self.combine,
             "weights": list(self.weights or ()),
             "reference": [list(r) for r in self.reference] if self.reference else None,
+            "penalty": self.penalty.describe() if self.penalty else None,
         }
 
 

@@ -6,12 +6,14 @@ import csv
 import json
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from zeronas.fitness import PENALTIES, SizePenalty
 from zeronas.scoring import ArchScores
 from zeronas.search.base import SearchResult
 
@@ -66,23 +68,32 @@ def scatter_plot(
     acc_label: str,
 ) -> Path:
     """Proxy value against accuracy for the finite points; the title gives τ, ρ, counts."""
+    x, y = np.asarray(values, dtype=float), np.asarray(accuracies, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    with _figure(path, (5, 4)) as ax:
+        ax.scatter(x[keep], y[keep], s=6, alpha=0.5)
+        ax.set_xlabel(proxy)
+        ax.set_ylabel(acc_label)
+        ax.set_title(title, fontsize=9)
+    return path
+
+
+@contextmanager
+def _figure(path: Path, size: tuple[float, float]) -> Iterator[Any]:
+    """One matplotlib axes (headless backend), saved to ``path`` on exit."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    x, y = np.asarray(values, dtype=float), np.asarray(accuracies, dtype=float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=110)
-    ax.scatter(x[keep], y[keep], s=6, alpha=0.5)
-    ax.set_xlabel(proxy)
-    ax.set_ylabel(acc_label)
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    fig, ax = plt.subplots(figsize=size, dpi=110)
+    try:
+        yield ax
+        fig.tight_layout()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path)
+    finally:
+        plt.close(fig)
 
 
 def search_document(
@@ -160,27 +171,32 @@ def curve_plot(
     path: Path, curves: dict[str, np.ndarray], title: str, ylabel: str, optimum: float | None
 ) -> Path:
     """Mean ± std band of best-so-far curves (runs × evaluations) per label."""
-    import matplotlib
+    with _figure(path, (6, 4)) as ax:
+        for label, runs in curves.items():
+            x = np.arange(1, runs.shape[1] + 1)
+            with np.errstate(invalid="ignore"):
+                mean, std = np.nanmean(runs, axis=0), np.nanstd(runs, axis=0)
+            ax.plot(x, mean, label=label)
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
+        if optimum is not None:
+            ax.axhline(optimum, color="grey", linestyle=":", label=f"optimum {optimum:.2f}")
+        ax.set_xscale("log")
+        ax.set_xlabel("evaluations")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=9)
+        ax.legend(fontsize=8)
+    return path
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=110)
-    for label, runs in curves.items():
-        x = np.arange(1, runs.shape[1] + 1)
-        with np.errstate(invalid="ignore"):
-            mean, std = np.nanmean(runs, axis=0), np.nanstd(runs, axis=0)
-        ax.plot(x, mean, label=label)
-        ax.fill_between(x, mean - std, mean + std, alpha=0.2)
-    if optimum is not None:
-        ax.axhline(optimum, color="grey", linestyle=":", label=f"optimum {optimum:.2f}")
-    ax.set_xscale("log")
-    ax.set_xlabel("evaluations")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+def penalty_plot(path: Path, target_kb: float = 200.0, width_kb: float = 400.0) -> Path:
+    """The three size-penalty profiles p(x) of seed 002 (GDF, HSDF, RDF) for one target."""
+    x = np.linspace(0.0, target_kb + 4 * width_kb, 500)
+    with _figure(path, (6, 3.5)) as ax:
+        for kind in PENALTIES:
+            ax.plot(x, SizePenalty(kind, target_kb, width_kb)(x), label=kind.upper())
+        ax.axvline(target_kb, color="grey", linestyle=":", label=f"target {target_kb:g} kB")
+        ax.set_xlabel("network size x (kB = thousand parameters)")
+        ax.set_ylabel("penalty p(x)")
+        ax.set_title(f"Size penalties, width s = {width_kb:g} kB", fontsize=9)
+        ax.legend(fontsize=8)
     return path

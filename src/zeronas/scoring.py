@@ -3,6 +3,7 @@ every value with its seconds, and any failure with its error instead of a number
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -18,9 +19,10 @@ from zeronas.cache import ScoreKey, ScoreStore, StoredScore, package_version
 from zeronas.data import Batch
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
+from zeronas.fitness import reference_stats
 from zeronas.init import check_device, check_init_scheme, initialise
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, read_forward
-from zeronas.proxies.base import Proxy
+from zeronas.proxies.base import Proxy, get_proxy
 from zeronas.spaces.base import SearchSpace
 
 if TYPE_CHECKING:
@@ -87,10 +89,35 @@ def _alone(net: nn.Module, x: torch.Tensor, proxy: Proxy) -> list[float]:
     return [proxy(net, x)]
 
 
+def reference_archs(space: SearchSpace, count: int, seed: int) -> list[Hashable]:
+    """``count`` random architectures of ``space``, seeded from ``seed`` (the z-score
+    reference sample of NINASWOT and of the ``zscore`` fitness)."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    return [space.sample(rng) for _ in range(count)]
+
+
+def _derived_value(
+    proxy: Proxy,
+    values: dict[str, ProxyValue],
+    references: dict[str, tuple[float, float]],
+    hidden: set[str],
+) -> ProxyValue:
+    """Σ w (v − μ) / σ over ``proxy``'s parts; its seconds are those of the parts computed
+    only for it."""
+    seconds = sum(values[n].seconds for n, _ in proxy.parts if n in hidden)
+    failed = [n for n, _ in proxy.parts if not values[n].ok]
+    if failed:
+        return ProxyValue(math.nan, seconds, f"{failed[0]} failed: {values[failed[0]].error}")
+    value = sum(w * (values[n].value - references[n][0]) / references[n][1] for n, w in proxy.parts)
+    error = invalid_value(value)
+    return ProxyValue(math.nan if error else value, seconds, error)
+
+
 @dataclass
 class Scorer:
     """Scores architectures of ``space`` for ``dataset`` on one fixed ``batch``.
 
+    Derived proxies (NINASWOT) take z-scores over ``reference_size`` random architectures.
     Init-dependent proxies are averaged over ``repeats`` initialisations seeded from
     (``seed``, repeat); the others run once. Proxies with a forward reader share one forward
     pass per initialisation. ``channels_last``: image networks run in the NHWC layout, where
@@ -109,7 +136,11 @@ class Scorer:
     init: str = "kaiming"
     channels_last: bool = True
     device: str = "cpu"
+    reference_size: int = 50
     _init_seeds: list[int] = field(init=False, repr=False)
+    _references: dict[str, tuple[float, float]] = field(
+        init=False, repr=False, default_factory=dict
+    )
     _x: torch.Tensor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -150,8 +181,41 @@ class Scorer:
             yield from executor.imap([(arch, names) for arch in archs])
 
     def score(self, arch: Hashable, proxies: Sequence[Proxy] | None = None) -> ArchScores:
-        """``arch`` scored with ``proxies`` (default: all of this scorer's)."""
+        """``arch`` scored with ``proxies`` (default: all of this scorer's). A derived proxy's
+        parts are computed alongside (and count in its seconds when not asked for)."""
         proxies = self.proxies if proxies is None else proxies
+        derived = [p for p in proxies if p.parts]
+        if not derived:
+            return self._score_plain(arch, proxies)
+        references = self.fit_references()
+        asked = {p.name for p in proxies}
+        hidden = {n for p in derived for n, _ in p.parts} - asked
+        plain = [p for p in proxies if not p.parts] + [get_proxy(n) for n in sorted(hidden)]
+        result = self._score_plain(arch, plain)
+        values = dict(result.values)
+        for p in derived:
+            values[p.name] = _derived_value(p, values, references, hidden)
+        return dataclasses.replace(result, values={p.name: values[p.name] for p in proxies})
+
+    def fit_references(
+        self, score: Callable[[Hashable, Sequence[Proxy]], ArchScores] | None = None
+    ) -> dict[str, tuple[float, float]]:
+        """(μ, σ) of every part of this scorer's derived proxies over ``reference_size``
+        seeded random architectures of the space, computed once (with ``score``, default
+        this scorer; pass a store-backed one to cache the reference values)."""
+        names = dict.fromkeys(n for p in self.proxies for n, _ in p.parts)
+        todo = [n for n in names if n not in self._references]
+        if todo:
+            parts = [get_proxy(n) for n in todo]
+            score = score or self._score_plain
+            archs = reference_archs(self.space, self.reference_size, self.seed)
+            rows = [score(arch, parts) for arch in archs]
+            matrix = np.array([[r.value(n) for n in todo] for r in rows], dtype=float)
+            for name, (mu, sigma) in zip(todo, reference_stats(matrix), strict=True):
+                self._references[name] = (float(mu), float(sigma))
+        return self._references
+
+    def _score_plain(self, arch: Hashable, proxies: Sequence[Proxy]) -> ArchScores:
         text = self.space.encode(arch)
         index = self.space.index(arch) if self.space.size is not None else None
         values = {p.name: _timed(p.arch_fn, arch) for p in proxies if p.arch_fn is not None}
@@ -234,6 +298,7 @@ class CachedScorer:
                 "activations": [t.__name__ for t in HOOKED_ACTIVATIONS],
                 "batch_size": int(scorer.batch.x.shape[0]),
                 "channels_last": scorer.channels_last,
+                "reference_size": scorer.reference_size,
                 "device": torch.device(scorer.device).type,
             },
             sort_keys=True,

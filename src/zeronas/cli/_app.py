@@ -108,6 +108,14 @@ AllowPickleOpt = Annotated[
 CombineOpt = Annotated[
     str, typer.Option("--combine", help=f"Fitness: {', '.join(COMBINERS)} (see DESIGN §4).")
 ]
+PenaltyOpt = Annotated[
+    str | None,
+    typer.Option("--penalty", help="Size penalty of seed 002: gdf, hsdf or rdf (DESIGN §4)."),
+]
+TargetKbOpt = Annotated[
+    float, typer.Option("--target-kb", help="Penalty target μ, kB = thousand parameters.")
+]
+WidthKbOpt = Annotated[float, typer.Option("--width-kb", help="Penalty width s, in kB.")]
 WeightsOpt = Annotated[
     str | None, typer.Option("--weights", help="One weight per proxy, e.g. 1,0.5.")
 ]

@@ -44,6 +44,7 @@ from zeronas.cli._app import (
     MaxParamsOpt,
     NoCacheOpt,
     OptionOpt,
+    PenaltyOpt,
     ProxiesOpt,
     RepeatsOpt,
     RunIdOpt,
@@ -51,8 +52,10 @@ from zeronas.cli._app import (
     SecondsOpt,
     SeedOpt,
     SpaceOpt,
+    TargetKbOpt,
     TimeoutOpt,
     WeightsOpt,
+    WidthKbOpt,
     WorkersOpt,
     app,
     cache_path,
@@ -77,7 +80,8 @@ from zeronas.spaces import get_space
 
 _SETUP_OPTIONS = (
     "space", "combine", "scores", "data", "batch_size", "seed", "repeats", "init",
-    "device", "data_root", "download", "max_params", "max_flops", "max_macs",
+    "device", "data_root", "download", "max_params", "max_flops", "max_macs", "penalty",
+    "target_kb", "width_kb",
 )  # fmt: skip
 
 
@@ -145,6 +149,9 @@ def search(
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
+    penalty: PenaltyOpt = None,
+    target_kb: TargetKbOpt = 200.0,
+    width_kb: WidthKbOpt = 400.0,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for run.json, history.csv.")] = (
         Path("zeronas-search")
     ),
@@ -298,6 +305,9 @@ def experiment(
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
+    penalty: PenaltyOpt = None,
+    target_kb: TargetKbOpt = 200.0,
+    width_kb: WidthKbOpt = 400.0,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
         "zeronas-experiment"
     ),

@@ -1,6 +1,16 @@
 """Zero-cost proxies; importing this package registers every built-in proxy."""
 
-from zeronas.proxies import cost, naswot, relu_count, skip, synflow  # noqa: F401  (registers)
+from zeronas.proxies import (  # noqa: F401  (registers)
+    cost,
+    entropy,
+    memory,
+    naswot,
+    noise,
+    ntk,
+    relu_count,
+    skip,
+    synflow,
+)
 from zeronas.proxies.base import (
     PROXIES,
     Proxy,

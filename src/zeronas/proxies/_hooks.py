@@ -3,6 +3,7 @@ forwards."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Protocol
@@ -19,6 +20,8 @@ __all__ = [
     "read_forward",
     "probe_forward",
     "shapes_only_convs",
+    "patched_forward",
+    "identity_forward",
 ]
 
 #: The activations naswot codes and relu_count counts: ``nn.ReLU`` modules, as in NB201,
@@ -124,20 +127,37 @@ def _conv_output(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
 
 
 @contextmanager
-def shapes_only_convs(net: nn.Module) -> Iterator[None]:
+def patched_forward(
+    modules: Sequence[nn.Module], forward: Callable[[nn.Module], Callable[..., torch.Tensor]]
+) -> Iterator[None]:
+    """Within the block each of ``modules`` runs ``forward(module)`` instead of its own
+    ``forward``; restored on exit (proxies leave networks as they found them)."""
+    missing = object()
+    saved = [module.__dict__.get("forward", missing) for module in modules]
+    for module in modules:
+        module.forward = forward(module)
+    try:
+        yield
+    finally:
+        for module, previous in zip(modules, saved, strict=True):
+            if previous is missing:
+                del module.forward
+            else:
+                module.forward = previous
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def identity_forward(modules: Sequence[nn.Module]) -> contextlib.AbstractContextManager[None]:
+    """:func:`patched_forward` making each of ``modules`` the identity."""
+    return patched_forward(modules, lambda _module: _identity)
+
+
+def shapes_only_convs(net: nn.Module) -> contextlib.AbstractContextManager[None]:
     """Within the block every ``nn.Conv2d`` of ``net`` returns zeros of its output shape
     instead of convolving: for counting activations, where only shapes matter and the
     convolutions are nearly all of a forward pass's cost."""
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
-    missing = object()
-    saved = [conv.__dict__.get("forward", missing) for conv in convs]
-    for conv in convs:
-        conv.forward = lambda x, conv=conv: _conv_output(conv, x)
-    try:
-        yield
-    finally:
-        for conv, previous in zip(convs, saved, strict=True):
-            if previous is missing:
-                del conv.forward
-            else:
-                conv.forward = previous
+    return patched_forward(convs, lambda conv: lambda x: _conv_output(conv, x))

@@ -21,7 +21,15 @@ from zeronas.errors import ZeroNASError
 from zeronas.proxies._hooks import ForwardReader
 from zeronas.registry import Registry
 
-__all__ = ["Proxy", "PROXIES", "proxy", "get_proxy", "list_proxies", "parse_proxy_list"]
+__all__ = [
+    "Proxy",
+    "PROXIES",
+    "proxy",
+    "derived_proxy",
+    "get_proxy",
+    "list_proxies",
+    "parse_proxy_list",
+]
 
 ProxyFn = Callable[[nn.Module, torch.Tensor], float]
 ArchFn = Callable[[Hashable], float]
@@ -36,6 +44,9 @@ class Proxy:
     over re-initialisations (``repeats``); otherwise it is computed once per architecture.
     ``arch_fn``: set for proxies that read only the architecture value (``skip``); scorers
     then call it directly and need not build the network.
+    ``parts``: set for a *derived* proxy, Σ w_j (v_j − μ_j) / σ_j over (part name, w_j)
+    pairs, with μ_j, σ_j of each part over a reference sample of random architectures of the
+    space (NINASWOT); scorers compute the parts and the reference, ``fn`` cannot.
     ``reader``: set for proxies that only read a train-mode no-grad forward of the batch
     (``naswot``); given the batch it makes a :class:`~zeronas.proxies._hooks.ForwardReader`,
     and scorers run one forward for all such proxies of an architecture.
@@ -49,6 +60,7 @@ class Proxy:
     description: str
     arch_fn: ArchFn | None = None
     reader: ReaderFactory | None = None
+    parts: tuple[tuple[str, float], ...] = ()
 
     def __call__(self, net: nn.Module, x: torch.Tensor) -> float:
         return float(self.fn(net, x))
@@ -78,6 +90,34 @@ def proxy(
         return fn
 
     return decorate
+
+
+@dataclass(frozen=True)
+class _NeedsAScorer:
+    """The ``fn`` of a derived proxy: it has no value on a network alone."""
+
+    name: str
+
+    def __call__(self, net: nn.Module, x: torch.Tensor) -> float:
+        raise ZeroNASError(
+            f"{self.name} is a z-score sum over a reference sample of the space: score it with "
+            "a Scorer (zeronas score / correlate / search), not on a network alone"
+        )
+
+
+def derived_proxy(
+    name: str, parts: tuple[tuple[str, float], ...], description: str, higher_is_better: bool = True
+) -> Proxy:
+    """Register ``name`` = Σ w_j z(part_j), z from the scorer's reference sample."""
+
+    for part, _ in parts:
+        get_proxy(part)  # parts exist
+    entry = Proxy(
+        name, _NeedsAScorer(name), higher_is_better, any(get_proxy(p).needs_data for p, _ in parts),
+        True, description, parts=parts,
+    )  # fmt: skip
+    PROXIES.add(name, entry)
+    return entry
 
 
 def get_proxy(name: str) -> Proxy:

@@ -3,6 +3,8 @@
 ``params``: all parameters in millions (as NATS-Bench's ``params``). ``flops``: FLOPs of one
 image in millions as counted by ``torch.utils.flop_counter`` (2 per multiply-accumulate).
 ``macs``: multiply-accumulates in millions = flops / 2 (NATS-Bench and thop call these "FLOPs").
+``size_kb``: parameter bytes in kB of 1,024 bytes (as microcontroller flash is quoted), at the
+parameters' own dtype (4 bytes each in float32).
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from torch.utils.flop_counter import FlopCounterMode
 from zeronas.proxies._hooks import probe_forward
 from zeronas.proxies.base import proxy
 
-__all__ = ["count_params", "count_flops", "params", "flops", "macs"]
+__all__ = ["count_params", "count_flops", "parameter_bytes", "params", "flops", "macs", "size_kb"]
 
 
 def count_params(net: nn.Module) -> int:
     return sum(p.numel() for p in net.parameters())
+
+
+def parameter_bytes(net: nn.Module) -> int:
+    """Σ numel x element size over all parameters."""
+    return sum(p.numel() * p.element_size() for p in net.parameters())
 
 
 def count_flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
@@ -45,3 +52,9 @@ def flops(net: nn.Module, x: torch.Tensor) -> float:
 def macs(net: nn.Module, x: torch.Tensor) -> float:
     """Multiply-accumulates per image in millions (NATS-Bench's and thop's "FLOPs")."""
     return count_flops(net, tuple(x.shape[1:])) / 2e6
+
+
+@proxy("size_kb", higher_is_better=True, needs_data=False, init_dependent=False)
+def size_kb(net: nn.Module, x: torch.Tensor) -> float:
+    """Parameter bytes / 1024 (the stored model's size: 4 bytes per float32 parameter)."""
+    return parameter_bytes(net) / 1024

@@ -29,13 +29,10 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from zeronas.proxies._hooks import identity_forward
 from zeronas.proxies.base import proxy
 
 __all__ = ["synflow_terms", "synflow", "logsynflow"]
-
-
-def _identity(x: torch.Tensor) -> torch.Tensor:
-    return x
 
 
 def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[torch.Tensor, ...]]:
@@ -62,15 +59,11 @@ def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[to
         (1, *input_shape), dtype=torch.float64, device=param.device if param is not None else None
     )
     try:
-        for norm in norms:
-            norm.forward = _identity
         net.train()
-        with torch.enable_grad():
+        with identity_forward(norms), torch.enable_grad():
             output = functional_call(net, state, (ones,))
             grads = torch.autograd.grad(output.sum(), list(weights.values()), allow_unused=True)
     finally:
-        for norm in norms:
-            del norm.forward
         net.train(was_training)
     return [
         (w.detach(), torch.zeros_like(w) if g is None else g)  # None: not on any output path
