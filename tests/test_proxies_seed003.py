@@ -147,3 +147,14 @@ def test_ninaswot_is_two_naswot_z_scores_plus_one_noise_immunity_z_score():
     assert result.values["ninaswot"].seconds > 0
     with pytest.raises(ZeroNASError, match="ninaswot is a z-score sum"):
         get_proxy("ninaswot")(nn.Linear(2, 2), torch.zeros(1, 2))
+
+
+def test_entropy_skips_dead_branches_and_is_minus_inf_for_a_cut_network():
+    space = get_space("nats-tss")
+    dead_branch = space.decode(
+        "|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
+    )
+    value = get_proxy("entropy")(space.build(dead_branch, 10), torch.zeros(1, 3, 8, 8))
+    assert math.isfinite(value)  # node 1 is dead, so is the conv it feeds; the rest counts
+    cut = space.decode("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    assert get_proxy("entropy")(space.build(cut, 10), torch.zeros(1, 3, 8, 8)) == -math.inf

@@ -125,7 +125,7 @@ def run_experiment(
                     if on_run is not None:
                         on_run(group[-1])
                 records += group
-                rows.append(_summarise(group, setup.fitness.names, optimum))
+                rows.append(_summarise(group, _reported(setup), optimum))
     settings = {
         "algorithms": list(algorithms),
         "budgets": list(budgets),
@@ -136,6 +136,12 @@ def run_experiment(
         "setups": {label: s.describe() for label, s in setups.items()},
     }
     return Experiment(rows, records, settings)
+
+
+def _reported(setup: SearchSetup) -> list[str]:
+    """The values a row reports: the fitness proxies, and the size a penalty reads."""
+    names = setup.fitness.names
+    return names + ["params"] if setup.fitness.penalty and "params" not in names else names
 
 
 def _record(

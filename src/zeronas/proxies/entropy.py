@@ -14,7 +14,9 @@ log-product of the σ_l accumulates without overflow:
 summed over every convolution up to the final pre-pooling feature map, C_final its channel
 count (MAE-DET's classification weights [0, 0, 0, 0, 1]: only the last stage counts, and
 its cumulative sum covers every earlier layer). Averaged over 4 draws of weights and input
-(seeds 0-3), so the value does not depend on the scorer's initialisation.
+(seeds 0-3), so the value does not depend on the scorer's initialisation. A convolution that
+receives no signal (a branch fed only by ``none`` edges) adds nothing; a network whose output
+does not depend on its input scores −inf.
 
 Adaptation, not the reference: MAE-DET re-normalises per block of its own block API; on
 NAS-Bench-201 the "layers" are every ``nn.Conv2d`` (each nor_conv, the reduction blocks'
@@ -60,8 +62,7 @@ def entropy_score(net: nn.Module, input_shape: tuple[int, ...], seed: int = 0) -
     def renormalise(module: nn.Module, _args: tuple, output: torch.Tensor) -> torch.Tensor:
         nonlocal log_std, channels
         std = float(output.std())
-        if not std > 0:  # no signal reaches this conv (a cut cell): log 0
-            log_std = -math.inf
+        if not std > 0:  # a dead branch (fed only by `none` edges): it adds nothing
             return output
         log_std += math.log(std)
         channels = output.shape[1]
@@ -72,11 +73,13 @@ def entropy_score(net: nn.Module, input_shape: tuple[int, ...], seed: int = 0) -
     handles = [conv.register_forward_hook(renormalise) for conv in convs]
     try:
         with identity_forward(skipped), torch.no_grad():
-            functional_call(net, state, (x,), strict=False)
+            output = functional_call(net, state, (x,), strict=False)
     finally:
         for handle in handles:
             handle.remove()
-    return log_std + math.log(channels) if channels else -math.inf
+    if not channels or not float(output.std()) > 0:  # the output ignores the input
+        return -math.inf
+    return log_std + math.log(channels)
 
 
 @proxy("entropy", higher_is_better=True, needs_data=False, init_dependent=False)

@@ -44,17 +44,7 @@ def ntk_matrix(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
             sums = net(x).sum(dim=1)
             k = len(sums)
             if sums.device.type == "cpu":
-                rows = [
-                    _flat(
-                        weights,
-                        torch.autograd.grad(
-                            sums[i], weights, retain_graph=i + 1 < k, allow_unused=True
-                        ),
-                        1,
-                    )
-                    for i in range(k)
-                ]
-                jacobian = torch.cat(rows)
+                jacobian = torch.cat([_row(sums, i, weights) for i in range(k)])
             else:  # (vmap cannot batch channels-last tensors: the graph is standard layout)
                 eye = torch.eye(k, device=sums.device, dtype=sums.dtype)
                 grads = torch.autograd.grad(
@@ -70,6 +60,13 @@ def ntk_matrix(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
 def _layout(x: torch.Tensor) -> torch.memory_format:
     channels_last = x.dim() == 4 and not x.is_contiguous()
     return torch.channels_last if channels_last else torch.contiguous_format
+
+
+def _row(sums: torch.Tensor, i: int, weights: list[torch.Tensor]) -> torch.Tensor:
+    """Row i of J: one backward of s_i, keeping the graph for the rows after it."""
+    keep = i + 1 < len(sums)
+    grads = torch.autograd.grad(sums[i], weights, retain_graph=keep, allow_unused=True)
+    return _flat(weights, grads, 1)
 
 
 def _flat(weights: list[torch.Tensor], grads: tuple, rows: int) -> torch.Tensor:
