@@ -70,3 +70,13 @@ def test_penalised_search_picks_smaller_networks(tmp_path, accuracy_csv, referen
     assert penalised["fitness"]["penalty"]["kind"] == "gdf"
     assert penalised["best"]["values"]["params"] < plain["best"]["values"].get("params", 2.0)
     assert penalised["best"]["values"]["params"] < 0.5
+
+
+def test_penalised_experiment_reports_the_size(tmp_path, accuracy_csv, reference_csv):
+    args = ["experiment", "--scores", str(reference_csv), "--benchmark", str(accuracy_csv)]
+    args += ["--dataset", "cifar10", "--algorithms", "random", "--n", "20", "--runs", "2"]
+    args += ["--proxies", "naswot", "--penalty", "gdf", "--out", str(tmp_path), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["rows"][0]
+    assert set(row["values"]) == {"naswot", "params"} and 0 < row["values"]["params"][0] < 1.6
