@@ -78,12 +78,11 @@ def setup(
 def _cached(scorer: Scorer, cache: str | Path | None) -> Scorer | CachedScorer:
     """``scorer`` behind the score store at ``cache`` (if any). The reference sample of its
     derived proxies is scored now, through the store, so that worker processes receive it."""
-    parts = [get_proxy(n) for n in dict.fromkeys(n for p in scorer.proxies for n, _ in p.parts)]
     if cache is None:
         scorer.fit_references()
         return scorer
     store = ScoreStore(cache)
-    if parts:
+    if parts := scorer.reference_parts():
         stored_parts = CachedScorer(dataclasses.replace(scorer, proxies=parts), store)
         scorer.fit_references(lambda arch, _parts: stored_parts(arch))
     return CachedScorer(scorer, store)

@@ -153,9 +153,12 @@ class Scorer:
         self.channels_last = self.channels_last and self.batch.x.dim() == 4
         self._place_batch()
 
+    @property
+    def _layout(self) -> torch.memory_format:
+        return torch.channels_last if self.channels_last else torch.contiguous_format
+
     def _place_batch(self) -> None:
-        layout = torch.channels_last if self.channels_last else torch.contiguous_format
-        self._x = self.batch.x.to(self.device).contiguous(memory_format=layout)
+        self._x = self.batch.x.to(self.device).contiguous(memory_format=self._layout)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled for worker processes without the device copy of the batch (a CUDA tensor
@@ -197,16 +200,19 @@ class Scorer:
             values[p.name] = _derived_value(p, values, references, hidden)
         return dataclasses.replace(result, values={p.name: values[p.name] for p in proxies})
 
+    def reference_parts(self) -> list[Proxy]:
+        """The parts of this scorer's derived proxies, each once."""
+        return [get_proxy(n) for n in dict.fromkeys(n for p in self.proxies for n, _ in p.parts)]
+
     def fit_references(
         self, score: Callable[[Hashable, Sequence[Proxy]], ArchScores] | None = None
     ) -> dict[str, tuple[float, float]]:
         """(μ, σ) of every part of this scorer's derived proxies over ``reference_size``
         seeded random architectures of the space, computed once (with ``score``, default
         this scorer; pass a store-backed one to cache the reference values)."""
-        names = dict.fromkeys(n for p in self.proxies for n, _ in p.parts)
-        todo = [n for n in names if n not in self._references]
-        if todo:
-            parts = [get_proxy(n) for n in todo]
+        parts = [p for p in self.reference_parts() if p.name not in self._references]
+        if parts:
+            todo = [p.name for p in parts]
             score = score or self._score_plain
             archs = reference_archs(self.space, self.reference_size, self.seed)
             rows = [score(arch, parts) for arch in archs]
@@ -237,8 +243,7 @@ class Scorer:
         weights depend on neither), then moved to the scoring device and layout."""
         net = net.to("cpu", memory_format=torch.contiguous_format)
         initialise(net, self.init, init_seed)
-        layout = torch.channels_last if self.channels_last else torch.contiguous_format
-        return net.to(self.device, memory_format=layout)
+        return net.to(self.device, memory_format=self._layout)
 
     def _score_network(self, net: nn.Module, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
         samples: dict[str, list[float]] = {p.name: [] for p in proxies}
@@ -378,8 +383,7 @@ class MemoScorer:
     def score_many(
         self, archs: Sequence[Hashable], executor: Executor | None = None
     ) -> Iterator[tuple[int, ArchScores]]:
-        missing = [(position, arch) for position, arch in enumerate(archs)]
-        missing = [(p, a) for p, a in missing if a not in self._memo]
+        missing = [(p, a) for p, a in enumerate(archs) if a not in self._memo]
         yield from ((p, self._memo[a]) for p, a in enumerate(archs) if a in self._memo)
         inner = getattr(self.score_fn, "score_many", None)
         new = [arch for _, arch in missing]

@@ -46,17 +46,18 @@ class NoiseImmunityReader:
     def __init__(self, x: torch.Tensor) -> None:
         self.x = x
         self.net: nn.Module | None = None
+        self.classifier: nn.Linear | None = None
         self.clean: torch.Tensor | None = None
 
     def _keep(self, _module: nn.Module, args: tuple) -> None:
         self.clean = args[0].detach().flatten(1).clone()
 
     def attach(self, net: nn.Module) -> list[RemovableHandle]:
-        self.net = net
-        return [_classifier(net).register_forward_pre_hook(self._keep)]
+        self.net, self.classifier = net, _classifier(net)
+        return [self.classifier.register_forward_pre_hook(self._keep)]
 
     def result(self) -> float:
-        if self.net is None or self.clean is None:
+        if self.net is None or self.classifier is None or self.clean is None:
             raise RuntimeError("the classifier was not reached in the forward pass")
         generator = torch.Generator().manual_seed(0)
         noise = torch.randn(self.x.shape, generator=generator).to(self.x.device)
@@ -65,7 +66,7 @@ class NoiseImmunityReader:
         def keep(_module: nn.Module, args: tuple) -> None:
             noisy[0] = args[0].detach().flatten(1)
 
-        handle = _classifier(self.net).register_forward_pre_hook(keep)
+        handle = self.classifier.register_forward_pre_hook(keep)
         was_training = self.net.training
         try:
             self.net.train()
