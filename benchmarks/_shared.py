@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from pathlib import Path
+
+import numpy as np
+from scipy import stats
 
 SHARED = Path(os.environ.get("ZERONAS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
@@ -27,3 +31,17 @@ NPZ = {
 def npz_data(dataset: str) -> str:
     """The ``--data`` value of the shared real-image sample of ``dataset``."""
     return f"npz:{shared_path(NPZ[dataset])}"
+
+
+def tau_rho(values: np.ndarray, target: np.ndarray) -> tuple[float, float, int]:
+    """Kendall τ, Spearman ρ and the count over the pairs where both are finite."""
+    keep = np.isfinite(values) & np.isfinite(target)
+    if keep.sum() < 2 or np.ptp(values[keep]) == 0:
+        return math.nan, math.nan, int(keep.sum())
+    tau = stats.kendalltau(values[keep], target[keep]).statistic
+    rho = stats.spearmanr(values[keep], target[keep]).statistic
+    return float(tau), float(rho), int(keep.sum())
+
+
+def fmt(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.3f}"

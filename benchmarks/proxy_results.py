@@ -13,13 +13,11 @@ sample); one is listed when all its parts were scored.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from pathlib import Path
 
 import numpy as np
-from _shared import NPZ, npz_data, shared_path
-from scipy import stats
+from _shared import NPZ, fmt, npz_data, shared_path, tau_rho
 
 from zeronas import api
 from zeronas.benchmarks.groundtruth import CSVGroundTruth
@@ -37,19 +35,6 @@ HYBRIDS = (
     ("naswot,noise_immunity", "zscore"),
 )
 SLOW = ("ntk_cond",)  # K backward passes per cell: ask for it explicitly
-
-
-def _tau_rho(values: np.ndarray, target: np.ndarray) -> tuple[float, float, int]:
-    keep = np.isfinite(values) & np.isfinite(target)
-    if keep.sum() < 2 or np.ptp(values[keep]) == 0:
-        return math.nan, math.nan, int(keep.sum())
-    tau = stats.kendalltau(values[keep], target[keep]).statistic
-    rho = stats.spearmanr(values[keep], target[keep]).statistic
-    return float(tau), float(rho), int(keep.sum())
-
-
-def _fmt(value: float) -> str:
-    return "–" if math.isnan(value) else f"{value:.3f}"
 
 
 def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTruth) -> list[str]:
@@ -78,11 +63,11 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
         "|---|---|---|---|---|---|---|---|",
     ]
     for row in result.rows:
-        size_tau = _tau_rho(values[row.proxy], values["params"])[0]
+        size_tau = tau_rho(values[row.proxy], values["params"])[0]
         direction = "higher" if row.higher_is_better else "lower"
         lines.append(
-            f"| {row.proxy} | {direction} | {row.n} | {row.excluded} | {_fmt(row.kendall_tau)} "
-            f"| {_fmt(row.spearman_rho)} | {_fmt(size_tau)} | {row.seconds_per_cell:.4f} |"
+            f"| {row.proxy} | {direction} | {row.n} | {row.excluded} | {fmt(row.kendall_tau)} "
+            f"| {fmt(row.spearman_rho)} | {fmt(size_tau)} | {row.seconds_per_cell:.4f} |"
         )
     hybrids = [(h, c) for h, c in HYBRIDS if set(h.split(",")) <= set(values)]
     if hybrids:
@@ -90,8 +75,8 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
         rows = [{n: float(v[i]) for n, v in values.items()} for i in range(len(acc))]
         for names, combine in hybrids:
             fitness = Fitness(tuple(parse_proxy_list(names)), combine)(rows)
-            tau, rho, _ = _tau_rho(fitness, acc)
-            lines.append(f"| {names} | {combine} | {_fmt(tau)} | {_fmt(rho)} |")
+            tau, rho, _ = tau_rho(fitness, acc)
+            lines.append(f"| {names} | {combine} | {fmt(tau)} | {fmt(rho)} |")
     return [*lines, ""]
 
 

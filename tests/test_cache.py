@@ -15,8 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from zeronas import api
+from zeronas.benchmarks.scores import ScoreTable
 from zeronas.cache import CacheError, ScoreKey, ScoreStore, StoredScore
 from zeronas.cli import app
+from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space
 
 KEY = ScoreKey("nats-tss", "cifar10", "abc123", 0, '{"init": "kaiming"}', "0.1.0")
@@ -107,6 +109,26 @@ def test_cache_commands(tmp_path):
         "deleted 2 rows"
         in runner.invoke(app, ["cache", "clear", "--cache", str(path), "--yes"]).stdout
     )
+
+
+def test_a_store_exports_as_a_scores_table_that_search_reads(tmp_path):
+    path, space = tmp_path / "s.sqlite", get_space("nats-tss")
+    run = api.setup(proxies="params,skip", batch_size=2, cache=path)
+    run.scorer(space.arch(3))
+    api.setup(proxies="params", batch_size=2, cache=path).scorer(space.arch(7))
+    runner = CliRunner()
+    table = tmp_path / "t.csv"
+    args = ["cache", "export", str(table), "--cache", str(path), "--table", "nats-tss/cifar10"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0 and "wrote 2 rows" in result.stdout
+    read = ScoreTable(table, "cifar10")
+    assert read.values["params"] == {
+        3: pytest.approx(count_params(space.build(space.arch(3), 10)) / 1e6),
+        7: pytest.approx(count_params(space.build(space.arch(7), 10)) / 1e6),
+    }
+    assert read.values["skip"].keys() == {3}  # cell 7 was never scored for skip: left empty
+    bad = runner.invoke(app, [*args[:-1], "cifar10"])
+    assert bad.exit_code == 2 and "--table must be SPACE/DATASET" in bad.stderr
 
 
 def _correlate(cache, accuracy_csv, out_dir):

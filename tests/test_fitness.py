@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
+from zeronas.budgets import Constraints
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import COMBINERS, Constraints, Fitness, parse_weights
+from zeronas.fitness import COMBINERS, Fitness, parse_weights
 from zeronas.proxies.base import Proxy
 
 

@@ -9,9 +9,10 @@ import pytest
 
 from zeronas import api
 from zeronas.benchmarks.groundtruth import CSVGroundTruth
+from zeronas.budgets import Constraints
 from zeronas.datasets import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import Constraints, Fitness
+from zeronas.fitness import Fitness
 from zeronas.proxies.base import Proxy
 from zeronas.proxies.cost import count_params
 from zeronas.scoring import ArchScores, ProxyValue
@@ -98,18 +99,31 @@ def test_constraints_reject_before_scoring():
 
     limits = Constraints(max_params=0.4)
     result = run("rea", Budget(20), counted, constraints=limits, dataset=get_dataset("cifar10"))
-    rejected = [e for e in result.history if e.status == "rejected"]
-    assert rejected and all("params" in e.error and "> max 0.4 M" in e.error for e in rejected)
-    assert len(calls) == result.evaluations == 20  # rejected ones never reached the scorer
-    assert all(count_params(SPACE.build(e.genome, 10)) <= 0.4e6 for e in result.scored[:3])
+    # the algorithm is only offered architectures within the budget: none is scored over it
+    assert len(calls) == result.evaluations == 20
+    assert all(count_params(SPACE.build(e.genome, 10)) <= 0.4e6 for e in result.history)
+    report = result.budget_report
+    assert report["rejected"] > 0 and set(report["reasons"]) == {"params"}
+    assert report["rejection_rate"] == report["rejected"] / report["checked"]
+
+
+def test_a_budget_nothing_fits_stops_the_search_with_the_reason():
+    limits = Constraints(max_params=1e-6)  # nothing fits
+    result = run("random", Budget(10), constraints=limits, dataset=get_dataset("cifar10"))
+    assert result.stopped.startswith("no architecture of 'nats-tss' within the budgets")
+    assert "rejections by limit: params" in result.stopped
+    assert result.best is None and result.evaluations == 0 and not result.history
 
 
 def test_stall_stops_a_search_that_finds_nothing_new():
-    limits = Constraints(max_params=1e-6)  # nothing fits
-    result = run("random", Budget(10, stall=25), constraints=limits, dataset=get_dataset("cifar10"))
+    # a 1-arch space: every proposal after the first was seen before
+    class OneArch(type(SPACE)):
+        def sample(self, rng):
+            return SPACE.arch(0)
+
+    result = get_searcher("random").run(OneArch(), toy_scores, FITNESS, Budget(10, stall=25))
     assert result.stopped.startswith("stalled: 25 proposals")
-    assert result.best is None and result.evaluations == 0
-    assert {e.status for e in result.history} == {"rejected"}
+    assert result.evaluations == 1
 
 
 def test_searcher_parameters_are_validated():

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zeronas.cli import app
+from zeronas.spaces import get_space
 
 runner = CliRunner()
 
@@ -58,7 +59,11 @@ def test_search_options_and_constraints(tmp_path, table_args):
     doc = json.loads(_ok(args).stdout)
     assert doc["params"]["population"] == 8 and doc["constraints"]["max_params"] == 0.5
     rows = list(csv.DictReader((tmp_path / "history.csv").open()))
-    assert doc["rejected"] == sum(r["status"] == "rejected" for r in rows) > 0
+    # over-budget cells are never proposed: none in the history, counted in "budgets"
+    assert doc["rejected"] == sum(r["status"] == "rejected" for r in rows) == 0
+    assert doc["budgets"]["rejected"] > 0 and set(doc["budgets"]["reasons"]) == {"params"}
+    space = get_space("nats-tss")
+    assert all(space.costs(space.decode(r["arch"]), 10)[0] <= 0.5e6 for r in rows)
 
 
 def test_live_search_offline_on_a_synthetic_batch(tmp_path):

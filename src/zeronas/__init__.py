@@ -4,9 +4,10 @@ Importing the package registers every built-in search space, proxy, dataset and 
 """
 
 from zeronas.api import resolve_arch, run_correlation, score, search, search_setup, setup
+from zeronas.budgets import Constraints
 from zeronas.datasets import DATASETS, get_dataset, list_datasets
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import COMBINERS, Constraints, Fitness
+from zeronas.fitness import COMBINERS, Fitness
 from zeronas.proxies import PROXIES, get_proxy, list_proxies, proxy
 from zeronas.search import SEARCHERS, get_searcher, list_searchers
 from zeronas.spaces import SPACES, get_space, list_spaces

@@ -13,12 +13,13 @@ from typing import Any
 from zeronas.benchmarks.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.benchmarks.groundtruth import GroundTruth
 from zeronas.benchmarks.scores import TableScorer, open_score_table
+from zeronas.budgets import Constraints
 from zeronas.cache import ScoreStore
 from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ArchError
 from zeronas.executors import Executor, make_executor
-from zeronas.fitness import Constraints, Fitness, SizePenalty, parse_weights
+from zeronas.fitness import Fitness, SizePenalty, parse_weights
 from zeronas.init import check_device
 from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
 from zeronas.scoring import ArchScores, CachedScorer, MemoScorer, Scorer, reference_archs
@@ -180,6 +181,9 @@ def search_setup(
     max_params: float | None = None,
     max_flops: float | None = None,
     max_macs: float | None = None,
+    max_size_kb: float | None = None,
+    max_peak_memory_kb: float | None = None,
+    max_latency_ms: float | None = None,
     reference: int = 50,
     cache: str | Path | None = None,
     device: str = "cpu",
@@ -193,7 +197,8 @@ def search_setup(
     ``reference`` random architectures, scored with the same ``seed``. ``cache``: a
     score-store path for the live scoring. ``penalty``: seed 002's size penalty (``gdf``,
     ``hsdf``, ``rdf``) with its target and width in kB (:class:`~zeronas.fitness.SizePenalty`);
-    ``params`` is then scored too."""
+    ``params`` is then scored too. Limits left unset take the space's default budgets (the
+    blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.budgets`."""
     space_obj, spec = get_space(space), get_dataset(dataset)
     proxy_list = parse_proxy_list(proxies)
     size_penalty = SizePenalty(penalty, target_kb, width_kb) if penalty else None
@@ -201,7 +206,9 @@ def search_setup(
     fitness = Fitness(tuple(proxy_list), combine, weights_, penalty=size_penalty)
     if size_penalty is not None and "params" not in fitness.names:
         proxy_list = [*proxy_list, get_proxy("params")]  # the penalty reads it
-    constraints = Constraints(max_params, max_flops, max_macs)
+    constraints = Constraints(
+        max_params, max_flops, max_macs, max_size_kb, max_peak_memory_kb, max_latency_ms
+    ).with_defaults(space_obj.default_budgets)
     check_device(device)
     table = open_score_table(str(scores), spec.name) if scores is not None else None
     live = [p for p in proxy_list if table is None or p.name not in table.values]

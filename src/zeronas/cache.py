@@ -258,6 +258,36 @@ class ScoreStore:
                 writer.writerow(row)
         return len(rows)
 
+    def values_by_proxy(
+        self, space: str, dataset: str
+    ) -> dict[str, dict[str, tuple[float, float]]]:
+        """proxy -> arch -> (value, seconds) of ``space`` on ``dataset`` (NaN for a failure).
+
+        A proxy stored under more than one setting (options, batch, seed, version) would mix
+        incomparable values: that is a CacheError naming it.
+        """
+        query = (
+            "SELECT proxy, arch, value, seconds, options || batch || seed || version "
+            "FROM scores WHERE space = ? AND dataset = ?"
+        )
+        try:
+            rows = self._db.execute(query, (space, dataset)).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
+        values: dict[str, dict[str, tuple[float, float]]] = {}
+        settings: dict[str, set[str]] = {}
+        for proxy, arch, value, seconds, setting in rows:
+            settings.setdefault(proxy, set()).add(setting)
+            values.setdefault(proxy, {})[arch] = (math.nan if value is None else value, seconds)
+        mixed = sorted(p for p, s in settings.items() if len(s) > 1)
+        if mixed:
+            raise CacheError(
+                f"score store {str(self.path)!r} holds {', '.join(mixed)} on {space}/{dataset} "
+                "under several settings (batch, options, seed or version): export from a store "
+                "of one run's settings"
+            )
+        return values
+
     def clear(self) -> int:
         """Delete every stored score; returns how many there were."""
         with self._transaction() as db:

@@ -7,6 +7,7 @@
 ``cifar``              CIFAR-10/100 python files under ``data_root`` via torchvision
 ``imagenet16:PATH``    downsampled-ImageNet pickles (``train_data_batch_*``/``val_data``)
 ``npz:PATH``           arrays ``x`` (uint8, N x C x H x W) and optional ``y``
+``imagefolder:PATH``   ``PATH/train/<class>/*`` images, resized (:mod:`zeronas.imagefolder`)
 =====================  ===========================================================
 """
 
@@ -26,7 +27,7 @@ from zeronas.errors import DataError
 
 __all__ = ["Batch", "load_batch", "DATA_SOURCES"]
 
-DATA_SOURCES = ("synthetic", "cifar", "imagenet16:PATH", "npz:PATH")
+DATA_SOURCES = ("synthetic", "cifar", "imagenet16:PATH", "npz:PATH", "imagefolder:PATH")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ def load_batch(
         images, labels = _read_imagenet16(Path(arg), dataset.num_classes)
     elif kind == "npz" and arg:
         images, labels = _read_npz(Path(arg))
+    elif kind == "imagefolder" and arg:
+        from zeronas.imagefolder import open_split  # torchvision: imported only when used
+
+        split = open_split(arg, "train", dataset.input_shape[1:])
+        if len(split) < batch_size:
+            raise DataError(f"{source!r} holds {len(split)} images, fewer than batch {batch_size}")
+        pick = np.sort(rng.choice(len(split), size=batch_size, replace=False))
+        images, labels = split.images(pick), split.labels[pick]
     else:
         raise DataError(f"Unknown data source {source!r}. Allowed: {', '.join(DATA_SOURCES)}")
     return _make_batch(images, labels, dataset, batch_size, rng, source)

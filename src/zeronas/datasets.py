@@ -25,6 +25,8 @@ _CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 _CIFAR_STD = (0.2023, 0.1994, 0.2010)
 _IN16_MEAN = (0.4811, 0.4575, 0.4079)
 _IN16_STD = (0.2479, 0.2402, 0.2553)
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)
+_IMAGENET_STD = (0.229, 0.224, 0.225)
 
 DATASETS: Registry[DatasetSpec] = Registry("dataset")
 for _spec in (
@@ -33,6 +35,14 @@ for _spec in (
     DatasetSpec(
         "ImageNet16-120", 120, (3, 16, 16), _IN16_MEAN, _IN16_STD, "ImageNet 16x16, 120 classes"
     ),
+    DatasetSpec(
+        "vww",
+        2,
+        (3, 128, 128),
+        _IMAGENET_MEAN,
+        _IMAGENET_STD,
+        "Visual Wake Words person / not-person, 128x128 (--data imagefolder:PATH)",
+    ),  # fmt: skip
 ):
     DATASETS.add(_spec.name, _spec)
 

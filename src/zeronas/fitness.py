@@ -45,7 +45,6 @@ __all__ = [
     "PENALTIES",
     "SizePenalty",
     "Fitness",
-    "Constraints",
     "list_combiners",
     "parse_weights",
     "reference_stats",
@@ -236,47 +235,4 @@ class Fitness:
             "weights": list(self.weights or ()),
             "reference": [list(r) for r in self.reference] if self.reference else None,
             "penalty": self.penalty.describe() if self.penalty else None,
-        }
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """Hard limits checked before any proxy runs: parameters (M), FLOPs (M, 2 per MAC as
-    ``torch.utils.flop_counter`` counts) and multiply-accumulates (M, NATS-Bench's and thop's
-    "FLOPs"). ``None`` = no limit."""
-
-    max_params: float | None = None
-    max_flops: float | None = None
-    max_macs: float | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("max_params", "max_flops", "max_macs"):
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value > 0):
-                flag = "--" + name.replace("_", "-")
-                raise ZeroNASError(f"{flag} must be a positive number, got {value}")
-
-    @property
-    def active(self) -> bool:
-        return any(v is not None for v in (self.max_params, self.max_flops, self.max_macs))
-
-    def violation(self, params_m: float, macs_m: float | None) -> str | None:
-        """Why a network of ``params_m`` M parameters and ``macs_m`` M MACs is rejected."""
-        if self.max_params is not None and params_m > self.max_params:
-            return f"params {params_m:.4f} M > max {self.max_params:g} M"
-        if macs_m is not None and self.max_macs is not None and macs_m > self.max_macs:
-            return f"MACs {macs_m:.3f} M > max {self.max_macs:g} M"
-        if macs_m is not None and self.max_flops is not None and 2 * macs_m > self.max_flops:
-            return f"FLOPs {2 * macs_m:.3f} M > max {self.max_flops:g} M"
-        return None
-
-    @property
-    def needs_macs(self) -> bool:
-        return self.max_flops is not None or self.max_macs is not None
-
-    def describe(self) -> dict[str, float | None]:
-        return {
-            "max_params": self.max_params,
-            "max_flops": self.max_flops,
-            "max_macs": self.max_macs,
         }

@@ -79,14 +79,15 @@ def scatter_plot(
 
 
 @contextmanager
-def _figure(path: Path, size: tuple[float, float]) -> Iterator[Any]:
-    """One matplotlib axes (headless backend), saved to ``path`` on exit."""
+def _figure(path: Path, size: tuple[float, float], ncols: int = 1) -> Iterator[Any]:
+    """One matplotlib axes, or ``ncols`` side by side (headless backend), saved to ``path``
+    on exit."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=size, dpi=110)
+    fig, ax = plt.subplots(1, ncols, figsize=size, dpi=110)
     try:
         yield ax
         fig.tight_layout()
@@ -118,6 +119,7 @@ def search_document(
         "scored": counts["ok"],
         "failed": counts["failed"],
         "rejected": counts["rejected"],
+        "budgets": result.budget_report,
         "search_seconds": result.seconds,
         "wall_seconds": result.wall_seconds,
         "ground_truth": truth_label,

@@ -89,6 +89,12 @@ def _alone(net: nn.Module, x: torch.Tensor, proxy: Proxy) -> list[float]:
     return [proxy(net, x)]
 
 
+def hooked_activations(space: SearchSpace) -> list[type[nn.Module]]:
+    """The hooked activation types that ``space``'s networks can contain (a store key part:
+    hooking a type a space never uses changes no value)."""
+    return [t for t in HOOKED_ACTIVATIONS if t in space.activations]
+
+
 def reference_archs(space: SearchSpace, count: int, seed: int) -> list[Hashable]:
     """``count`` random architectures of ``space``, seeded from ``seed`` (the z-score
     reference sample of NINASWOT and of the ``zscore`` fitness)."""
@@ -300,7 +306,7 @@ class CachedScorer:
             {
                 "init": scorer.init,
                 "repeats": scorer.repeats,
-                "activations": [t.__name__ for t in HOOKED_ACTIVATIONS],
+                "activations": [t.__name__ for t in hooked_activations(scorer.space)],
                 "batch_size": int(scorer.batch.x.shape[0]),
                 "channels_last": scorer.channels_last,
                 "reference_size": scorer.reference_size,

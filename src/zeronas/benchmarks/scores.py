@@ -4,7 +4,8 @@ benchmark space in seconds (FreeREA's cached-metrics protocol).
 Columns (as ``shared/benchmarks/nats-tss/reference_scores.csv``): ``index`` (the space's
 official index), ``<proxy>_<dataset>`` (the value) and optionally
 ``<proxy>_seconds_<dataset>`` (the seconds it took when it was computed: search time is
-accounted from these). Values may be ``-inf``. Proxies the table lacks are computed live.
+accounted from these). Values may be ``-inf``; an empty value means not computed. Proxies
+the table lacks are computed live.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class ScoreTable:
             try:
                 index = int(row[col])
                 for proxy, i in value_cols.items():
+                    if row[i] == "":  # not computed: the cell is missing for this proxy
+                        continue
                     self.values[proxy][index] = float(row[i])
                     if proxy in seconds_cols:
                         self.seconds[proxy][index] = float(row[seconds_cols[proxy]])

@@ -135,13 +135,37 @@ OptionOpt = Annotated[
     typer.Option("--option", "-o", help="Algorithm parameter KEY=VALUE (repeatable)."),
 ]
 MaxParamsOpt = Annotated[
-    float | None, typer.Option("--max-params", help="Reject networks above this many M params.")
+    float | None,
+    typer.Option(
+        "--max-params", help="Reject networks above this many M params (blocks space: 2.5)."
+    ),
 ]
 MaxFlopsOpt = Annotated[
     float | None, typer.Option("--max-flops", help="Reject above this many M FLOPs (2 per MAC).")
 ]
 MaxMacsOpt = Annotated[
-    float | None, typer.Option("--max-macs", help="Reject above this many M MACs (NATS 'FLOPs').")
+    float | None,
+    typer.Option(
+        "--max-macs", help="Reject above this many M MACs (NATS 'FLOPs'; blocks space: 200)."
+    ),
+]
+MaxSizeKbOpt = Annotated[
+    float | None,
+    typer.Option("--max-size-kb", help="Reject above this many kB of float32 parameters."),
+]
+MaxPeakMemoryOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-peak-memory-kb",
+        help="Reject above this many kB of live activations in one forward (MCU RAM bound).",
+    ),
+]
+MaxLatencyOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--max-latency-ms",
+        help="Reject above this median latency (ms per image, measured here after a warm-up).",
+    ),
 ]
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
 SEARCH_PROXIES = "naswot,logsynflow"

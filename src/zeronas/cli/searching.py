@@ -40,8 +40,11 @@ from zeronas.cli._app import (
     InitOpt,
     JsonOpt,
     MaxFlopsOpt,
+    MaxLatencyOpt,
     MaxMacsOpt,
     MaxParamsOpt,
+    MaxPeakMemoryOpt,
+    MaxSizeKbOpt,
     NoCacheOpt,
     OptionOpt,
     PenaltyOpt,
@@ -80,8 +83,8 @@ from zeronas.spaces import get_space
 
 _SETUP_OPTIONS = (
     "space", "combine", "scores", "data", "batch_size", "seed", "repeats", "init",
-    "device", "data_root", "download", "max_params", "max_flops", "max_macs", "penalty",
-    "target_kb", "width_kb",
+    "device", "data_root", "download", "max_params", "max_flops", "max_macs", "max_size_kb",
+    "max_peak_memory_kb", "max_latency_ms", "penalty", "target_kb", "width_kb",
 )  # fmt: skip
 
 
@@ -149,6 +152,9 @@ def search(
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
+    max_size_kb: MaxSizeKbOpt = None,
+    max_peak_memory_kb: MaxPeakMemoryOpt = None,
+    max_latency_ms: MaxLatencyOpt = None,
     penalty: PenaltyOpt = None,
     target_kb: TargetKbOpt = 200.0,
     width_kb: WidthKbOpt = 400.0,
@@ -256,6 +262,14 @@ def _print_search(doc: dict[str, Any]) -> None:
         if best["accuracy"] is not None:
             table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
     table.add_row("failed / rejected", f"{doc['failed']} / {doc['rejected']}")
+    budgets = doc.get("budgets")
+    if budgets:
+        reasons = ", ".join(f"{k} {v}" for k, v in budgets["reasons"].items()) or "none"
+        table.add_row(
+            "budget checks",
+            f"{budgets['rejected']} of {budgets['checked']} proposals rejected "
+            f"({100 * budgets['rejection_rate']:.1f}%; by limit: {reasons})",
+        )
     out.print(table)
     out.print(f"wrote {', '.join(doc['files'])}")
 
@@ -305,6 +319,9 @@ def experiment(
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
+    max_size_kb: MaxSizeKbOpt = None,
+    max_peak_memory_kb: MaxPeakMemoryOpt = None,
+    max_latency_ms: MaxLatencyOpt = None,
     penalty: PenaltyOpt = None,
     target_kb: TargetKbOpt = 200.0,
     width_kb: WidthKbOpt = 400.0,

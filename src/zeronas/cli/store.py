@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +13,8 @@ from rich.table import Table
 from zeronas.cache import ScoreStore
 from zeronas.cli._app import CacheOpt, JsonOpt, app, cache_path, cli_errors, out, print_json
 from zeronas.errors import ZeroNASError
+from zeronas.spaces import get_space
+from zeronas.spaces.base import SearchSpace
 
 cache_app = typer.Typer(
     help="The score store (SQLite) every command reads first and writes as it goes.",
@@ -56,10 +60,51 @@ def info(cache: CacheOpt = None, json_out: JsonOpt = False) -> None:
 def export(
     path: Annotated[Path, typer.Argument(help="CSV file to write.")],
     cache: CacheOpt = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            help="SPACE/DATASET: write a scores table instead (index, <proxy>_<dataset>, "
+            "<proxy>_seconds_<dataset>), as `--scores` reads it.",
+        ),
+    ] = None,
 ) -> None:
-    """Write every stored score to a CSV file."""
-    rows = _store(cache).export(path)
+    """Write every stored score to a CSV file (or one space and dataset as a scores table)."""
+    if table is None:
+        rows = _store(cache).export(path)
+    else:
+        rows = write_score_table(_store(cache), table, path)
     out.print(f"wrote {rows} rows to {path}")
+
+
+def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
+    """The stored values of ``SPACE/DATASET`` as a scores table; returns its row count."""
+    space_name, sep, dataset = table.partition("/")
+    if not sep or not dataset:
+        raise ZeroNASError(f"--table must be SPACE/DATASET, e.g. nats-tss/cifar10; got {table!r}")
+    space = get_space(space_name)
+    values = store.values_by_proxy(space.name, dataset)
+    if not values:
+        raise ZeroNASError(f"the store holds no score of {space.name} on {dataset!r}")
+    proxies = sorted(values)
+    archs = sorted({a for by_arch in values.values() for a in by_arch}, key=_index_of(space))
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["index", *(f"{p}_{dataset}" for p in proxies)]
+            + [f"{p}_seconds_{dataset}" for p in proxies]
+        )
+        for arch in archs:
+            cells = [values[p].get(arch) for p in proxies]  # None: never computed
+            writer.writerow(
+                [_index_of(space)(arch)]
+                + ["" if c is None else repr(c[0]) for c in cells]
+                + ["" if c is None else repr(c[1]) for c in cells]
+            )
+    return len(archs)
+
+
+def _index_of(space: SearchSpace) -> Callable[[str], int]:
+    return lambda arch: space.index(space.decode(arch))
 
 
 @cache_app.command("clear")

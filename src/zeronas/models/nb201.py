@@ -116,6 +116,8 @@ class Cell(nn.Module):
 class CellNetwork(nn.Module):
     """Stem -> stages of cells joined by :class:`ResNetBlock` -> BN-ReLU-GAP-Linear.
 
+    ``stem=False`` feeds the input straight to the first cell (TE-NAS's thin network).
+
     ``stages`` lists, per stage, the cells as ``(edges, c_in, c_out)``; ``reductions`` the
     ``(c_in, c_out)`` of the block after each stage but the last.
     """
@@ -127,12 +129,15 @@ class CellNetwork(nn.Module):
         reductions: Sequence[tuple[int, int]],
         num_classes: int,
         in_channels: int = 3,
+        stem: bool = True,
     ) -> None:
         super().__init__()
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, stem_channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(stem_channels),
-        )
+        self.stem: nn.Module = nn.Identity()
+        if stem:
+            self.stem = nn.Sequential(
+                nn.Conv2d(in_channels, stem_channels, 3, padding=1, bias=False),
+                nn.BatchNorm2d(stem_channels),
+            )
         layers: list[nn.Module] = []
         for i, stage in enumerate(stages):
             if i > 0:

@@ -3,6 +3,7 @@
 from zeronas.proxies import (  # noqa: F401  (registers)
     cost,
     entropy,
+    linear_regions,
     memory,
     naswot,
     noise,

@@ -24,9 +24,13 @@ __all__ = [
     "identity_forward",
 ]
 
-#: The activations naswot codes and relu_count counts: ``nn.ReLU`` modules, as in NB201,
-#: NASWOT and FreeREA (functional ``F.relu`` calls are not seen).
-HOOKED_ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU,)
+#: The activations naswot codes and relu_count counts: ``nn.ReLU`` modules as in NB201,
+#: NASWOT and FreeREA, and the mobile blocks' ``nn.ReLU6``, ``nn.Hardswish`` and ``nn.GELU``
+#: (functional calls such as ``F.relu`` are not seen). Every one is coded by the sign of its
+#: input, 1[x > 0]: for ReLU and ReLU6 that is "the unit passes its input" (ReLU6's second
+#: kink, at 6, is not coded); for the smooth GELU and hardswish it is the half-line where
+#: they are near the identity rather than near zero.
+HOOKED_ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.GELU)
 
 
 class ForwardReader(Protocol):

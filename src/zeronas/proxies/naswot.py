@@ -1,8 +1,10 @@
 """NASWOT: Mellor et al., "Neural Architecture Search without Training", ICML 2021
 (arXiv:2006.04647v3).
 
-For a batch of K inputs, every call of a hooked activation (default: ``nn.ReLU`` modules)
-gives each sample a binary code c = 1[x > 0]. With C the K x N_A matrix of all codes,
+For a batch of K inputs, every call of a hooked activation (``nn.ReLU`` modules; in the
+mobile blocks also ``nn.ReLU6``, ``nn.Hardswish``, ``nn.GELU``: see
+:data:`~zeronas.proxies._hooks.HOOKED_ACTIVATIONS`) gives each sample a binary code
+c = 1[x > 0] of the activation's input. With C the K x N_A matrix of all codes,
 
 .. math::
 

@@ -27,11 +27,16 @@ from typing import Any
 
 import numpy as np
 
+from zeronas.budgets import (
+    BudgetChecker,
+    BudgetedSpace,
+    Constraints,
+    NoArchitectureWithinBudget,
+)
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.executors import Executor
-from zeronas.fitness import Constraints, Fitness
-from zeronas.proxies.cost import count_flops, count_params
+from zeronas.fitness import Fitness
 from zeronas.registry import Registry
 from zeronas.scoring import ArchScores
 from zeronas.spaces.base import SearchSpace
@@ -117,9 +122,13 @@ class Evaluator:
         on_eval: OnEval | None = None,
         clock: Callable[[], float] = time.perf_counter,
         executor: Executor | None = None,
+        checker: BudgetChecker | None = None,
     ) -> None:
         if constraints is not None and constraints.active and dataset is None:
             raise ZeroNASError("constraints need the dataset (class count and input shape)")
+        if checker is None and constraints is not None and constraints.active:
+            checker = BudgetChecker(constraints, space, dataset)  # type: ignore[arg-type]
+        self.checker = checker
         self.space, self.score_fn, self.fitness, self.budget = space, score_fn, fitness, budget
         self.constraints, self.dataset, self.on_eval, self.clock = (
             constraints,
@@ -260,16 +269,7 @@ class Evaluator:
         return None
 
     def _violation(self, genome: Hashable) -> str | None:
-        if self.constraints is None or not self.constraints.active:
-            return None
-        assert self.dataset is not None
-        shape = self.dataset.input_shape
-        try:
-            net = self.space.build(genome, self.dataset.num_classes, shape)
-            macs = count_flops(net, shape) / 2e6 if self.constraints.needs_macs else None
-            return self.constraints.violation(count_params(net) / 1e6, macs)
-        except Exception as exc:  # noqa: BLE001
-            return f"constraint check failed: {type(exc).__name__}: {exc}"
+        return None if self.checker is None else self.checker(genome)
 
     def _record(
         self,
@@ -340,6 +340,9 @@ class SearchResult:
     proposals: int
     evaluations: int
     constraints: Constraints | None = None
+    #: Architectures checked against the constraints, rejected, the rejection rate and the
+    #: rejections per limit (None without constraints).
+    budget_report: dict[str, Any] | None = None
 
     @property
     def scored(self) -> list[Evaluation]:
@@ -412,10 +415,13 @@ class Searcher(abc.ABC):
         evaluator = Evaluator(
             space, score_fn, fitness, budget, constraints, dataset, on_eval, executor=executor
         )
+        proposing = space
+        if evaluator.checker is not None:  # propose only architectures within the budgets
+            proposing = BudgetedSpace(space, evaluator.checker)
         try:
-            self._search(space, evaluator, rng)
+            self._search(proposing, evaluator, rng)
             stopped = "finished"
-        except BudgetExhausted as stop:
+        except (BudgetExhausted, NoArchitectureWithinBudget) as stop:
             stopped = str(stop)
         return SearchResult(
             self.name,
@@ -431,6 +437,7 @@ class Searcher(abc.ABC):
             evaluator.proposals,
             evaluator.evaluations,
             constraints,
+            evaluator.checker.describe() if evaluator.checker is not None else None,
         )
 
 

@@ -30,6 +30,11 @@ class SearchSpace(abc.ABC):
     #: ``hp`` of its full training schedule (TSS 200 epochs, SSS 90).
     benchmark_kind: str | None = None
     final_hp: str | None = None
+    #: Budgets a search of this space applies unless the user sets them
+    #: (:class:`~zeronas.budgets.Constraints` field -> limit).
+    default_budgets: dict[str, float] = {}
+    #: The activation module types its networks use (all known ones unless a space says).
+    activations: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.GELU, nn.SiLU)
 
     @abc.abstractmethod
     def sample(self, rng: np.random.Generator) -> Arch:

@@ -89,6 +89,7 @@ class NatsSSS(SearchSpace):
     description = "NATS-Bench size space (32,768): widths c0:c1:c2:c3:c4, each 8..64"
     size = len(WIDTHS) ** LAYERS
     benchmark_kind = "sss"
+    activations = (nn.ReLU,)
     final_hp = "90"
 
     def sample(self, rng: np.random.Generator) -> SSSArch:

@@ -103,6 +103,7 @@ class NatsTSS(SearchSpace):
     description = "NAS-Bench-201 / NATS-Bench topology cells (15,625), 5 cells x 3 stages"
     size = len(OPERATIONS) ** len(EDGES)
     benchmark_kind = "tss"
+    activations = (nn.ReLU,)
     final_hp = "200"
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5) -> None:
@@ -136,6 +137,32 @@ class NatsTSS(SearchSpace):
         if not 0 <= int(index) < self.size:
             raise ArchError(f"NATS-TSS index must be in [0, {self.size - 1}], got {index}")
         return _official_order()[0][int(index)]
+
+    def costs(
+        self, arch: TSSArch, num_classes: int, input_shape: tuple[int, int, int] = (3, 32, 32)
+    ) -> tuple[int, int]:
+        """(parameters, MACs) of :meth:`build`'s network from the cell alone (conv and linear
+        multiply-accumulates, as NATS-Bench counts them), no module built."""
+        in_channels, h, w = input_shape
+        c, pixels = self.channels, h * w
+        params = 9 * in_channels * c + 2 * c  # stem conv + BN
+        macs = 9 * in_channels * c * pixels
+        kernels = [{"nor_conv_1x1": 1, "nor_conv_3x3": 9}.get(op, 0) for op in arch.ops]
+        for stage in range(3):
+            width = c * 2**stage
+            if stage:  # ResBlock(width / 2 -> width, stride 2)
+                h, w = (h - 1) // 2 + 1, (w - 1) // 2 + 1
+                pixels, half = h * w, width // 2
+                block = 9 * half * width + 9 * width * width + half * width
+                params += block + 4 * width
+                macs += block * pixels
+            cell = sum(k * width * width for k in kernels)
+            params += self.cells_per_stage * (cell + sum(2 * width for k in kernels if k))
+            macs += self.cells_per_stage * cell * pixels
+        width = 4 * c
+        params += 2 * width + width * num_classes + num_classes
+        macs += width * num_classes
+        return params, macs
 
     def build(
         self, arch: TSSArch, num_classes: int, input_shape: tuple[int, int, int] = (3, 32, 32)

@@ -1,0 +1,168 @@
+"""Seed 004 end to end on small generated data: image folders, the MobileNetV3 baseline,
+training with resume, ONNX / bundle export, and the errors a user meets on the way."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from typer.testing import CliRunner
+
+from zeronas.cli import app
+from zeronas.data import load_batch
+from zeronas.datasets import get_dataset
+from zeronas.errors import DataError, ZeroNASError
+from zeronas.export import check_onnx, export_onnx, load_bundle, save_bundle
+from zeronas.imagefolder import open_split, write_lfw_subset
+from zeronas.spaces import get_space
+from zeronas.training import CHECKPOINT, TrainConfig, image_folder_loaders, train
+
+RUNNER = CliRunner()
+BLOCKS = get_space("blocks")
+SMALL_ARCH = "ds_k3_s2_c16-ds_k3_s1_c24-ir_k3_s2_e2_c24-cn_k3_s1_e2_c32"
+VWW32 = dataclasses.replace(get_dataset("vww"), input_shape=(3, 32, 32))
+
+
+def make_folder(root, per_split=(12, 6, 6), size=(20, 24), seed=0):
+    """Two classes a linear model separates: bright-red vs dark-blue noisy images."""
+    rng = np.random.default_rng(seed)
+    for split, count in zip(("train", "val", "test"), per_split, strict=True):
+        for label, colour in (("not_person", (40, 40, 200)), ("person", (200, 40, 40))):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for i in range(count):
+                noise = rng.integers(-40, 40, size=(*size, 3))
+                pixels = np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(folder / f"{i}.png")
+    return root
+
+
+def test_imagefolder_batch_is_resized_and_normalised(tmp_path):
+    root = make_folder(tmp_path / "f")
+    batch = load_batch(f"imagefolder:{root}", VWW32, batch_size=8, seed=0)
+    assert batch.x.shape == (8, 3, 32, 32) and not batch.synthetic
+    assert set(batch.y.tolist()) <= {0, 1}
+    red = batch.x[batch.y == 1][:, 0].mean() > batch.x[batch.y == 0][:, 0].mean()
+    assert red  # class folders map to labels in sorted order: not_person 0, person 1
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda r: r / "missing", "image folder not found"),
+        (lambda r: (r / "empty").mkdir() or r / "empty", "has no 'train' split"),
+        (lambda r: (r / "e" / "train").mkdir(parents=True) or r / "e", "is empty: it needs"),
+        (lambda r: (r / "train" / "cat").mkdir() or r, "class folder .*cat' has no images"),
+        (lambda r: (r / "train" / "person" / "0.png").write_bytes(b"no png") and r, "cannot read"),
+    ],
+)
+def test_bad_image_folders_fail_naming_the_path(tmp_path, damage, message):
+    root = damage(make_folder(tmp_path / "f"))
+    with pytest.raises(DataError, match=message):
+        load_batch(f"imagefolder:{root}", VWW32, batch_size=24, seed=0)
+
+
+def test_splits_must_share_the_train_classes(tmp_path):
+    root = make_folder(tmp_path / "f")
+    (root / "val" / "person").rename(root / "val" / "people")
+    with pytest.raises(DataError, match="split 'val' .* has classes"):
+        open_split(root, "val", (32, 32))
+
+
+def test_lfw_subset_folder_holds_every_face_and_non_face(tmp_path):
+    root = write_lfw_subset(tmp_path / "lfw")
+    sizes = [len(open_split(root, s, (25, 25))) for s in ("train", "val", "test")]
+    assert sizes == [120, 40, 40]
+    assert open_split(root, "test", (25, 25)).classes == ["not_person", "person"]
+
+
+def _train(root, out, epochs=3, resume=False, on_epoch=None):
+    config = TrainConfig(epochs=epochs, batch_size=8, lr=0.05, seed=0)
+    loaders = image_folder_loaders(root, VWW32, config)
+    return train(BLOCKS, BLOCKS.decode(SMALL_ARCH), VWW32, loaders, config, out, resume, on_epoch)
+
+
+def test_training_learns_a_separable_folder(tmp_path):
+    result = _train(make_folder(tmp_path / "f"), tmp_path / "out", epochs=6)
+    assert result.test_accuracy >= 90.0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["test_accuracy"] == result.test_accuracy and len(summary["history"]) == 6
+
+
+def test_resume_after_a_kill_continues_from_the_last_epoch(tmp_path):
+    root = make_folder(tmp_path / "f")
+    whole = _train(root, tmp_path / "whole")
+
+    def killed(row):
+        if row["epoch"] == 2:
+            raise KeyboardInterrupt  # killed right after epoch 2's checkpoint
+
+    with pytest.raises(KeyboardInterrupt):
+        _train(root, tmp_path / "cut", on_epoch=killed)
+    assert torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=False)["epoch"] == 2
+    resumed = _train(root, tmp_path / "cut", resume=True)
+    assert resumed.resumed_from_epoch == 2 and len(resumed.history) == 3
+    assert [r["train_loss"] for r in resumed.history] == [r["train_loss"] for r in whole.history]
+    assert resumed.test_accuracy == whole.test_accuracy
+    with pytest.raises(ZeroNASError, match="settings differ from the checkpoint's: epochs"):
+        _train(root, tmp_path / "cut", epochs=5, resume=True)
+
+
+def test_onnx_export_matches_pytorch_and_the_bundle_rebuilds_the_module(tmp_path):
+    for space, arch in ((BLOCKS, BLOCKS.decode(SMALL_ARCH)), (get_space("mobilenetv3-small"), 0.5)):
+        torch.manual_seed(0)
+        net = space.build(arch, 2, (3, 32, 32)).eval()
+        path = export_onnx(net, (3, 32, 32), tmp_path / f"{space.name}.onnx")
+        assert check_onnx(net, path, (3, 32, 32)) <= 1e-4
+        bundle = save_bundle(net, space, arch, 2, (3, 32, 32), tmp_path / f"{space.name}.pt")
+        rebuilt, meta = load_bundle(bundle)
+        x = torch.randn(3, 3, 32, 32)
+        assert meta["arch"] == space.encode(arch)
+        assert torch.equal(rebuilt(x), net(x))
+
+
+def test_mobilenetv3_baseline_is_scored_like_any_arch():
+    space = get_space("mobilenetv3-small")
+    assert space.decode(space.encode(0.75)) == 0.75
+    with pytest.raises(ZeroNASError, match="width multiplier"):
+        space.decode("wide")
+    result = RUNNER.invoke(
+        app,
+        ["score", "--space", "mobilenetv3-small", "--arch", "1.0", "--dataset", "vww",
+         "--proxies", "naswot,params", "--batch-size", "8", "--no-cache", "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.stdout)["scores"]
+    assert np.isfinite(values["naswot"]) and 1.4 < values["params"] < 1.6
+
+
+def test_cli_train_resume_and_export(tmp_path):
+    root = make_folder(tmp_path / "f")
+    common = ["--space", "blocks", "--arch", SMALL_ARCH, "--image-size", "32"]
+    train_args = ["train", *common, "--data", f"imagefolder:{root}", "--epochs", "2",
+                  "--batch-size", "8", "--out", str(tmp_path / "t")]  # fmt: skip
+    assert RUNNER.invoke(app, train_args).exit_code == 0
+    again = RUNNER.invoke(app, train_args)
+    assert again.exit_code == 2 and "already holds a checkpoint" in again.output
+    assert (tmp_path / "t" / "curve.png").stat().st_size > 0
+    result = RUNNER.invoke(app, ["export", "--weights", str(tmp_path / "t"), "--image-size", "32",
+                                 "--out", str(tmp_path / "e"), "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["onnx_max_abs_error"] <= 1e-4 and doc["arch"] == SMALL_ARCH
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--arch", "zz_k3_s1_e2_c32-" + SMALL_ARCH], "Unknown block type 'zz'"),
+        (["--arch", "-".join(["ir_k7_s1_e6_c320"] * 8)], "breaks the budget: params"),
+        (["--arch", SMALL_ARCH, "--max-macs", "0.5"], "breaks the budget: MACs"),
+    ],
+)
+def test_cli_rejects_bad_archs_naming_the_problem(tmp_path, args, message):
+    result = RUNNER.invoke(app, ["export", "--space", "blocks", *args, "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
