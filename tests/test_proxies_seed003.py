@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, jacrev
 
+from zeronas import api
 from zeronas.data import load_batch
 from zeronas.datasets import get_dataset
 from zeronas.errors import ZeroNASError
@@ -158,3 +159,15 @@ def test_entropy_skips_dead_branches_and_is_minus_inf_for_a_cut_network():
     assert math.isfinite(value)  # node 1 is dead, so is the conv it feeds; the rest counts
     cut = space.decode("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")
     assert get_proxy("entropy")(space.build(cut, 10), torch.zeros(1, 3, 8, 8)) == -math.inf
+
+
+def test_seed003_hybrid_steers_every_search_algorithm():
+    run = api.search_setup(
+        proxies="ninaswot,entropy,ntk_cond", combine="rank", batch_size=4, reference=4
+    )
+    for algorithm in ("random", "rea", "ga-seed003"):
+        result = api.search(run, algorithm, budget=3, seed=0)
+        assert result.evaluations == 3 and result.best is not None
+        assert all(e.values["ntk_cond"] >= 1 for e in result.scored)  # κ = λmax/λmin
+        ranks = run.fitness([e.values for e in result.scored])
+        assert result.best.values == result.scored[int(np.argmax(ranks))].values
