@@ -132,10 +132,6 @@ def image_folder_loaders(
     ``calibration``: the train split in order, un-augmented (for precise BN)."""
     augment, plain = _transforms(spec)
     loaders = {}
-    train_split = open_split(root, "train", spec.input_shape[1:])
-    loaders["calibration"] = DataLoader(
-        _Split(train_split, plain), batch_size=config.batch_size, num_workers=config.workers
-    )
     for split in ("train", "val", "test"):
         opened = open_split(root, split, spec.input_shape[1:])
         if len(opened.classes) != spec.num_classes:
@@ -143,15 +139,18 @@ def image_folder_loaders(
                 f"{str(root)!r} has {len(opened.classes)} classes {opened.classes} in {split}, "
                 f"but dataset {spec.name!r} has {spec.num_classes}"
             )
-        data = _Split(opened, augment if split == "train" else plain)
         generator = torch.Generator().manual_seed(config.seed)
         loaders[split] = DataLoader(
-            data,
+            _Split(opened, augment if split == "train" else plain),
             batch_size=config.batch_size,
             shuffle=split == "train",
             generator=generator,
             num_workers=config.workers,
         )
+        if split == "train":  # the same opened split, in order and un-augmented
+            loaders["calibration"] = DataLoader(
+                _Split(opened, plain), batch_size=config.batch_size, num_workers=config.workers
+            )
     return loaders
 
 

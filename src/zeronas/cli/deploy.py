@@ -46,7 +46,7 @@ ImageSizeOpt = Annotated[
 ]
 
 
-def resolve_arch(
+def chosen_arch(
     run_file: Path | None, space: str | None, arch: str | None, dataset: str | None
 ) -> tuple[SearchSpace, Hashable, str]:
     """(space, arch, dataset name) from a run.json or from --space/--arch."""
@@ -147,7 +147,7 @@ def train_command(
         training_curve,
     )
 
-    space_obj, arch_value, task = resolve_arch(run_file, space, arch, dataset)
+    space_obj, arch_value, task = chosen_arch(run_file, space, arch, dataset)
     spec = _task(task, image_size)
     check_within_budgets(space_obj, arch_value, spec, max_params, max_macs)
     config = TrainConfig(
@@ -242,7 +242,7 @@ def export_command(
             summary["arch"],
             dataset or summary["dataset"],
         )
-    space_obj, arch_value, task = resolve_arch(run_file, space, arch, dataset)
+    space_obj, arch_value, task = chosen_arch(run_file, space, arch, dataset)
     spec = _task(task, image_size)
     check_within_budgets(space_obj, arch_value, spec, max_params, max_macs)
     torch.manual_seed(0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +13,6 @@ from zeronas.cache import ScoreStore
 from zeronas.cli._app import CacheOpt, JsonOpt, app, cache_path, cli_errors, out, print_json
 from zeronas.errors import ZeroNASError
 from zeronas.spaces import get_space
-from zeronas.spaces.base import SearchSpace
 
 cache_app = typer.Typer(
     help="The score store (SQLite) every command reads first and writes as it goes.",
@@ -86,25 +84,22 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
     if not values:
         raise ZeroNASError(f"the store holds no score of {space.name} on {dataset!r}")
     proxies = sorted(values)
-    archs = sorted({a for by_arch in values.values() for a in by_arch}, key=_index_of(space))
+    archs = {a for by_arch in values.values() for a in by_arch}
+    indexed = sorted((space.index(space.decode(a)), a) for a in archs)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
             ["index", *(f"{p}_{dataset}" for p in proxies)]
             + [f"{p}_seconds_{dataset}" for p in proxies]
         )
-        for arch in archs:
+        for index, arch in indexed:
             cells = [values[p].get(arch) for p in proxies]  # None: never computed
             writer.writerow(
-                [_index_of(space)(arch)]
+                [index]
                 + ["" if c is None else repr(c[0]) for c in cells]
                 + ["" if c is None else repr(c[1]) for c in cells]
             )
-    return len(archs)
-
-
-def _index_of(space: SearchSpace) -> Callable[[str], int]:
-    return lambda arch: space.index(space.decode(arch))
+    return len(indexed)
 
 
 @cache_app.command("clear")

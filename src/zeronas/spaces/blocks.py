@@ -97,7 +97,9 @@ def parse_blocks(text: str) -> BlockArch:
             )
         kind = match["type"]
         if kind not in BLOCK_TYPES:
-            raise ArchError(f"Unknown block type {kind!r} in {part!r}. Allowed: ir, ds, cn")
+            raise ArchError(
+                f"Unknown block type {kind!r} in {part!r}. Allowed: {', '.join(BLOCK_TYPES)}"
+            )
         if (match["e"] is None) != (kind == "ds"):
             raise ArchError(f"Block {part!r}: ds blocks have no expansion, ir and cn need one")
         expansion = 0 if match["e"] is None else int(match["e"])
