@@ -18,8 +18,8 @@ from _shared import shared_path
 from rich.console import Console
 from rich.table import Table
 
-from zeronas.benchmarks import CSVGroundTruth
 from zeronas.datasets import get_dataset
+from zeronas.groundtruth import CSVGroundTruth
 from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space
 

@@ -20,8 +20,8 @@ import numpy as np
 from _shared import NPZ, fmt, npz_data, shared_path, tau_rho
 
 from zeronas import api
-from zeronas.benchmarks.groundtruth import CSVGroundTruth
 from zeronas.fitness import Fitness
+from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.proxies import list_proxies, parse_proxy_list
 
 #: (proxies, combiner): seed 003's hybrid in three combinations, FreeREA's and NINASWOT's parts

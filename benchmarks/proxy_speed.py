@@ -3,6 +3,11 @@ cells in the same run (train-mode BN, no grad, batch as given).
 
     python benchmarks/proxy_speed.py --cells 20 --batch-size 128
     python benchmarks/proxy_speed.py --cells 5 --batch-size 64 --proxies ntk_cond
+    python benchmarks/proxy_speed.py --cells 10 --batch-size 64 --proxies naswot --each-kernel
+
+The naswot Gram kernel (int8 or float32) is measured and chosen at first use
+(:mod:`zeronas.fastpath`); the table's caption names the one used and the CPU's flags.
+``--each-kernel`` adds a row per kernel, each forced, for comparison.
 
 Derived proxies (ninaswot) are not listed: they cost what their parts cost.
 """
@@ -20,6 +25,7 @@ from rich.table import Table
 
 from zeronas.data import load_batch
 from zeronas.datasets import get_dataset
+from zeronas.fastpath import chosen_kernels, using
 from zeronas.init import initialise
 from zeronas.proxies import get_proxy, list_proxies
 from zeronas.spaces import get_space
@@ -31,6 +37,28 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def _cpu_flags() -> str:
+    """The CPU's matmul-relevant flags (speed claims name them)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            words = set(handle.read().split())
+    except OSError:
+        return "unknown"
+    return " ".join(
+        f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in words
+    )
+
+
+def _forced_kernel(kernel: str):
+    """naswot with its Gram kernel forced to ``kernel``."""
+
+    def run(net, x) -> float:
+        with using("naswot_gram", x.device.type, kernel):
+            return get_proxy("naswot")(net, x)
+
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=20)
@@ -38,12 +66,20 @@ def main() -> None:
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--proxies", default="*", help="fnmatch pattern")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--each-kernel", action="store_true", help="also time naswot with each Gram kernel"
+    )
     args = parser.parse_args()
     space, spec = get_space("nats-tss"), get_dataset(args.dataset)
     x = load_batch("synthetic", spec, args.batch_size, args.seed).x
     names = [n for n in list_proxies(args.proxies) if not get_proxy(n).parts]  # derived: = parts
     rng = np.random.default_rng(args.seed)
-    times: dict[str, list[float]] = {"forward": [], **{n: [] for n in names}}
+    proxies = {n: get_proxy(n) for n in names}
+    if args.each_kernel:
+        from zeronas.proxies.naswot import GRAM_KERNELS
+
+        proxies |= {f"naswot[{k}]": _forced_kernel(k) for k in GRAM_KERNELS}
+    times: dict[str, list[float]] = {"forward": [], **{n: [] for n in proxies}}
     for _ in range(args.cells):
         net = initialise(space.build(space.sample(rng), spec.num_classes, spec.input_shape))
         net.train()
@@ -54,8 +90,7 @@ def main() -> None:
 
         forward()  # warm-up: allocator and kernels, not counted
         times["forward"].append(_timed(forward))
-        for name in names:
-            proxy = get_proxy(name)
+        for name, proxy in proxies.items():
             times[name].append(_timed(lambda proxy=proxy, net=net: proxy(net, x)))
     base = statistics.median(times["forward"])
     table = Table(
@@ -63,12 +98,15 @@ def main() -> None:
         "median s/cell",
         "x forward",
         title=f"{args.cells} NATS-TSS cells, {args.dataset}, batch {args.batch_size}, "
-        f"{torch.get_num_threads()} threads, torch {torch.__version__}",
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}, CPU flags: {_cpu_flags()}",
     )
     for name, values in times.items():
         median = statistics.median(values)
         table.add_row(name, f"{median:.4f}", f"{median / base:.2f}")
     Console().print(table)
+    for choice, made in chosen_kernels().items():
+        measured = ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in made["seconds"].items())
+        print(f"kernel {choice}: {made['chosen']} (first-use measurement: {measured})")
     if "naswot" in names and "relu_count" in names:
         ratio = statistics.median(times["naswot"]) / statistics.median(times["relu_count"])
         print(f"relu_count is {ratio:.0f}x faster than naswot")

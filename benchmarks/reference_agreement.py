@@ -18,8 +18,8 @@ from rich.table import Table
 from scipy import stats
 
 from zeronas.api import setup
-from zeronas.benchmarks import CSVGroundTruth
-from zeronas.benchmarks.correlation import sample_indices
+from zeronas.groundtruth import CSVGroundTruth
+from zeronas.groundtruth.correlation import sample_indices
 
 
 def _spearman(a, b) -> tuple[float, int]:

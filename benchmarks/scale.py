@@ -30,9 +30,9 @@ from scipy import stats
 
 from zeronas import api
 from zeronas.allocator import keep_freed_memory
-from zeronas.benchmarks.correlation import sample_indices
-from zeronas.benchmarks.groundtruth import CSVGroundTruth
 from zeronas.executors import make_executor
+from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.correlation import sample_indices
 from zeronas.init import initialise
 
 PROXY_SETS = ("naswot", "logsynflow", "naswot,logsynflow")

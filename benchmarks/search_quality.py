@@ -20,8 +20,8 @@ from pathlib import Path
 from _shared import shared_path
 
 from zeronas import api
-from zeronas.benchmarks.experiment import run_experiment, write_experiment
-from zeronas.benchmarks.groundtruth import CSVGroundTruth
+from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.experiment import run_experiment, write_experiment
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from _shared import fmt, shared_path, tau_rho
 
-from zeronas.benchmarks.groundtruth import CSVGroundTruth
-from zeronas.benchmarks.scores import ScoreTable
 from zeronas.fitness import COMBINERS, Fitness
+from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.scores import ScoreTable
 from zeronas.proxies import get_proxy, parse_proxy_list
 
 PARTS = ("ninaswot", "entropy", "ntk_cond")

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from zeronas import api
-from zeronas.budgets import BudgetChecker, Constraints
 from zeronas.imagefolder import write_lfw_subset
+from zeronas.limits import LimitChecker, Limits
 from zeronas.training import TrainConfig, image_folder_loaders, train, training_curve
 
 PROXIES = "naswot,logsynflow"  # FreeREA's pair, norm-sum (seed 004 §II)
@@ -36,12 +36,12 @@ def main() -> None:
     data = f"imagefolder:{folder}"
     common = dict(dataset="vww", data=data, batch_size=args.batch_size, seed=args.seed)
     search = api.search_setup(space="blocks", proxies=PROXIES, combine="norm-sum", **common)
-    limits: Constraints = search.constraints
+    limits: Limits = search.limits
     rows = []
     for algorithm in ("random", "rea"):
         t0 = time.perf_counter()
         result = api.search(search, algorithm, args.budget, seed=args.seed)
-        report = result.budget_report or {}
+        report = result.limit_report or {}
         rows.append(
             {
                 "name": f"{algorithm} search",
@@ -59,7 +59,7 @@ def main() -> None:
         arch = space.decode(row["arch"])
         scores = scoring.scorer(arch)
         row["values"] = {n: v.value for n, v in scores.values.items()}
-        row["within"] = BudgetChecker(limits, space, scoring.dataset)(arch) or "yes"
+        row["within"] = LimitChecker(limits, space, scoring.dataset)(arch) or "yes"
         loaders = image_folder_loaders(folder, scoring.dataset, config)
         out = args.out / row["name"].replace(" ", "-")
         trained = train(space, arch, scoring.dataset, loaders, config, out)
@@ -76,7 +76,7 @@ def main() -> None:
     print(text)
 
 
-def _report(args: argparse.Namespace, folder: Path, limits: Constraints, rows: list) -> list[str]:
+def _report(args: argparse.Namespace, folder: Path, limits: Limits, rows: list) -> list[str]:
     lines = [
         "# Seed 004 on the offline person / not-person set",
         "",

@@ -21,8 +21,8 @@ from rich.table import Table
 from scipy import stats
 
 from zeronas import api
-from zeronas.benchmarks.correlation import sample_indices
-from zeronas.benchmarks.groundtruth import open_ground_truth
+from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.groundtruth.correlation import sample_indices
 
 PAIRS = [("relu_count", "params"), ("naswot", "params"), ("relu_count", "naswot")]
 
@@ -57,12 +57,12 @@ def main() -> None:
     )
     for dataset in args.datasets.split(","):
         run = api.setup(
-            args.space,
-            dataset,
-            "naswot,relu_count,params",
-            npz_data(dataset),
-            args.batch_size,
-            args.seed,
+            space=args.space,
+            dataset=dataset,
+            proxies="naswot,relu_count,params",
+            data=npz_data(dataset),
+            batch_size=args.batch_size,
+            seed=args.seed,
         )
         indices = sample_indices(run.space.size, args.sample, args.seed)
         start = time.perf_counter()

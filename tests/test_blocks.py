@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch import nn
 
-from zeronas.budgets import BudgetChecker, BudgetedSpace, Constraints, NoArchitectureWithinBudget
 from zeronas.datasets import get_dataset
 from zeronas.errors import ArchError
+from zeronas.limits import LimitChecker, LimitedSpace, Limits, NoArchitectureWithinLimits
 from zeronas.models.blocks import BlockSpec
 from zeronas.proxies import get_proxy
 from zeronas.proxies.cost import count_flops, count_params
@@ -88,10 +88,10 @@ def test_nats_tss_cost_formula_equals_counted_params_and_macs():
 
 
 def test_budgeted_sampling_proposes_only_archs_within_the_seed_budgets():
-    limits = Constraints().with_defaults(SPACE.default_budgets)
+    limits = Limits().with_defaults(SPACE.default_limits)
     assert (limits.max_params, limits.max_macs) == (2.5, 200.0)
-    checker = BudgetChecker(limits, SPACE, VWW)
-    space, rng = BudgetedSpace(SPACE, checker), np.random.default_rng(4)
+    checker = LimitChecker(limits, SPACE, VWW)
+    space, rng = LimitedSpace(SPACE, checker), np.random.default_rng(4)
     archs = [space.sample(rng) for _ in range(20)]
     archs += [space.mutate(a, rng) for a in archs]
     for arch in archs:
@@ -104,21 +104,21 @@ def test_budgeted_sampling_proposes_only_archs_within_the_seed_budgets():
 
 def test_memory_and_latency_budgets_measure_the_network():
     arch = SPACE.decode(ARCH)
-    tight = BudgetChecker(Constraints(max_peak_memory_kb=1.0), SPACE, VWW)
+    tight = LimitChecker(Limits(max_peak_memory_kib=1.0), SPACE, VWW)
     assert tight(arch).startswith("peak-memory ")
-    loose = BudgetChecker(Constraints(max_peak_memory_kb=1e6, max_latency_ms=1e4), SPACE, VWW)
+    loose = LimitChecker(Limits(max_peak_memory_kib=1e6, max_latency_ms=1e4), SPACE, VWW)
     assert loose(arch) is None
-    slow = BudgetChecker(Constraints(max_latency_ms=1e-6), SPACE, VWW)
+    slow = LimitChecker(Limits(max_latency_ms=1e-6), SPACE, VWW)
     assert slow(arch).startswith("latency ")
-    size = BudgetChecker(Constraints(max_size_kb=1.0), SPACE, VWW)
+    size = LimitChecker(Limits(max_size_kib=1.0), SPACE, VWW)
     params, _ = SPACE.costs(arch, 2, VWW.input_shape)
-    assert size(arch) == f"size {params * 4 / 1024:.1f} kB > max 1 kB"
+    assert size(arch) == f"size {params * 4 / 1024:.1f} KiB > max 1 KiB"
 
 
 def test_a_budget_no_arch_meets_fails_with_the_limits():
-    checker = BudgetChecker(Constraints(max_params=1e-4), SPACE, VWW)
-    space = BudgetedSpace(SPACE, checker, max_tries=50)
-    with pytest.raises(NoArchitectureWithinBudget, match="in 50 samples; rejections by limit"):
+    checker = LimitChecker(Limits(max_params=1e-4), SPACE, VWW)
+    space = LimitedSpace(SPACE, checker, max_tries=50)
+    with pytest.raises(NoArchitectureWithinLimits, match="in 50 samples; rejections by limit"):
         space.sample(np.random.default_rng(0))
 
 

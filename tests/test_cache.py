@@ -15,30 +15,33 @@ import pytest
 from typer.testing import CliRunner
 
 from zeronas import api
-from zeronas.benchmarks.scores import ScoreTable
 from zeronas.cache import CacheError, ScoreKey, ScoreStore, StoredScore
 from zeronas.cli import app
+from zeronas.groundtruth.scores import ScoreTable
 from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space
 
-KEY = ScoreKey("nats-tss", "cifar10", "abc123", 0, '{"init": "kaiming"}', "0.1.0")
+KEY = ScoreKey("nats-tss", "cifar10", "abc123", 0, '{"init": "kaiming"}')
+V1 = {"naswot": "1", "synflow": "1", "skip": "1"}
 
 
 def test_round_trip_and_first_write_wins(tmp_path):
     store = ScoreStore(tmp_path / "s.sqlite")
-    store.put(KEY, "cell-a", {"naswot": StoredScore(-math.inf, 0.5, None)})
+    store.put(KEY, "cell-a", {"naswot": StoredScore(-math.inf, 0.5, None)}, V1)
     store.put(
         KEY,
         "cell-a",
         {"naswot": StoredScore(1.0, 9.0, None), "synflow": StoredScore(2.0, 1.0, None)},
+        V1,
     )
-    got = store.get(KEY, "cell-a", ["naswot", "synflow", "skip"])
+    got = store.get(KEY, "cell-a", V1)
     assert got == {
         "naswot": StoredScore(-math.inf, 0.5, None),
         "synflow": StoredScore(2.0, 1.0, None),
     }
     other = ScoreKey(**{**KEY.__dict__, "batch": "another"})
-    assert store.get(other, "cell-a", ["naswot"]) == {}
+    assert store.get(other, "cell-a", {"naswot": "1"}) == {}
+    assert store.get(KEY, "cell-a", {"naswot": "2"}) == {}  # another version is not served
     info = store.info()
     assert info["rows"] == 2 and {g["proxy"] for g in info["groups"]} == {"naswot", "synflow"}
     assert store.export(tmp_path / "rows.csv") == 2
@@ -58,7 +61,7 @@ def test_a_store_of_another_schema_is_refused(tmp_path):
 def _writer(path: str, start: int, count: int) -> None:
     store = ScoreStore(path)
     for i in range(start, start + count):
-        store.put(KEY, f"cell-{i}", {"naswot": StoredScore(float(i), 0.1, None)})
+        store.put(KEY, f"cell-{i}", {"naswot": StoredScore(float(i), 0.1, None)}, V1)
 
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):
@@ -74,7 +77,8 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     store = ScoreStore(path)
     assert store.info()["rows"] == 450  # cells 0..449, the overlap 150..299 stored once
     cells = [f"cell-{i}" for i in range(450)]
-    assert all(store.get(KEY, c, ["naswot"])["naswot"].value == i for i, c in enumerate(cells))
+    got = [store.get(KEY, c, {"naswot": "1"})["naswot"].value for c in cells]
+    assert got == list(range(450))
 
 
 def test_cached_scorer_reuses_values_and_retries_failures(tmp_path):

@@ -7,8 +7,8 @@ import math
 import pytest
 from typer.testing import CliRunner
 
-from zeronas.benchmarks.correlation import correlation_rows
 from zeronas.cli import app
+from zeronas.groundtruth.correlation import correlation_rows
 from zeronas.proxies import parse_proxy_list
 from zeronas.scoring import ArchScores, ProxyValue
 
@@ -39,7 +39,8 @@ def test_score_by_index_and_by_arch_agree():
     )
     assert by_index["scores"] == by_arch["scores"]
     assert by_index["scores"]["params"] == pytest.approx(0.802426)
-    assert by_index["data"]["synthetic"] is True
+    # no --data: the real CIFAR-10 images shipped with zeronas
+    assert by_index["data"]["synthetic"] is False and by_index["data"]["source"] == "embedded"
 
 
 def test_score_reports_minus_inf_as_a_value():
@@ -69,7 +70,7 @@ def test_score_reports_minus_inf_as_a_value():
         (["score", "--index", "1", "--space", "nats-tps"], "Unknown search space 'nats-tps'"),
         (["score", "--index", "1", "--dataset", "mnist"], "Unknown dataset 'mnist'"),
         (["score"], "exactly one of --arch"),
-        (["score", "--index", "1", "--init", "xavier"], "Unknown init scheme 'xavier'"),
+        (["score", "--index", "1", "--init", "xavier"], "--init must be one of kaiming, pytorch"),
         (["correlate", "--benchmark", "/nonexistent/acc.csv"], "not found: '/nonexistent/acc.csv'"),
     ],
 )

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from zeronas import api
-from zeronas.benchmarks.correlation import sample_indices
-from zeronas.benchmarks.groundtruth import CSVGroundTruth
 from zeronas.data import load_batch
 from zeronas.datasets import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.executors import LocalExecutor, ProcessExecutor, make_executor
+from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.correlation import sample_indices
 from zeronas.proxies import parse_proxy_list
 from zeronas.proxies.base import Proxy
 from zeronas.scoring import Scorer
@@ -88,11 +88,11 @@ def test_local_timeout_in_the_main_thread():
 
 def test_bad_executor_settings():
     scorer = _scorer(parse_proxy_list("params"))
-    with pytest.raises(ZeroNASError, match="Unknown executor 'threads'"):
+    with pytest.raises(ZeroNASError, match="'executor' parameter of make_executor must be one of"):
         make_executor("threads", scorer)
-    with pytest.raises(ZeroNASError, match="--workers must be >= 1, got 0"):
+    with pytest.raises(ZeroNASError, match="'workers' parameter of the executor must be an int"):
         make_executor("process", scorer, workers=0)
-    with pytest.raises(ZeroNASError, match="--timeout-per-arch must be a positive"):
+    with pytest.raises(ZeroNASError, match="'timeout' parameter of the executor must be a pos"):
         make_executor("local", scorer, timeout=-1)
 
 

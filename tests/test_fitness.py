@@ -1,13 +1,13 @@
-"""Fitness combiners against their formulas on hand-made rows; constraints; bad input."""
+"""Fitness combiners against their formulas on hand-made rows; limits; bad input."""
 
 import math
 
 import numpy as np
 import pytest
 
-from zeronas.budgets import Constraints
 from zeronas.errors import ZeroNASError
 from zeronas.fitness import COMBINERS, Fitness, parse_weights
+from zeronas.limits import Limits
 from zeronas.proxies.base import Proxy
 
 
@@ -73,17 +73,21 @@ def test_bad_fitness_settings_are_named():
         Fitness((UP,), "norm_sum")
     with pytest.raises(ZeroNASError, match="one finite number per proxy"):
         parse_weights("1", [UP, DOWN])
-    with pytest.raises(ZeroNASError, match="comma-separated numbers"):
+    with pytest.raises(
+        ZeroNASError, match="'weights' parameter of Fitness must be numbers, one per proxy"
+    ):
         parse_weights("a,b", [UP, DOWN])
     assert parse_weights(None, [UP, DOWN]) == (1.0, 1.0)
 
 
 def test_constraints():
-    limits = Constraints(max_params=1.0, max_macs=100.0)
+    limits = Limits(max_params=1.0, max_macs=100.0)
     assert limits.violation(0.5, 50.0) is None
     assert "params 1.5000 M > max 1 M" in limits.violation(1.5, 50.0)
     assert "MACs" in limits.violation(0.5, 150.0)
-    assert "FLOPs 300" in Constraints(max_flops=200.0).violation(0.1, 150.0)
-    assert not Constraints().active and limits.active
-    with pytest.raises(ZeroNASError, match="--max-params must be a positive number, got -1"):
-        Constraints(max_params=-1)
+    assert "FLOPs 300" in Limits(max_flops=200.0).violation(0.1, 150.0)
+    assert not Limits().active and limits.active
+    with pytest.raises(
+        ZeroNASError, match="'max_params' parameter of Limits must be a positive number. Got -1"
+    ):
+        Limits(max_params=-1)

@@ -1,7 +1,7 @@
 import pytest
 
-from zeronas.benchmarks import CSVGroundTruth, NatsBenchGroundTruth, open_ground_truth
 from zeronas.errors import BenchmarkError
+from zeronas.groundtruth import CSVGroundTruth, NatsBenchGroundTruth, open_ground_truth
 
 
 def test_shared_table(accuracy_csv):

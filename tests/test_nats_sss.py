@@ -9,10 +9,10 @@ import torch
 from torch import nn
 from typer.testing import CliRunner
 
-from zeronas.benchmarks import CSVGroundTruth
 from zeronas.cli import app
 from zeronas.datasets import get_dataset
 from zeronas.errors import ArchError
+from zeronas.groundtruth import CSVGroundTruth
 from zeronas.models.nb201 import ChannelMap
 from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space

@@ -108,8 +108,8 @@ def test_none_op_multiplies_by_zero_and_keeps_nan():
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100", "ImageNet16-120"])
 def test_param_count_equals_table_on_300_cells(accuracy_csv, dataset):
-    from zeronas.benchmarks import CSVGroundTruth
     from zeronas.datasets import get_dataset
+    from zeronas.groundtruth import CSVGroundTruth
     from zeronas.proxies.cost import count_params
 
     truth, spec = CSVGroundTruth(accuracy_csv), get_dataset(dataset)

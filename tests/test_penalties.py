@@ -42,13 +42,17 @@ def test_penalty_multiplies_positive_fitness_and_adds_log_to_the_rest():
     fitness = Fitness(tuple(parse_proxy_list("naswot")), "norm-sum", penalty=penalty)
     rows = [{"naswot": 10.0, "params": 0.1}, {"naswot": 12.0, "params": 1.0}]
     assert np.argmax(fitness(rows)) == 0  # the smaller network wins despite a lower score
-    assert fitness.describe()["penalty"] == {"kind": "gdf", "target_kb": 200.0, "width_kb": 400.0}
+    assert fitness.describe()["penalty"] == {
+        "kind": "gdf",
+        "target_kparams": 200.0,
+        "width_kparams": 400.0,
+    }
 
 
 def test_bad_penalty_settings_are_named():
-    with pytest.raises(ZeroNASError, match="Unknown penalty 'gauss'"):
+    with pytest.raises(ZeroNASError, match="'penalty' parameter of SizePenalty must be one of"):
         SizePenalty("gauss")
-    with pytest.raises(ZeroNASError, match="--width-kb must be a positive number, got 0"):
+    with pytest.raises(ZeroNASError, match="'width_kparams' parameter of SizePenalty must be a"):
         SizePenalty("gdf", 200.0, 0.0)
 
 
@@ -62,7 +66,7 @@ def test_penalised_search_picks_smaller_networks(tmp_path, accuracy_csv, referen
     args += ["--proxies", "naswot", "--budget", "300", "--json"]
     plain = json.loads(runner.invoke(app, [*args, "--out", str(tmp_path / "a")]).stdout)
     result = runner.invoke(
-        app, [*args, "--penalty", "gdf", "--target-kb", "200", "--width-kb", "100"]
+        app, [*args, "--penalty", "gdf", "--target-kparams", "200", "--width-kparams", "100"]
         + ["--out", str(tmp_path / "b")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -40,7 +40,7 @@ def _tiny_cnn(inplace: bool = False) -> nn.Sequential:
 def test_size_kb_counts_parameter_bytes():
     net = nn.Sequential(nn.Linear(4, 3), nn.Linear(3, 2).double())
     expected = ((4 * 3 + 3) * 4 + (3 * 2 + 2) * 8) / 1024
-    assert get_proxy("size_kb")(net, torch.zeros(1, 4)) == expected
+    assert get_proxy("size_kib")(net, torch.zeros(1, 4)) == expected
 
 
 @pytest.mark.parametrize("inplace", [False, True])
@@ -165,7 +165,7 @@ def test_seed003_hybrid_steers_every_search_algorithm():
     run = api.search_setup(
         proxies="ninaswot,entropy,ntk_cond", combine="rank", batch_size=4, reference=4
     )
-    for algorithm in ("random", "rea", "ga-seed003"):
+    for algorithm in ("random", "rea", "ga-hsieh"):
         result = api.search(run, algorithm, budget=3, seed=0)
         assert result.evaluations == 3 and result.best is not None
         assert all(e.values["ntk_cond"] >= 1 for e in result.scored)  # κ = λmax/λmin

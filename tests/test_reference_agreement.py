@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from zeronas.api import setup
-from zeronas.benchmarks.correlation import sample_indices
+from zeronas.groundtruth.correlation import sample_indices
 
 
 def _reference(path, column):

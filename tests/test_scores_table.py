@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from zeronas.benchmarks.scores import ScoreTable, TableScorer
 from zeronas.data import load_batch
 from zeronas.datasets import get_dataset
 from zeronas.errors import BenchmarkError
+from zeronas.groundtruth.scores import ScoreTable, TableScorer
 from zeronas.proxies import parse_proxy_list
 from zeronas.scoring import Scorer
 from zeronas.spaces import get_space

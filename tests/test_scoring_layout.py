@@ -48,7 +48,16 @@ class _CountingReader:
 
 def test_readers_share_one_forward_per_initialisation():
     counting = [
-        Proxy(f"count{i}", lambda net, x: 0.0, True, True, True, "", reader=_CountingReader)
+        Proxy(
+            f"count{i}",
+            lambda net, x: 0.0,
+            True,
+            True,
+            True,
+            "",
+            reader=_CountingReader,
+            reads="forward",
+        )  # fmt: skip
         for i in range(3)
     ]
     _CountingReader.forwards = 0
@@ -59,7 +68,8 @@ def test_readers_share_one_forward_per_initialisation():
     alone = Scorer(SPACE, DATASET, [get_proxy("naswot")], BATCH, repeats=2)(CELLS[1])
     assert result.value("naswot") == alone.value("naswot")
     seconds = [result.values[p.name].seconds for p in counting]
-    assert seconds[0] == pytest.approx(seconds[1]) and seconds[0] > 0
+    # each is charged an equal share of the forward, plus its own (here trivial) result
+    assert seconds[0] == pytest.approx(seconds[1], abs=1e-3) and seconds[0] > 0
 
 
 def test_a_failing_reader_fails_its_forward_only():
@@ -67,7 +77,9 @@ def test_a_failing_reader_fails_its_forward_only():
         def result(self):
             raise RuntimeError("broken reader")
 
-    broken = Proxy("broken", lambda net, x: 0.0, True, True, True, "", reader=Broken)
+    broken = Proxy(
+        "broken", lambda net, x: 0.0, True, True, True, "", reader=Broken, reads="forward"
+    )
     result = Scorer(SPACE, DATASET, [broken, get_proxy("logsynflow")], BATCH)(CELLS[0])
     assert result.values["broken"].error == "RuntimeError: broken reader"
     assert result.values["logsynflow"].ok

@@ -48,7 +48,7 @@ def test_freerea_on_a_time_budget_alone(tmp_path, table_args):
     args = ["search", *table_args, "--algorithm", "freerea", "--seconds", "45"]
     args += ["--proxies", "naswot,logsynflow,skip", "--out", str(tmp_path), "--json"]
     doc = json.loads(_ok(args).stdout)
-    assert doc["budget"] == {"evaluations": None, "seconds": 45.0}
+    assert doc["evaluation_budget"] == {"evaluations": None, "seconds": 45.0}
     assert doc["evaluations"] > 100 and 45 <= doc["search_seconds"] < 47
     assert doc["best"]["accuracy"] >= 94.36
 
@@ -57,21 +57,24 @@ def test_search_options_and_constraints(tmp_path, table_args):
     args = ["search", *table_args, "--algorithm", "ga", "-o", "population=8", "--budget", "40"]
     args += ["--max-params", "0.5", "--out", str(tmp_path), "--json"]
     doc = json.loads(_ok(args).stdout)
-    assert doc["params"]["population"] == 8 and doc["constraints"]["max_params"] == 0.5
+    assert doc["params"]["population"] == 8 and doc["limits"]["max_params"] == 0.5
     rows = list(csv.DictReader((tmp_path / "history.csv").open()))
-    # over-budget cells are never proposed: none in the history, counted in "budgets"
+    # cells over the limits are never proposed: none in the history, counted in "limit_checks"
     assert doc["rejected"] == sum(r["status"] == "rejected" for r in rows) == 0
-    assert doc["budgets"]["rejected"] > 0 and set(doc["budgets"]["reasons"]) == {"params"}
+    checks = doc["limit_checks"]
+    assert checks["rejected"] > 0 and set(checks["reasons"]) == {"params"}
     space = get_space("nats-tss")
     assert all(space.costs(space.decode(r["arch"]), 10)[0] <= 0.5e6 for r in rows)
 
 
 def test_live_search_offline_on_a_synthetic_batch(tmp_path):
-    args = ["search", "--budget", "3", "--batch-size", "8", "--out", str(tmp_path), "--json"]
+    args = ["search", "--budget", "3", "--batch-size", "8", "--data", "synthetic"]
+    args += ["--out", str(tmp_path), "--json"]
     result = _ok(args)
     doc = json.loads(result.stdout)
     assert doc["evaluations"] == 3 and doc["data"]["synthetic"] is True
-    assert "SYNTHETIC" in result.stderr and doc["best"]["accuracy"] is None
+    assert "SYNTHETIC" in result.stderr
+    assert doc["best"]["accuracy"] > 0 and "shipped with zeronas" in doc["ground_truth"]
     assert "SYNTHETIC" in json.loads((tmp_path / "run.json").read_text())["warnings"][0]
     again = json.loads(_ok(args).stdout)
     assert again["best"] == doc["best"]  # same seed, same run
@@ -79,12 +82,17 @@ def test_live_search_offline_on_a_synthetic_batch(tmp_path):
 
 def test_search_bad_input_is_one_line(table_args):
     assert "Did you mean 'rea'" in _fail(["search", "--algorithm", "reea"])
-    assert "Unknown parameter 'pop'" in _fail(["search", "-o", "pop=3"])
+    assert "Unknown parameter 'pop' of searcher 'rea'" in _fail(["search", "-o", "pop=3"])
     assert "--option must be KEY=VALUE" in _fail(["search", "-o", "population"])
     assert "Did you mean 'norm-sum'" in _fail(["search", "--combine", "normsum"])
-    assert "--budget must be >= 1" in _fail(["search", *table_args, "--budget", "-1"])
-    assert "needs a budget" in _fail(["search", *table_args, "--budget", "0"])
-    assert "--max-flops must be a positive" in _fail(["search", "--max-flops", "-5"])
+    assert "--budget must be an integer >= 1. Got -1" in _fail(
+        ["search", *table_args, "--budget", "-1"]
+    )
+    assert "--budget must be set, or seconds set" in _fail(["search", *table_args, "--budget", "0"])
+    assert "--max-flops must be a positive number. Got -5.0" in _fail(
+        ["search", "--max-flops", "-5"]
+    )
+    assert "--seed must be an integer in [0, " in _fail(["search", "--seed", str(2**70)])
     assert "one finite number per proxy" in _fail(["search", "--weights", "1"])
     assert "Scores file not found" in _fail(["search", "--scores", "missing.csv"])
 

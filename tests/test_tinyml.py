@@ -3,6 +3,7 @@ training with resume, ONNX / bundle export, and the errors a user meets on the w
 
 import dataclasses
 import json
+import os
 
 import numpy as np
 import pytest
@@ -166,3 +167,25 @@ def test_cli_rejects_bad_archs_naming_the_problem(tmp_path, args, message):
     result = RUNNER.invoke(app, ["export", "--space", "blocks", *args, "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert message in " ".join(result.output.split())
+
+
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
+    from zeronas.training import _restore
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "checkpoint.pt"
+    torch.save({"arch": _Exploit(marker)}, path)
+    with pytest.raises(ZeroNASError, match="holds other objects, which are refused"):
+        _restore(path, None, None, None, None, None)
+    assert not marker.exists()
+    path.write_bytes(path.read_bytes()[:20])  # truncated
+    with pytest.raises(ZeroNASError, match="cannot load"):
+        _restore(path, None, None, None, None, None)

@@ -1,13 +1,17 @@
 """zeronas: training-free neural architecture search with zero-cost proxies.
 
-Importing the package registers every built-in search space, proxy, dataset and searcher.
+The registries of proxies, spaces and searchers find their plug-ins at first use (every
+module of their package, then the entry points ``zeronas.proxies``, ``zeronas.spaces``,
+``zeronas.searchers``). What defines a score is one frozen :class:`ScoringConfig`; a search
+adds a :class:`SearchConfig`.
 """
 
 from zeronas.api import resolve_arch, run_correlation, score, search, search_setup, setup
-from zeronas.budgets import Constraints
+from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.datasets import DATASETS, get_dataset, list_datasets
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.fitness import COMBINERS, Fitness
+from zeronas.limits import Limits
 from zeronas.proxies import PROXIES, get_proxy, list_proxies, proxy
 from zeronas.search import SEARCHERS, get_searcher, list_searchers
 from zeronas.spaces import SPACES, get_space, list_spaces
@@ -20,8 +24,11 @@ __all__ = [
     "PROXIES",
     "SEARCHERS",
     "SPACES",
-    "Constraints",
     "Fitness",
+    "Limits",
+    "ParameterError",
+    "ScoringConfig",
+    "SearchConfig",
     "ZeroNASError",
     "get_dataset",
     "get_proxy",

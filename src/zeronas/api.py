@@ -1,31 +1,42 @@
-"""The public API behind the CLI: resolve names, load the batch, score, correlate, search."""
+"""The public API behind the CLI: from one configuration, score, correlate and search.
+
+Every function takes a frozen configuration (:class:`~zeronas.config.ScoringConfig`, or
+:class:`~zeronas.config.SearchConfig` for searches), or its fields as keywords::
+
+    import zeronas
+    run = zeronas.setup(proxies="naswot,synflow[log=false]", batch_size=64)
+    run.scorer(run.space.arch(123)).values
+
+    config = zeronas.SearchConfig(zeronas.ScoringConfig(proxies="naswot,logsynflow"))
+    result = zeronas.search(zeronas.search_setup(config), "rea", budget=100)
+"""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zeronas.benchmarks.correlation import CorrelationResult, correlate, sample_indices
-from zeronas.benchmarks.groundtruth import GroundTruth
-from zeronas.benchmarks.scores import TableScorer, open_score_table
-from zeronas.budgets import Constraints
 from zeronas.cache import ScoreStore
+from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.data import Batch, load_batch
-from zeronas.datasets import DatasetSpec, get_dataset
-from zeronas.errors import ArchError
+from zeronas.datasets import DatasetSpec
+from zeronas.errors import ArchError, ParameterError
 from zeronas.executors import Executor, make_executor
-from zeronas.fitness import Fitness, SizePenalty, parse_weights
-from zeronas.init import check_device
-from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
-from zeronas.scoring import ArchScores, CachedScorer, MemoScorer, Scorer, reference_archs
+from zeronas.fitness import Fitness, SizePenalty
+from zeronas.groundtruth.accuracy import GroundTruth
+from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample_indices
+from zeronas.groundtruth.scores import TableScorer, open_score_table
+from zeronas.limits import Limits
+from zeronas.proxies import Proxy, get_proxy
+from zeronas.scoring import ArchScores, CachedScorer, Scorer, ScoreSource, reference_archs
 from zeronas.search import Budget, SearchResult, get_searcher
-from zeronas.search.base import OnEval, ScoreFn
-from zeronas.spaces import SearchSpace, get_space
+from zeronas.search.base import OnEval
+from zeronas.spaces import SearchSpace
 
 __all__ = [
     "ScoringSetup",
@@ -39,44 +50,75 @@ __all__ = [
     "scoring_pool",
 ]
 
+_SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
+_SEARCH_FIELDS = {f.name for f in dataclasses.fields(SearchConfig)} - {"scoring", "limits"}
+_LIMIT_FIELDS = {f.name for f in dataclasses.fields(Limits)}
+
+
+def _scoring_config(config: ScoringConfig | None, fields: Mapping[str, Any]) -> ScoringConfig:
+    """``config``, or one made of ``fields`` (not both); unknown fields are named."""
+    unknown = sorted(set(fields) - _SCORING_FIELDS)
+    if unknown:
+        valid = ", ".join(sorted(_SCORING_FIELDS))
+        raise ParameterError(unknown[0], "ScoringConfig", f"one of ({valid})", unknown[0],
+                             unknown=True)  # fmt: skip
+    if config is not None and fields:
+        raise ParameterError("config", "setup", "given alone or replaced by fields", "both")
+    return config if config is not None else ScoringConfig(**fields)
+
+
+def _search_config(config: SearchConfig | None, fields: Mapping[str, Any]) -> SearchConfig:
+    """``config``, or one made of ``fields`` split among scoring, search and limit fields."""
+    if config is not None:
+        if fields:
+            raise ParameterError("config", "search_setup", "given alone", "with fields")
+        return config
+    scoring = {k: v for k, v in fields.items() if k in _SCORING_FIELDS}
+    limits = {k: v for k, v in fields.items() if k in _LIMIT_FIELDS}
+    search = {k: v for k, v in fields.items() if k in _SEARCH_FIELDS}
+    rest = sorted(set(fields) - set(scoring) - set(limits) - set(search))
+    if rest:
+        valid = ", ".join(sorted(_SCORING_FIELDS | _SEARCH_FIELDS | _LIMIT_FIELDS))
+        raise ParameterError(rest[0], "SearchConfig", f"one of ({valid})", rest[0], unknown=True)
+    scoring.setdefault("proxies", "naswot,logsynflow")
+    return SearchConfig(ScoringConfig(**scoring), limits=Limits(**limits), **search)
+
 
 @dataclass(frozen=True)
 class ScoringSetup:
+    """A scoring run, ready: its configuration, what it names, the batch and the scorer."""
+
+    config: ScoringConfig
     space: SearchSpace
     dataset: DatasetSpec
     proxies: list[Proxy]
     batch: Batch
-    scorer: Scorer | CachedScorer
+    scorer: ScoreSource
+
+
+def load_config_batch(config: ScoringConfig) -> Batch:
+    """The one fixed, seeded mini-batch of ``config``."""
+    return load_batch(
+        config.data, config.dataset_spec(), config.batch_size, config.seed, config.data_root,
+        config.download,
+    )  # fmt: skip
 
 
 def setup(
-    space: str = "nats-tss",
-    dataset: str = "cifar10",
-    proxies: str | Sequence[str] = "naswot",
-    data: str = "synthetic",
-    batch_size: int = 128,
-    seed: int = 0,
-    repeats: int = 1,
-    init: str = "kaiming",
-    data_root: str | Path | None = None,
-    download: bool = False,
-    cache: str | Path | None = None,
-    device: str = "cpu",
+    config: ScoringConfig | None = None, *, cache: str | Path | None = None, **fields: Any
 ) -> ScoringSetup:
-    """Validate every name first, then load the run's one fixed mini-batch. With ``cache``
-    (a score-store path), stored values are reused and new ones written as they come.
-    ``device``: where networks run (``cpu``, ``cuda``, ``cuda:N``)."""
-    space_obj = get_space(space)
-    dataset_spec = get_dataset(dataset)
-    proxy_list = parse_proxy_list(proxies)
-    check_device(device)
-    batch = load_batch(data, dataset_spec, batch_size, seed, data_root, download)
-    scorer = Scorer(space_obj, dataset_spec, proxy_list, batch, seed, repeats, init, device=device)
-    scorer = _cached(scorer, cache)
-    return ScoringSetup(space_obj, dataset_spec, proxy_list, batch, scorer)
+    """Validate ``config`` (or the :class:`ScoringConfig` made of ``fields``), then load its
+    batch. With ``cache`` (a score-store path), stored values are reused and new ones
+    written as they come."""
+    config = _scoring_config(config, fields)
+    batch = load_config_batch(config)
+    scorer = _cached(Scorer.from_config(config, batch), cache)
+    return ScoringSetup(
+        config, config.space_object(), config.dataset_spec(), config.proxy_list(), batch, scorer
+    )
 
 
-def _cached(scorer: Scorer, cache: str | Path | None) -> Scorer | CachedScorer:
+def _cached(scorer: Scorer, cache: str | Path | None) -> ScoreSource:
     """``scorer`` behind the score store at ``cache`` (if any). The reference sample of its
     derived proxies is scored now, through the store, so that worker processes receive it."""
     if cache is None:
@@ -92,14 +134,22 @@ def _cached(scorer: Scorer, cache: str | Path | None) -> Scorer | CachedScorer:
 def resolve_arch(space: SearchSpace, arch: str | None, index: int | None) -> Hashable:
     """Exactly one of an arch string or an index."""
     if (arch is None) == (index is None):
-        raise ArchError("Give exactly one of --arch STRING or --index I")
+        raise ArchError("Give exactly one of an arch string (arch) or an index (index)")
     return space.decode(arch) if arch is not None else space.arch(index)
 
 
-def score(arch: str | None = None, index: int | None = None, **options: object) -> ArchScores:
-    """Score one architecture; ``options`` as for :func:`setup`."""
-    run = setup(**options)
-    return run.scorer(resolve_arch(run.space, arch, index))
+def score(
+    arch: str | None = None,
+    index: int | None = None,
+    config: ScoringConfig | None = None,
+    *,
+    cache: str | Path | None = None,
+    **fields: Any,
+) -> ArchScores:
+    """Score one architecture (an arch string or an index) under ``config`` or ``fields``."""
+    config = _scoring_config(config, fields)
+    target = resolve_arch(config.space_object(), arch, index)  # before loading data
+    return setup(config, cache=cache).scorer(target)
 
 
 def run_correlation(
@@ -114,34 +164,33 @@ def run_correlation(
     address: str | None = None,
 ) -> CorrelationResult:
     """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
-    space, scoring on ``executor`` with ``workers`` (see :mod:`zeronas.executors`)."""
+    space (all with None), scoring on ``executor`` with ``workers`` (:mod:`zeronas.executors`)."""
     if run.space.size is None:
         raise ArchError(f"space {run.space.name!r} is not finite: correlate needs an index order")
     indices = sample_indices(run.space.size, sample, seed)
-    with make_executor(executor, _plain(run.scorer), workers, timeout, address) as pool:
+    computing = run.scorer.computing
+    if computing is None:
+        return correlate(run.scorer, truth, indices, on_result, None)
+    with make_executor(executor, computing, workers, timeout, address) as pool:
         return correlate(run.scorer, truth, indices, on_result, pool)
-
-
-def _plain(score_fn: object) -> object:
-    """The :class:`Scorer` that computes for ``score_fn`` (behind a score store or an
-    in-memory memo, if any)."""
-    while isinstance(score_fn, CachedScorer | MemoScorer):
-        score_fn = score_fn.scorer if isinstance(score_fn, CachedScorer) else score_fn.score_fn
-    return score_fn
 
 
 @dataclass(frozen=True)
 class SearchSetup:
     """Everything a search run needs besides the algorithm, budget and seed."""
 
+    config: SearchConfig
     space: SearchSpace
     dataset: DatasetSpec
     fitness: Fitness
-    score_fn: ScoreFn
-    constraints: Constraints
+    score_fn: ScoreSource
+    limits: Limits
     batch: Batch | None
-    scores: str | None
     reference_seconds: float = 0.0
+
+    @property
+    def scores(self) -> str | None:
+        return self.config.scores
 
     @property
     def synthetic_data(self) -> bool:
@@ -157,87 +206,53 @@ class SearchSetup:
             "space": self.space.name,
             "dataset": self.dataset.name,
             "fitness": self.fitness.describe(),
-            "constraints": self.constraints.describe(),
+            "limits": self.limits.describe(),
             "scores": self.scores,
             "data": self.batch.describe() if self.batch is not None else None,
+            "config": self.config.describe(),
             "reference_seconds": self.reference_seconds,
         }
 
 
 def search_setup(
-    space: str = "nats-tss",
-    dataset: str = "cifar10",
-    proxies: str | Sequence[str] = "naswot,logsynflow",
-    combine: str = "norm-sum",
-    weights: str | Sequence[float] | None = None,
-    scores: str | Path | None = None,
-    data: str = "synthetic",
-    batch_size: int = 128,
-    seed: int = 0,
-    repeats: int = 1,
-    init: str = "kaiming",
-    data_root: str | Path | None = None,
-    download: bool = False,
-    max_params: float | None = None,
-    max_flops: float | None = None,
-    max_macs: float | None = None,
-    max_size_kb: float | None = None,
-    max_peak_memory_kb: float | None = None,
-    max_latency_ms: float | None = None,
-    reference: int = 50,
-    cache: str | Path | None = None,
-    device: str = "cpu",
-    penalty: str | None = None,
-    target_kb: float = 200.0,
-    width_kb: float = 400.0,
+    config: SearchConfig | None = None, *, cache: str | Path | None = None, **fields: Any
 ) -> SearchSetup:
-    """Validate every name, then prepare scoring: live on one fixed batch, or from a
-    precomputed ``scores`` table (proxies it lacks are computed live; the batch is loaded
-    only when a live proxy needs a network). ``zscore`` fitness takes its (μ, σ) from
-    ``reference`` random architectures, scored with the same ``seed``. ``cache``: a
-    score-store path for the live scoring. ``penalty``: seed 002's size penalty (``gdf``,
-    ``hsdf``, ``rdf``) with its target and width in kB (:class:`~zeronas.fitness.SizePenalty`);
-    ``params`` is then scored too. Limits left unset take the space's default budgets (the
-    blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.budgets`."""
-    space_obj, spec = get_space(space), get_dataset(dataset)
-    proxy_list = parse_proxy_list(proxies)
-    size_penalty = SizePenalty(penalty, target_kb, width_kb) if penalty else None
-    weights_ = parse_weights(weights, proxy_list)
-    fitness = Fitness(tuple(proxy_list), combine, weights_, penalty=size_penalty)
+    """Validate ``config`` (or the :class:`SearchConfig` made of ``fields``: scoring fields,
+    search fields and limits such as ``max_params``), then prepare scoring: live on one fixed
+    batch, or from a precomputed ``scores`` table (proxies it lacks are computed live; the
+    batch is loaded only when a live proxy needs a network). ``zscore`` fitness takes its
+    (μ, σ) from ``reference`` random architectures, scored with the same seed. ``cache``: a
+    score-store path for the live scoring. Limits left unset take the space's defaults
+    (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.limits`."""
+    config = _search_config(config, fields)
+    scoring = config.scoring
+    space, spec = scoring.space_object(), scoring.dataset_spec()
+    proxy_list = scoring.proxy_list()
+    size_penalty = None
+    if config.penalty:
+        size_penalty = SizePenalty(config.penalty, config.target_kparams, config.width_kparams)
+    fitness = Fitness(tuple(proxy_list), config.combine, config.weights, penalty=size_penalty)
     if size_penalty is not None and "params" not in fitness.names:
         proxy_list = [*proxy_list, get_proxy("params")]  # the penalty reads it
-    constraints = Constraints(
-        max_params, max_flops, max_macs, max_size_kb, max_peak_memory_kb, max_latency_ms
-    ).with_defaults(space_obj.default_budgets)
-    check_device(device)
-    table = open_score_table(str(scores), spec.name) if scores is not None else None
+    limits = config.limits.with_defaults(space.default_limits)
+    table = open_score_table(config.scores, spec.name) if config.scores else None
     live = [p for p in proxy_list if table is None or p.name not in table.values]
     batch = None
     if any(p.arch_fn is None for p in live):
-        batch = load_batch(data, spec, batch_size, seed, data_root, download)
+        batch = load_config_batch(scoring)
     scorer = None
     if live:
         live_batch = _dummy_batch(spec) if batch is None else batch
-        scorer = Scorer(space_obj, spec, live, live_batch, seed, repeats, init, device=device)
-        scorer = _cached(scorer, cache)
-    score_fn: ScoreFn = scorer  # type: ignore[assignment]
+        scorer = _cached(Scorer.from_config(scoring, live_batch, live), cache)
+    score_fn: ScoreSource = scorer  # type: ignore[assignment]
     if table is not None:
-        score_fn = TableScorer(space_obj, table, proxy_list, scorer)
+        score_fn = TableScorer(space, table, proxy_list, scorer)
     reference_seconds = 0.0
     if fitness.combine == "zscore":
         t0 = time.perf_counter()
-        fitness = _with_reference(fitness, space_obj, score_fn, reference, seed)
+        fitness = _with_reference(fitness, space, score_fn, config.reference, scoring.seed)
         reference_seconds = time.perf_counter() - t0
-    return SearchSetup(
-        space_obj,
-        spec,
-        fitness,
-        score_fn,
-        constraints,
-        batch,
-        str(scores) if scores is not None else None,
-        reference_seconds,
-    )
+    return SearchSetup(config, space, spec, fitness, score_fn, limits, batch, reference_seconds)
 
 
 def _dummy_batch(spec: DatasetSpec) -> Batch:
@@ -248,14 +263,11 @@ def _dummy_batch(spec: DatasetSpec) -> Batch:
 
 
 def _with_reference(
-    fitness: Fitness, space: SearchSpace, score_fn: ScoreFn, count: int, seed: int
+    fitness: Fitness, space: SearchSpace, score_fn: ScoreSource, count: int, seed: int
 ) -> Fitness:
-    if count < 2:
-        raise ArchError(f"the zscore reference needs >= 2 architectures, got {count}")
-    rows = [
-        {n: v.value for n, v in score_fn(arch).values.items()}
-        for arch in reference_archs(space, count, seed)
-    ]
+    archs = reference_archs(space, count, seed)
+    scored = dict(score_fn.score_many(archs))
+    rows = [{n: v.value for n, v in scored[k].values.items()} for k in range(len(archs))]
     return fitness.with_reference(rows)
 
 
@@ -272,16 +284,16 @@ def search(
     timeout: float | None = None,
     address: str | None = None,
 ) -> SearchResult:
-    """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``. Live scoring
-    runs on ``executor`` with ``workers`` when that is asked for (more than one worker, Ray,
-    or a per-candidate ``timeout``), or on ``executor`` itself when it is a started
-    :class:`~zeronas.executors.Executor`; precomputed scores are always read in this
-    process."""
+    """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``, stopping after
+    ``budget`` evaluations and/or ``seconds`` of search time. Live scoring runs on
+    ``executor`` with ``workers`` when that is asked for (more than one worker, Ray, or a
+    per-candidate ``timeout``), or on ``executor`` itself when it is a started
+    :class:`~zeronas.executors.Executor`."""
     searcher = get_searcher(algorithm, **dict(options or {}))
     budget_ = Budget(budget, seconds)
     with scoring_pool(run, executor, workers, timeout, address) as executor_:
         return searcher.run(
-            run.space, run.score_fn, run.fitness, budget_, seed, run.constraints, run.dataset,
+            run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,
             on_eval, executor_,
         )  # fmt: skip
 
@@ -297,8 +309,8 @@ def scoring_pool(
     when more than one worker, Ray or a timeout is asked for, else none (in-process)."""
     if isinstance(executor, Executor):
         return contextlib.nullcontext(executor)
-    base = _plain(run.score_fn)
+    computing = run.score_fn.computing
     wanted = workers > 1 or executor != "local" or timeout is not None
-    if wanted and isinstance(base, Scorer):
-        return make_executor(executor, base, workers, timeout, address)
+    if wanted and computing is not None:
+        return make_executor(executor, computing, workers, timeout, address)
     return contextlib.nullcontext()

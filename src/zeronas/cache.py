@@ -1,9 +1,17 @@
 """The score store: every raw proxy value ever computed, in SQLite (WAL), shared by all runs.
 
 One row per (space, canonical arch, proxy, options, dataset, batch fingerprint, seed,
-version): value, seconds, error, time stamp. ``options`` holds everything else the value
-depends on (initialisation scheme, repeats, hooked activations). Fitness is never stored:
+version): value, seconds, error, time stamp. ``proxy`` is the proxy's label (its name, plus
+its options where they differ from the defaults: ``synflow[log=false]``) and ``version``
+the proxy's version, bumped whenever its definition changes: a row of another version is
+never served, and counts as *stale* (``cache info``; ``cache clear --stale`` drops it).
+``options`` holds everything else the value depends on: the run configuration's fields
+(:class:`~zeronas.config.ScoringConfig`: initialisation, repeats, device type, ...), the
+space's version and parameters, and the scoring core's version. Fitness is never stored:
 it depends on the set it is normalised against (DESIGN §3, §8).
+
+Schema 1 (zeronas before proxy versions) kept the package version in ``version``; such
+rows are read by no proxy, so they are recomputed, never misread, and count as stale.
 
 Writes are ``INSERT ... ON CONFLICT DO NOTHING``: the first value computed for a key stays,
 so retried or parallel writes of the same key are no-ops; each write commits, so a killed
@@ -20,7 +28,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
@@ -36,9 +44,11 @@ __all__ = [
     "ScoreStore",
     "default_cache_path",
     "package_version",
+    "base_name",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+_MIGRATABLE = {1}  # schema 1 -> 2: same tables; its rows become stale (see above)
 CACHE_ENV = "ZERONAS_CACHE"
 
 _SCHEMA = """
@@ -76,16 +86,21 @@ def default_cache_path() -> Path:
     return base / "zeronas" / "scores.sqlite"
 
 
+def base_name(label: str) -> str:
+    """The registry name of a stored proxy label: ``synflow[log=false]`` -> ``synflow``."""
+    return label.partition("[")[0]
+
+
 @dataclass(frozen=True)
 class ScoreKey:
-    """Everything a stored value depends on except the architecture and the proxy."""
+    """Everything a stored value depends on except the architecture and the proxy (whose
+    label and version are given with each read and write)."""
 
     space: str
     dataset: str
     batch: str
     seed: int
     options: str
-    version: str
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,12 @@ class ScoreStore:
             found = self._db.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()[0]
+            if int(found) in _MIGRATABLE:
+                with self._transaction() as db:
+                    db.execute(
+                        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
+                    )
+                found = SCHEMA_VERSION
         except (sqlite3.Error, OSError) as exc:
             raise CacheError(f"cannot open score store {str(self.path)!r}: {exc}") from exc
         if int(found) != SCHEMA_VERSION:
@@ -133,29 +154,37 @@ class ScoreStore:
                 self._db.execute("ROLLBACK")
             raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
 
-    def get(self, key: ScoreKey, arch: str, proxies: Sequence[str]) -> dict[str, StoredScore]:
-        """The stored values of ``proxies`` for ``arch`` (those present)."""
-        if not proxies:
+    def get(self, key: ScoreKey, arch: str, versions: Mapping[str, str]) -> dict[str, StoredScore]:
+        """The stored values for ``arch`` of the proxies in ``versions`` (label -> version),
+        those present at exactly that version."""
+        if not versions:
             return {}
-        marks = ",".join("?" * len(proxies))
+        marks = ",".join("?" * len(versions))
         query = (
-            "SELECT proxy, value, seconds, error FROM scores WHERE space = ? AND arch = ? AND "
-            "options = ? AND dataset = ? AND batch = ? AND seed = ? AND version = ? AND "
+            "SELECT proxy, version, value, seconds, error FROM scores WHERE space = ? AND "
+            "arch = ? AND options = ? AND dataset = ? AND batch = ? AND seed = ? AND "
             f"proxy IN ({marks})"
         )
-        params = (key.space, arch, key.options, key.dataset, key.batch, key.seed, key.version)
+        params = (key.space, arch, key.options, key.dataset, key.batch, key.seed)
         try:
-            rows = self._db.execute(query, (*params, *proxies)).fetchall()
+            rows = self._db.execute(query, (*params, *versions)).fetchall()
         except sqlite3.Error as exc:
             raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
         return {
             proxy: StoredScore(math.nan if value is None else value, seconds, error)
-            for proxy, value, seconds, error in rows
+            for proxy, version, value, seconds, error in rows
+            if versions[proxy] == version
         }
 
-    def put(self, key: ScoreKey, arch: str, values: dict[str, StoredScore]) -> None:
-        """Store ``values`` (proxy -> score) of ``arch`` in one transaction; a key already
-        present keeps its first value."""
+    def put(
+        self,
+        key: ScoreKey,
+        arch: str,
+        values: dict[str, StoredScore],
+        versions: Mapping[str, str],
+    ) -> None:
+        """Store ``values`` (proxy label -> score) of ``arch``, each under its version in
+        ``versions``, in one transaction; a key already present keeps its first value."""
         now = time.time()
         rows = [
             (
@@ -166,7 +195,7 @@ class ScoreStore:
                 key.dataset,
                 key.batch,
                 key.seed,
-                key.version,
+                versions[proxy],
                 None if math.isnan(s.value) else s.value,
                 s.seconds,
                 s.error,
@@ -259,15 +288,16 @@ class ScoreStore:
         return len(rows)
 
     def values_by_proxy(
-        self, space: str, dataset: str
+        self, space: str, dataset: str, current: Mapping[str, str] | None = None
     ) -> dict[str, dict[str, tuple[float, float]]]:
-        """proxy -> arch -> (value, seconds) of ``space`` on ``dataset`` (NaN for a failure).
+        """proxy -> arch -> (value, seconds) of ``space`` on ``dataset`` (NaN for a failure),
+        only of the ``current`` proxy versions (name -> version) when given.
 
         A proxy stored under more than one setting (options, batch, seed, version) would mix
         incomparable values: that is a CacheError naming it.
         """
         query = (
-            "SELECT proxy, arch, value, seconds, options || batch || seed || version "
+            "SELECT proxy, arch, value, seconds, options || batch || seed || version, version "
             "FROM scores WHERE space = ? AND dataset = ?"
         )
         try:
@@ -276,7 +306,9 @@ class ScoreStore:
             raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
         values: dict[str, dict[str, tuple[float, float]]] = {}
         settings: dict[str, set[str]] = {}
-        for proxy, arch, value, seconds, setting in rows:
+        for proxy, arch, value, seconds, setting, version in rows:
+            if current is not None and current.get(base_name(proxy)) != version:
+                continue  # stale: no current proxy version reads it
             settings.setdefault(proxy, set()).add(setting)
             values.setdefault(proxy, {})[arch] = (math.nan if value is None else value, seconds)
         mixed = sorted(p for p, s in settings.items() if len(s) > 1)
@@ -288,12 +320,34 @@ class ScoreStore:
             )
         return values
 
-    def clear(self) -> int:
-        """Delete every stored score; returns how many there were."""
+    def _stale_pairs(self, current: Mapping[str, str]) -> list[tuple[str, str, int]]:
+        """(proxy label, version, rows) of every stored group no current proxy reads:
+        ``current`` maps each registered proxy name to its version."""
+        try:
+            groups = self._db.execute(
+                "SELECT proxy, version, COUNT(*) FROM scores GROUP BY proxy, version"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
+        return [(p, v, n) for p, v, n in groups if current.get(base_name(p)) != v]
+
+    def stale(self, current: Mapping[str, str]) -> int:
+        """How many rows no current proxy version can read (see :meth:`_stale_pairs`)."""
+        return sum(n for _, _, n in self._stale_pairs(current))
+
+    def clear(self, stale_only: Mapping[str, str] | None = None) -> int:
+        """Delete every stored score, or with ``stale_only`` (the current proxy versions)
+        only the stale ones; returns how many were deleted."""
         with self._transaction() as db:
-            count = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
-            db.execute("DELETE FROM scores")
-        return count
+            if stale_only is None:
+                count = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+                db.execute("DELETE FROM scores")
+                return count
+        pairs = self._stale_pairs(stale_only)
+        with self._transaction() as db:
+            for proxy, version, _ in pairs:
+                db.execute("DELETE FROM scores WHERE proxy = ? AND version = ?", (proxy, version))
+        return sum(n for _, _, n in pairs)
 
     def close(self) -> None:
         self._db.close()

@@ -23,11 +23,14 @@ import numpy as np
 import torch
 
 from zeronas.datasets import DatasetSpec
+from zeronas.embedded import EMBEDDED_IMAGES, embedded_images
 from zeronas.errors import DataError
 
 __all__ = ["Batch", "load_batch", "DATA_SOURCES"]
 
-DATA_SOURCES = ("synthetic", "cifar", "imagenet16:PATH", "npz:PATH", "imagefolder:PATH")
+DATA_SOURCES = (
+    "auto", "embedded", "synthetic", "cifar", "imagenet16:PATH", "npz:PATH", "imagefolder:PATH",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -63,16 +66,32 @@ def load_batch(
     data_root: str | Path | None = None,
     download: bool = False,
 ) -> Batch:
-    """The run's mini-batch of ``batch_size`` images for ``dataset`` from ``source``."""
+    """The run's mini-batch of ``batch_size`` images for ``dataset`` from ``source``.
+
+    ``auto``: the real images shipped with zeronas for this dataset (``embedded``: CIFAR-10
+    and CIFAR-100, 128 images), else ``synthetic``. A synthetic batch's labels are random.
+    """
     if batch_size < 1:
         raise DataError(f"batch size must be >= 1, got {batch_size}")
     kind, _, arg = source.partition(":")
     rng = np.random.default_rng(seed)
+    if kind == "auto" and not arg:
+        kind = "embedded" if dataset.name in EMBEDDED_IMAGES else "synthetic"
+        source = kind
     if kind == "synthetic" and not arg:
         gen = torch.Generator().manual_seed(seed)
         x = torch.randn((batch_size, *dataset.input_shape), generator=gen)
-        return Batch(x, None, "synthetic", True)
-    if kind == "cifar" and not arg:
+        y = torch.randint(dataset.num_classes, (batch_size,), generator=gen)
+        return Batch(x, y, "synthetic", True)
+    if kind == "embedded" and not arg:
+        if dataset.name not in EMBEDDED_IMAGES:
+            raise DataError(
+                f"zeronas ships images for {', '.join(EMBEDDED_IMAGES)} only, not "
+                f"{dataset.name!r}: give your own images as the data source (npz:PATH, "
+                f"imagenet16:PATH, imagefolder:PATH, cifar)"
+            )
+        images, labels = embedded_images(dataset.name)
+    elif kind == "cifar" and not arg:
         images, labels = _read_cifar(dataset, data_root, download)
     elif kind == "imagenet16" and arg:
         images, labels = _read_imagenet16(Path(arg), dataset.num_classes)
@@ -138,14 +157,15 @@ def _read_cifar(
 
     classes = {"cifar10": tv.CIFAR10, "cifar100": tv.CIFAR100}
     if dataset.name not in classes:
-        raise DataError(f"--data cifar serves cifar10 and cifar100, not {dataset.name!r}")
+        raise DataError(f"data source 'cifar' serves cifar10 and cifar100, not {dataset.name!r}")
     root = Path(root) if root is not None else Path("data")
     try:
         data = classes[dataset.name](str(root), train=True, download=download)
     except RuntimeError as exc:
         raise DataError(
             f"{dataset.name} not found under {str(root)!r} ({exc}). Put the python version "
-            f"(e.g. cifar-10-batches-py/) there, or pass --download when online."
+            f"(e.g. cifar-10-batches-py/) there, or allow downloading (download=True, "
+            f"--download) when online."
         ) from exc
     return np.ascontiguousarray(data.data.transpose(0, 3, 1, 2)), np.asarray(data.targets)
 

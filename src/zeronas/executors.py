@@ -8,7 +8,9 @@ touches the score store. A task that raises, exceeds ``timeout`` seconds or kill
 (out of memory) comes back as a failure with its error; the worker is replaced and the run
 goes on.
 
-``local``   in this process (a timeout uses SIGALRM, so only in the main thread).
+``local``   in this process (a timeout uses SIGALRM, so only in the main thread; it raises
+            :class:`CandidateTimeout`, which no proxy's error handling catches, so it ends
+            the whole candidate, not just the proxy running at that moment).
 ``process`` ``workers`` spawned processes, one intra-op thread each.
 ``ray``     Ray tasks (``pip install 'zeronas[ray]'``), on a local Ray with ``workers`` CPUs or
             on the cluster at ``address``.
@@ -28,14 +30,19 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from zeronas.allocator import keep_freed_memory
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.scoring import ArchScores, ProxyValue, Scorer
 
-__all__ = ["EXECUTORS", "Executor", "Task", "make_executor"]
+__all__ = ["EXECUTORS", "CandidateTimeout", "Executor", "Task", "make_executor"]
 
 Task = tuple[Hashable, tuple[str, ...]]
 EXECUTORS = ("local", "process", "ray")
 _BOOT_SECONDS = 300
+
+
+class CandidateTimeout(BaseException):  # noqa: N818 -- a stop signal, like KeyboardInterrupt
+    """A candidate ran past its time. A ``BaseException``, so that the per-proxy ``except
+    Exception`` that records a proxy's failure lets it through and the candidate stops."""
 
 
 def _failed(scorer: Scorer, task: Task, error: str) -> ArchScores:
@@ -68,10 +75,10 @@ class Executor(abc.ABC):
     workers: int = 1
 
     def __init__(self, scorer: Scorer, workers: int = 1, timeout: float | None = None) -> None:
-        if workers < 1:
-            raise ZeroNASError(f"--workers must be >= 1, got {workers}")
+        if not isinstance(workers, int) or workers < 1:
+            raise ParameterError("workers", "the executor", "an integer >= 1", workers)
         if timeout is not None and not timeout > 0:
-            raise ZeroNASError(f"--timeout-per-arch must be a positive number, got {timeout}")
+            raise ParameterError("timeout", "the executor", "a positive number", timeout)
         self.scorer, self.workers, self.timeout = scorer, workers, timeout
 
     @abc.abstractmethod
@@ -116,13 +123,13 @@ class LocalExecutor(Executor):
             return _score(self.scorer, task)
 
         def expire(_signum: int, _frame: object) -> None:
-            raise TimeoutError(f"timeout after {self.timeout:g} s")
+            raise CandidateTimeout(f"timeout after {self.timeout:g} s")
 
         previous = signal.signal(signal.SIGALRM, expire)
         signal.setitimer(signal.ITIMER_REAL, self.timeout)
         try:
             return _score(self.scorer, task)
-        except TimeoutError as exc:  # raised outside the scorer's own handler
+        except CandidateTimeout as exc:
             return _failed(self.scorer, task, str(exc))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
@@ -235,7 +242,7 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError as exc:
-            raise ZeroNASError("--executor ray needs Ray: pip install 'zeronas[ray]'") from exc
+            raise ZeroNASError("the 'ray' executor needs Ray: pip install 'zeronas[ray]'") from exc
         self._ray = ray
         if not ray.is_initialized():
             options = {"address": address} if address else {"num_cpus": workers}
@@ -281,4 +288,4 @@ def make_executor(
         return ProcessExecutor(scorer, workers, timeout)
     if kind == "ray":
         return RayExecutor(scorer, workers, timeout, address)
-    raise ZeroNASError(f"Unknown executor {kind!r}. Allowed: {', '.join(EXECUTORS)}")
+    raise ParameterError("executor", "make_executor", f"one of {', '.join(EXECUTORS)}", kind)

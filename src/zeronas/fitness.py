@@ -18,13 +18,13 @@ Combiners (``COMBINERS``):
               of m candidates.
 ``logrank``   Σ_j w_j ln(r_j / m), AZ-NAS's aggregation (Lee & Ham 2024).
 
-Size penalties (seed 002 §4, REFERENCES.md §9; ``PENALTIES``), on x = the network size in the
-seed's kB -- one per thousand parameters, as the seed reads NATS-Bench's ``params`` (millions,
-labelled "MB") -- with target μ and width s: p(x) = 1 for x ≤ μ, and above it
-``gdf`` exp(−(x − μ)² / 2s²), ``hsdf`` sech(π (x − μ) / 2s), ``rdf`` (u / s) exp(½ − u² / 2s²)
-with u = x − μ + s (a Rayleigh scaled to peak 1 with its mode at μ). A positive fitness f
-becomes f·p(x) (the seed's product); a fitness ≤ 0 (z-scores, log-ranks) becomes f + ln p(x),
-the same penalty on a log scale.
+Size penalties (seed 002 §4, REFERENCES.md §9; ``PENALTIES``), on x = the network size in
+the seed's "kB", i.e. thousands of parameters (``target_kparams``), as the seed reads NATS-
+Bench's ``params`` (millions, labelled "MB") -- with target μ and width s: p(x) = 1 for x ≤
+μ, and above it ``gdf`` exp(−(x − μ)² / 2s²), ``hsdf`` sech(π (x − μ) / 2s), ``rdf`` (u / s)
+exp(½ − u² / 2s²) with u = x − μ + s (a Rayleigh scaled to peak 1 with its mode at μ). A
+positive fitness f becomes f·p(x) (the seed's product); a fitness ≤ 0 (z-scores, log-ranks)
+becomes f + ln p(x), the same penalty on a log scale.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.proxies.base import Proxy
 from zeronas.registry import Registry
 
@@ -112,10 +112,10 @@ def parse_weights(
     try:
         weights = tuple(float(w) for w in items)
     except ValueError as exc:
-        raise ZeroNASError(f"--weights must be comma-separated numbers, got {text!r}") from exc
+        raise ParameterError("weights", "Fitness", "numbers, one per proxy", text) from exc
     if len(weights) != len(proxies) or not all(math.isfinite(w) for w in weights):
         names = ", ".join(p.name for p in proxies)
-        raise ZeroNASError(f"--weights needs one finite number per proxy ({names}), got {text!r}")
+        raise ParameterError("weights", "Fitness", f"one finite number per proxy ({names})", text)
     return weights
 
 
@@ -141,27 +141,30 @@ PENALTIES: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
 
 @dataclass(frozen=True)
 class SizePenalty:
-    """p(x) of seed 002 on x = size in kB (1 per thousand parameters): ``kind`` one of
-    :data:`PENALTIES`, target μ = ``target_kb``, width s = ``width_kb`` (the seed's μ = 0.2,
-    σ² = 0.4 read as s = 0.4 M parameters)."""
+    """p(x) of seed 002 on x = size in thousands of parameters (the seed's "kB"): ``kind`` one
+    of :data:`PENALTIES`, target μ = ``target_kparams``, width s = ``width_kparams`` (the
+    seed's μ = 0.2, σ² = 0.4 read as s = 0.4 M parameters)."""
 
     kind: str = "gdf"
-    target_kb: float = 200.0
-    width_kb: float = 400.0
+    target_kparams: float = 200.0
+    width_kparams: float = 400.0
 
     def __post_init__(self) -> None:
         if self.kind not in PENALTIES:
-            allowed = ", ".join(PENALTIES)
-            raise ZeroNASError(f"Unknown penalty {self.kind!r}. Allowed: {allowed}")
-        for flag, value in (("--target-kb", self.target_kb), ("--width-kb", self.width_kb)):
+            raise ParameterError("penalty", "SizePenalty", f"one of {', '.join(PENALTIES)}",
+                                 self.kind)  # fmt: skip
+        for name in ("target_kparams", "width_kparams"):
+            value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
-                raise ZeroNASError(f"{flag} must be a positive number, got {value}")
+                raise ParameterError(name, "SizePenalty", "a positive number", value)
 
-    def __call__(self, size_kb: np.ndarray | float) -> np.ndarray:
-        x = np.asarray(size_kb, dtype=float)
+    def __call__(self, kparams: np.ndarray | float) -> np.ndarray:
+        x = np.asarray(kparams, dtype=float)
         with np.errstate(over="ignore"):
-            above = PENALTIES[self.kind](np.maximum(x - self.target_kb, 0.0), self.width_kb)
-        return np.where(x <= self.target_kb, 1.0, above)
+            above = PENALTIES[self.kind](
+                np.maximum(x - self.target_kparams, 0.0), self.width_kparams
+            )
+        return np.where(x <= self.target_kparams, 1.0, above)
 
     def apply(self, fitness: np.ndarray, params_m: np.ndarray) -> np.ndarray:
         """Penalised fitness of networks of ``params_m`` million parameters."""
@@ -170,7 +173,11 @@ class SizePenalty:
             return np.where(fitness > 0, fitness * p, fitness + np.log(p))
 
     def describe(self) -> dict[str, object]:
-        return {"kind": self.kind, "target_kb": self.target_kb, "width_kb": self.width_kb}
+        return {
+            "kind": self.kind,
+            "target_kparams": self.target_kparams,
+            "width_kparams": self.width_kparams,
+        }
 
 
 @dataclass(frozen=True)

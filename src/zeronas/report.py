@@ -111,7 +111,10 @@ def search_document(
         "algorithm": result.algorithm,
         "params": result.params,
         **setup,
-        "budget": {"evaluations": result.budget.evaluations, "seconds": result.budget.seconds},
+        "evaluation_budget": {
+            "evaluations": result.budget.evaluations,
+            "seconds": result.budget.seconds,
+        },
         "seed": result.seed,
         "stopped": result.stopped,
         "evaluations": result.evaluations,
@@ -119,7 +122,7 @@ def search_document(
         "scored": counts["ok"],
         "failed": counts["failed"],
         "rejected": counts["rejected"],
-        "budgets": result.budget_report,
+        "limit_checks": result.limit_report,
         "search_seconds": result.seconds,
         "wall_seconds": result.wall_seconds,
         "ground_truth": truth_label,
@@ -190,15 +193,17 @@ def curve_plot(
     return path
 
 
-def penalty_plot(path: Path, target_kb: float = 200.0, width_kb: float = 400.0) -> Path:
+def penalty_plot(path: Path, target_kparams: float = 200.0, width_kparams: float = 400.0) -> Path:
     """The three size-penalty profiles p(x) of seed 002 (GDF, HSDF, RDF) for one target."""
-    x = np.linspace(0.0, target_kb + 4 * width_kb, 500)
+    x = np.linspace(0.0, target_kparams + 4 * width_kparams, 500)
     with _figure(path, (6, 3.5)) as ax:
         for kind in PENALTIES:
-            ax.plot(x, SizePenalty(kind, target_kb, width_kb)(x), label=kind.upper())
-        ax.axvline(target_kb, color="grey", linestyle=":", label=f"target {target_kb:g} kB")
-        ax.set_xlabel("network size x (kB = thousand parameters)")
+            ax.plot(x, SizePenalty(kind, target_kparams, width_kparams)(x), label=kind.upper())
+        ax.axvline(
+            target_kparams, color="grey", linestyle=":", label=f"target {target_kparams:g}k params"
+        )
+        ax.set_xlabel("network size x (thousands of parameters)")
         ax.set_ylabel("penalty p(x)")
-        ax.set_title(f"Size penalties, width s = {width_kb:g} kB", fontsize=9)
+        ax.set_title(f"Size penalties, width s = {width_kparams:g}k params", fontsize=9)
         ax.legend(fontsize=8)
     return path

@@ -3,6 +3,7 @@ every value with its seconds, and any failure with its error instead of a number
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import json
 import math
@@ -15,20 +16,36 @@ import numpy as np
 import torch
 from torch import nn
 
-from zeronas.cache import ScoreKey, ScoreStore, StoredScore, package_version
+from zeronas.cache import ScoreKey, ScoreStore, StoredScore
 from zeronas.data import Batch
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.fitness import reference_stats
 from zeronas.init import check_device, check_init_scheme, initialise
+from zeronas.passes import COMPUTED_PASSES
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, read_forward
-from zeronas.proxies.base import Proxy, get_proxy
+from zeronas.proxies.base import Proxy, get_proxy, proxy_versions
 from zeronas.spaces.base import SearchSpace
 
 if TYPE_CHECKING:
+    from zeronas.config import ScoringConfig
     from zeronas.executors import Executor
 
-__all__ = ["ProxyValue", "ArchScores", "Scorer", "CachedScorer", "MemoScorer"]
+__all__ = [
+    "ProxyValue",
+    "ArchScores",
+    "ScoreSource",
+    "FunctionSource",
+    "as_source",
+    "Scorer",
+    "CachedScorer",
+    "MemoScorer",
+    "SCORING_VERSION",
+]
+
+#: The scoring core's own version (initialisation, layout, batch placement, passes): part
+#: of every store key, bumped when the core changes values for every proxy.
+SCORING_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -70,23 +87,15 @@ def _failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".strip()
 
 
-def _timed(fn: Callable[[Hashable], float], arch: Hashable) -> ProxyValue:
+def _timed(proxy: Proxy, arch: Hashable) -> ProxyValue:
     """One arch-only proxy value with its seconds; an exception is recorded, not raised."""
     t0 = time.perf_counter()
     try:
-        value = float(fn(arch))
+        value = proxy.value_of(arch)
     except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
         return ProxyValue(math.nan, time.perf_counter() - t0, _failure(exc))
     error = invalid_value(value)
     return ProxyValue(math.nan if error else value, time.perf_counter() - t0, error)
-
-
-def _shared_forward(net: nn.Module, x: torch.Tensor, proxies: Sequence[Proxy]) -> list[float]:
-    return read_forward(net, x, [p.reader(x) for p in proxies])
-
-
-def _alone(net: nn.Module, x: torch.Tensor, proxy: Proxy) -> list[float]:
-    return [proxy(net, x)]
 
 
 def hooked_activations(space: SearchSpace) -> list[type[nn.Module]]:
@@ -119,8 +128,64 @@ def _derived_value(
     return ProxyValue(math.nan if error else value, seconds, error)
 
 
+class ScoreSource(abc.ABC):
+    """Where searches and correlations get scores: computed live (:class:`Scorer`), from the
+    score store (:class:`CachedScorer`), from memory (:class:`MemoScorer`) or from a
+    precomputed table (:class:`~zeronas.groundtruth.scores.TableScorer`). Layers wrap one
+    another; every layer scores many architectures at once, on an executor when given one,
+    and names the live :class:`Scorer` beneath it that an executor runs (``computing``)."""
+
+    space: SearchSpace
+    proxies: Sequence[Proxy]
+
+    @property
+    @abc.abstractmethod
+    def computing(self) -> Scorer | None:
+        """The live scorer that computes for this source; None when nothing is live."""
+
+    @abc.abstractmethod
+    def score_many(
+        self, archs: Sequence[Hashable], executor: Executor | None = None
+    ) -> Iterator[tuple[int, ArchScores]]:
+        """(position, scores) of each of ``archs`` as they finish, on ``executor`` if given."""
+
+    def __call__(self, arch: Hashable) -> ArchScores:
+        return next(iter(self.score_many([arch])))[1]
+
+
+class FunctionSource(ScoreSource):
+    """A plain function ``arch -> ArchScores`` as a score source (tests, custom scorers); an
+    exception it raises is that candidate's failure."""
+
+    proxies: Sequence[Proxy] = ()
+
+    def __init__(self, space: SearchSpace, fn: Callable[[Hashable], ArchScores]) -> None:
+        self.space, self.fn = space, fn
+
+    @property
+    def computing(self) -> None:
+        return None
+
+    def score_many(
+        self, archs: Sequence[Hashable], executor: Executor | None = None
+    ) -> Iterator[tuple[int, ArchScores]]:
+        for position, arch in enumerate(archs):
+            try:
+                yield position, self.fn(arch)
+            except Exception as exc:  # noqa: BLE001 -- a candidate's failure is its own
+                index = self.space.index(arch) if self.space.size is not None else None
+                yield position, ArchScores(self.space.encode(arch), index, {}, 0.0, _failure(exc))
+
+
+def as_source(
+    space: SearchSpace, score_fn: ScoreSource | Callable[[Hashable], ArchScores]
+) -> ScoreSource:
+    """``score_fn`` if it is a :class:`ScoreSource`, else a :class:`FunctionSource` of it."""
+    return score_fn if isinstance(score_fn, ScoreSource) else FunctionSource(space, score_fn)
+
+
 @dataclass
-class Scorer:
+class Scorer(ScoreSource):
     """Scores architectures of ``space`` for ``dataset`` on one fixed ``batch``.
 
     Derived proxies (NINASWOT) take z-scores over ``reference_size`` random architectures.
@@ -148,6 +213,7 @@ class Scorer:
         init=False, repr=False, default_factory=dict
     )
     _x: torch.Tensor = field(init=False, repr=False)
+    _y: torch.Tensor | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.repeats < 1:
@@ -165,15 +231,52 @@ class Scorer:
 
     def _place_batch(self) -> None:
         self._x = self.batch.x.to(self.device).contiguous(memory_format=self._layout)
+        self._y = None if self.batch.y is None else self.batch.y.to(self.device)
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled for worker processes without the device copy of the batch (a CUDA tensor
         must not cross processes); the worker makes its own."""
-        return {k: v for k, v in self.__dict__.items() if k != "_x"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_x", "_y")}
 
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self._place_batch()
+
+    @classmethod
+    def from_config(
+        cls, config: ScoringConfig, batch: Batch, proxies: Sequence[Proxy] | None = None
+    ) -> Scorer:
+        """The scorer of ``config`` on its loaded ``batch`` (``proxies``: a subset to compute)."""
+        return cls(
+            config.space_object(), config.dataset_spec(),
+            config.proxy_list() if proxies is None else list(proxies), batch, config.seed,
+            config.repeats, config.init, config.channels_last, config.device,
+            config.reference_size,
+        )  # fmt: skip
+
+    @property
+    def computing(self) -> Scorer:
+        return self
+
+    def store_key(self) -> ScoreKey:
+        """The score-store key of this scorer's values: everything a value depends on but the
+        architecture and the proxy (whose label and version key each row)."""
+        options = {
+            "init": self.init,
+            "repeats": self.repeats,
+            "batch_size": int(self.batch.x.shape[0]),
+            "channels_last": self.channels_last,
+            "reference_size": self.reference_size,
+            "device": torch.device(self.device).type,
+            "activations": [t.__name__ for t in hooked_activations(self.space)],
+            "space_version": self.space.version,
+            "space_args": self.space.params(),
+            "scoring_version": SCORING_VERSION,
+        }
+        return ScoreKey(
+            self.space.name, self.dataset.name, self.batch.fingerprint, self.seed,
+            json.dumps(options, sort_keys=True, default=str),
+        )  # fmt: skip
 
     def __call__(self, arch: Hashable) -> ArchScores:
         return self.score(arch)
@@ -181,7 +284,6 @@ class Scorer:
     def score_many(
         self, archs: Sequence[Hashable], executor: Executor | None = None
     ) -> Iterator[tuple[int, ArchScores]]:
-        """(position, scores) of each of ``archs`` as they finish, on ``executor`` if given."""
         names = tuple(p.name for p in self.proxies)
         if executor is None:
             for position, arch in enumerate(archs):
@@ -230,7 +332,7 @@ class Scorer:
     def _score_plain(self, arch: Hashable, proxies: Sequence[Proxy]) -> ArchScores:
         text = self.space.encode(arch)
         index = self.space.index(arch) if self.space.size is not None else None
-        values = {p.name: _timed(p.arch_fn, arch) for p in proxies if p.arch_fn is not None}
+        values = {p.name: _timed(p, arch) for p in proxies if p.arch_fn is not None}
         net_proxies = [p for p in proxies if p.arch_fn is None]
         if not net_proxies:
             return ArchScores(text, index, values, 0.0)
@@ -252,80 +354,114 @@ class Scorer:
         return net.to(self.device, memory_format=self._layout)
 
     def _score_network(self, net: nn.Module, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
-        samples: dict[str, list[float]] = {p.name: [] for p in proxies}
-        seconds = dict.fromkeys(samples, 0.0)
-        errors: dict[str, str] = {}
-
-        def record(names: Sequence[str], run: Callable[..., list[float]], *args: object) -> None:
-            t0 = time.perf_counter()
-            try:
-                values = run(*args)
-            except Exception as exc:  # noqa: BLE001 -- incl. out of memory
-                errors.update(dict.fromkeys(names, _failure(exc)))
-                return
-            finally:
-                share = (time.perf_counter() - t0) / len(names)  # a shared forward's time
-                for name in names:  # is split evenly among its readers
-                    seconds[name] += share
-            for name, value in zip(names, values, strict=True):
-                if error := invalid_value(value):
-                    errors[name] = error
-                samples[name].append(value)
-
-        x = self._x
+        """Every proxy's value on ``net``, averaged over the initialisations: for each one,
+        each pass that a due proxy reads runs once (:mod:`zeronas.passes`)."""
+        tally = _Tally([p.name for p in proxies])
         for repeat, init_seed in enumerate(self._init_seeds):
             net = self._prepare(net, init_seed)
-            due = [p for p in proxies if p.name not in errors and (repeat == 0 or p.init_dependent)]
-            readers = [p for p in due if p.reader is not None]
+            due = [p for p in proxies if tally.due(p.name) and (repeat == 0 or p.init_dependent)]
+            readers = [p for p in due if p.reads == "forward"]
             if readers:
-                names = [p.name for p in readers]
-                record(names, _shared_forward, net, x, readers)
+                tally.shared(readers, run_forward, net, self._x)
+            for name, compute in COMPUTED_PASSES.items():
+                readers = [p for p in due if p.reads == name]
+                if readers:
+                    tally.shared(readers, _computed, compute, net, self._x, self._y)
             for p in due:
-                if p.reader is None:
-                    record([p.name], _alone, net, x, p)
+                if p.reads not in COMPUTED_PASSES and p.reads != "forward":
+                    tally.own(p, net, self._x, self._y)
+        return tally.values()
+
+
+def run_forward(
+    net: nn.Module, x: torch.Tensor, readers: Sequence[Proxy]
+) -> list[Callable[[], float]]:
+    """The shared forward pass for ``readers``; each reader's own remaining work (its
+    ``result``) is returned undone, to be timed as that proxy's own."""
+    hooked = [p.make_reader(x) for p in readers]
+    read_forward(net, x, hooked, results=False)
+    return [reader.result for reader in hooked]
+
+
+def _computed(
+    compute: Callable[..., object],
+    net: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor | None,
+    readers: Sequence[Proxy],
+) -> list[Callable[[], float]]:
+    result = compute(net, x, y)
+    return [lambda p=p: p.read(result) for p in readers]
+
+
+class _Tally:
+    """Values, seconds and errors of one network's proxies over its initialisations. A shared
+    pass's seconds are split evenly among its readers; each reader's own work is its own."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.samples: dict[str, list[float]] = {n: [] for n in names}
+        self.seconds = dict.fromkeys(names, 0.0)
+        self.errors: dict[str, str] = {}
+
+    def due(self, name: str) -> bool:
+        return name not in self.errors
+
+    def _keep(self, name: str, run: Callable[[], float]) -> None:
+        t0 = time.perf_counter()
+        try:
+            value = float(run())
+        except Exception as exc:  # noqa: BLE001 -- incl. out of memory
+            self.errors[name] = _failure(exc)
+            return
+        finally:
+            self.seconds[name] += time.perf_counter() - t0
+        if error := invalid_value(value):
+            self.errors[name] = error
+        self.samples[name].append(value)
+
+    def shared(self, readers: Sequence[Proxy], run: Callable[..., list], *args: object) -> None:
+        t0 = time.perf_counter()
+        try:
+            finish = run(*args, readers)
+        except Exception as exc:  # noqa: BLE001 -- the pass failed for all its readers
+            self.errors.update(dict.fromkeys((p.name for p in readers), _failure(exc)))
+            finish = None
+        share = (time.perf_counter() - t0) / len(readers)
+        for p in readers:
+            self.seconds[p.name] += share
+        for p, rest in zip(readers, finish or [], strict=False):
+            self._keep(p.name, rest)
+
+    def own(self, p: Proxy, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> None:
+        self._keep(p.name, lambda: p(net, x, y))
+
+    def values(self) -> dict[str, ProxyValue]:
         return {
             name: ProxyValue(
-                math.nan if name in errors else float(np.mean(vals)),
-                seconds[name],
-                errors.get(name),
+                math.nan if name in self.errors else float(np.mean(vals)),
+                self.seconds[name],
+                self.errors.get(name),
             )
-            for name, vals in samples.items()
+            for name, vals in self.samples.items()
         }
 
 
-class CachedScorer:
+class CachedScorer(ScoreSource):
     """A :class:`Scorer` behind a :class:`~zeronas.cache.ScoreStore`: stored values are read
     first (with the seconds they took when computed), missing ones computed and written as
-    they come. Failures are not stored: they are retried next time (an out-of-memory error
-    may not recur)."""
+    they come, each under its proxy's version. Failures are not stored: they are retried next
+    time (an out-of-memory error may not recur)."""
 
     def __init__(self, scorer: Scorer, store: ScoreStore) -> None:
         self.scorer, self.store = scorer, store
         self.space, self.dataset, self.proxies = scorer.space, scorer.dataset, scorer.proxies
-        options = json.dumps(
-            {
-                "init": scorer.init,
-                "repeats": scorer.repeats,
-                "activations": [t.__name__ for t in hooked_activations(scorer.space)],
-                "batch_size": int(scorer.batch.x.shape[0]),
-                "channels_last": scorer.channels_last,
-                "reference_size": scorer.reference_size,
-                "device": torch.device(scorer.device).type,
-            },
-            sort_keys=True,
-        )
-        self.key = ScoreKey(
-            self.space.name,
-            self.dataset.name,
-            scorer.batch.fingerprint,
-            scorer.seed,
-            options,
-            package_version(),
-        )
+        self.key = scorer.store_key()
+        self.versions = proxy_versions(list(self.proxies))
         self.hits = self.misses = 0
 
-    def __call__(self, arch: Hashable) -> ArchScores:
-        return next(self.score_many([arch]))[1]
+    @property
+    def computing(self) -> Scorer:
+        return self.scorer
 
     def score_many(
         self, archs: Sequence[Hashable], executor: Executor | None = None
@@ -336,7 +472,7 @@ class CachedScorer:
         tasks: list[tuple[Hashable, tuple[str, ...]]] = []
         waiting: list[tuple[int, dict[str, ProxyValue]]] = []
         for position, arch in enumerate(archs):
-            stored = self.store.get(self.key, self.space.encode(arch), names)
+            stored = self.store.get(self.key, self.space.encode(arch), self.versions)
             values = {n: ProxyValue(s.value, s.seconds, s.error) for n, s in stored.items()}
             missing = tuple(n for n in names if n not in stored)
             self.hits += len(names) - len(missing)
@@ -359,7 +495,7 @@ class CachedScorer:
                 n: StoredScore(v.value, v.seconds, None) for n, v in fresh.values.items() if v.ok
             }
             if good:
-                self.store.put(self.key, fresh.arch, good)
+                self.store.put(self.key, fresh.arch, good, self.versions)
             yield position, self._assemble(tasks[k][0], values | fresh.values, fresh)
 
     def _assemble(
@@ -372,32 +508,25 @@ class CachedScorer:
         return ArchScores(self.space.encode(arch), index, ordered, build, error)
 
 
-class MemoScorer:
-    """Every result of ``score_fn`` kept in memory, so repeated runs over the same candidates
-    (an experiment's seeds) score each once; ``score_many`` runs the missing ones on an
-    executor when ``score_fn`` can."""
+class MemoScorer(ScoreSource):
+    """Every result of ``source`` kept in memory, so repeated runs over the same candidates
+    (an experiment's seeds) score each once."""
 
-    def __init__(self, score_fn: Callable[[Hashable], ArchScores]) -> None:
-        self.score_fn = score_fn
+    def __init__(self, source: ScoreSource) -> None:
+        self.source = source
+        self.space, self.proxies = source.space, source.proxies
         self._memo: dict[Hashable, ArchScores] = {}
 
-    def __call__(self, arch: Hashable) -> ArchScores:
-        if arch not in self._memo:
-            self._memo[arch] = self.score_fn(arch)
-        return self._memo[arch]
+    @property
+    def computing(self) -> Scorer | None:
+        return self.source.computing
 
     def score_many(
         self, archs: Sequence[Hashable], executor: Executor | None = None
     ) -> Iterator[tuple[int, ArchScores]]:
         missing = [(p, a) for p, a in enumerate(archs) if a not in self._memo]
         yield from ((p, self._memo[a]) for p, a in enumerate(archs) if a in self._memo)
-        inner = getattr(self.score_fn, "score_many", None)
-        new = [arch for _, arch in missing]
-        if inner is None:
-            results: Iterator[tuple[int, ArchScores]] = enumerate(map(self.score_fn, new))
-        else:
-            results = inner(new, executor)
-        for k, result in results:
+        for k, result in self.source.score_many([arch for _, arch in missing], executor):
             position, arch = missing[k]
             self._memo[arch] = result
             yield position, result

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision.transforms import v2
 
 from zeronas.datasets import DatasetSpec
-from zeronas.errors import DataError, ZeroNASError
+from zeronas.errors import DataError, ParameterError, ZeroNASError
 from zeronas.imagefolder import ImageFolderSplit, open_split
 from zeronas.init import check_device
 from zeronas.report import _figure
@@ -71,13 +72,13 @@ class TrainConfig:
             )
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
-                raise ZeroNASError(
-                    f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}"
-                )
+                raise ParameterError(name, "TrainConfig", "an integer >= 1", getattr(self, name))
         if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ZeroNASError(f"--lr must be a positive number, got {self.lr}")
+            raise ParameterError("lr", "TrainConfig", "a positive number", self.lr)
         if not 0 <= self.label_smoothing < 1:
-            raise ZeroNASError(f"--label-smoothing must be in [0, 1), got {self.label_smoothing}")
+            raise ParameterError(
+                "label_smoothing", "TrainConfig", "in [0, 1)", self.label_smoothing
+            )
         check_device(self.device)
 
 
@@ -306,16 +307,23 @@ def _restore(
     train_loader: DataLoader,
 ) -> int:
     if not path.is_file():
-        raise ZeroNASError(f"--resume: no checkpoint at {str(path)!r}")
-    state = torch.load(path, map_location="cpu", weights_only=False)
+        raise ZeroNASError(f"resume: no checkpoint at {str(path)!r}")
+    try:  # tensors and plain values only: a checkpoint is untrusted input (no code runs)
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ZeroNASError(
+            f"resume: cannot load {str(path)!r} as a checkpoint of tensors and plain values "
+            f"(it is damaged, or holds other objects, which are refused): {first}"
+        ) from exc
     if state["arch"] != result.arch or state["space"] != result.space:
         raise ZeroNASError(
-            f"--resume: {str(path)!r} trains {state['space']} {state['arch']!r}, "
+            f"resume: {str(path)!r} trains {state['space']} {state['arch']!r}, "
             f"not {result.space} {result.arch!r}"
         )
     if state["config"] != result.config:
         changed = sorted(k for k in state["config"] if state["config"][k] != result.config.get(k))
-        raise ZeroNASError(f"--resume: settings differ from the checkpoint's: {', '.join(changed)}")
+        raise ZeroNASError(f"resume: settings differ from the checkpoint's: {', '.join(changed)}")
     net.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     schedule.load_state_dict(state["schedule"])

@@ -3,6 +3,7 @@ handling and small printing helpers."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import sys
@@ -18,9 +19,10 @@ from rich.console import Console
 from zeronas import api
 from zeronas.allocator import keep_freed_memory
 from zeronas.cache import ScoreStore, default_cache_path
+from zeronas.config import ScoringConfig
 from zeronas.data import DATA_SOURCES
 from zeronas.datasets import DATASETS
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.fitness import COMBINERS
 from zeronas.init import INIT_SCHEMES
 
@@ -112,10 +114,13 @@ PenaltyOpt = Annotated[
     str | None,
     typer.Option("--penalty", help="Size penalty of seed 002: gdf, hsdf or rdf (DESIGN §4)."),
 ]
-TargetKbOpt = Annotated[
-    float, typer.Option("--target-kb", help="Penalty target μ, kB = thousand parameters.")
+TargetOpt = Annotated[
+    float,
+    typer.Option("--target-kparams", help="Size-penalty target μ, in thousands of parameters."),
 ]
-WidthKbOpt = Annotated[float, typer.Option("--width-kb", help="Penalty width s, in kB.")]
+WidthOpt = Annotated[
+    float, typer.Option("--width-kparams", help="Size-penalty width s, in thousands of parameters.")
+]
 WeightsOpt = Annotated[
     str | None, typer.Option("--weights", help="One weight per proxy, e.g. 1,0.5.")
 ]
@@ -149,15 +154,15 @@ MaxMacsOpt = Annotated[
         "--max-macs", help="Reject above this many M MACs (NATS 'FLOPs'; blocks space: 200)."
     ),
 ]
-MaxSizeKbOpt = Annotated[
+MaxSizeKibOpt = Annotated[
     float | None,
-    typer.Option("--max-size-kb", help="Reject above this many kB of float32 parameters."),
+    typer.Option("--max-size-kib", help="Reject above this many KiB of float32 parameters."),
 ]
 MaxPeakMemoryOpt = Annotated[
     float | None,
     typer.Option(
-        "--max-peak-memory-kb",
-        help="Reject above this many kB of live activations in one forward (MCU RAM bound).",
+        "--max-peak-memory-kib",
+        help="Reject above this many KiB of live activations in one forward (MCU RAM bound).",
     ),
 ]
 MaxLatencyOpt = Annotated[
@@ -170,6 +175,28 @@ MaxLatencyOpt = Annotated[
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
 SEARCH_PROXIES = "naswot,logsynflow"
 
+#: API parameter -> the flag that sets it, where the two names differ.
+_FLAGS = {"timeout": "--timeout-per-arch", "evaluations": "--budget"}
+
+
+def flag_of(parameter: str) -> str:
+    """The command-line flag of an API parameter: ``batch_size`` -> ``--batch-size``."""
+    return _FLAGS.get(parameter, "--" + parameter.replace("_", "-"))
+
+
+def error_text(exc: ZeroNASError) -> str:
+    """The message of ``exc`` as a command-line user reads it: a configuration or executor
+    parameter is named by its flag."""
+    if isinstance(exc, ParameterError) and exc.owner in _FLAGGED_OWNERS and not exc.unknown:
+        return exc.message(flag_of(exc.parameter))
+    return str(exc)
+
+
+_FLAGGED_OWNERS = {
+    "ScoringConfig", "SearchConfig", "Limits", "the executor", "SizePenalty", "Budget",
+    "Fitness", "TrainConfig", "correlate",
+}  # fmt: skip
+
 
 def cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
     """Turn a ZeroNASError into one line on stderr and exit status 2."""
@@ -179,10 +206,64 @@ def cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
         try:
             fn(*args, **kwargs)
         except ZeroNASError as exc:
-            err.print(f"Error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            text = error_text(exc)
+            err.print(f"Error: {text}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+#: The shared options that make a :class:`~zeronas.config.ScoringConfig`: field -> (option
+#: type, default). Defined once; :func:`with_scoring_config` adds them to a command.
+SCORING_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "space": (SpaceOpt, "nats-tss"),
+    "dataset": (DatasetOpt, "cifar10"),
+    "proxies": (ProxiesOpt, DEFAULT_PROXIES),
+    "data": (DataOpt, "auto"),
+    "data_root": (DataRootOpt, None),
+    "download": (DownloadOpt, False),
+    "batch_size": (BatchOpt, 128),
+    "seed": (SeedOpt, 0),
+    "repeats": (RepeatsOpt, 1),
+    "init": (InitOpt, "kaiming"),
+    "device": (DeviceOpt, "cpu"),
+}
+
+
+def with_scoring_config(
+    proxies: str = DEFAULT_PROXIES,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared scoring options and call it with ``config``, the
+    :class:`~zeronas.config.ScoringConfig` they make. ``proxies``: the command's default proxy
+    list. A command that declares an option of the same name itself (a list of datasets,
+    say) keeps it and derives its configurations from ``config`` with ``config.replace``."""
+
+    def decorate(fn: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(fn, eval_str=True)
+        mine = [p for p in signature.parameters.values() if p.name != "config"]
+        shared = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
+                default=proxies if name == "proxies" else default,
+            )
+            for name, (kind, default) in SCORING_OPTIONS.items()
+            if name not in signature.parameters
+        ]  # fmt: skip
+        names = {p.name for p in shared}
+
+        @wraps(fn)
+        def wrapper(**kwargs: Any) -> None:
+            fields = {n: kwargs.pop(n) for n in list(kwargs) if n in names}
+            if fields.get("data_root") is not None:
+                fields["data_root"] = str(fields["data_root"])
+            return fn(config=ScoringConfig(**fields), **kwargs)
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in mine + shared]
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper
+
+    return decorate
 
 
 def print_json(doc: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zeronas.budgets import BudgetChecker, Constraints
 from zeronas.cli._app import (
     DeviceOpt,
     JsonOpt,
@@ -27,6 +26,7 @@ from zeronas.cli._app import (
 )
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import DataError, ZeroNASError
+from zeronas.limits import LimitChecker, Limits
 from zeronas.spaces import get_space
 from zeronas.spaces.base import SearchSpace
 
@@ -77,9 +77,9 @@ def check_within_budgets(
 ) -> None:
     """A ZeroNASError naming the limit ``arch`` breaks (the space's default budgets unless
     --max-params / --max-macs are given)."""
-    limits = Constraints(max_params=max_params, max_macs=max_macs)
-    limits = limits.with_defaults(space.default_budgets)
-    reason = BudgetChecker(limits, space, spec)(arch)
+    limits = Limits(max_params=max_params, max_macs=max_macs)
+    limits = limits.with_defaults(space.default_limits)
+    reason = LimitChecker(limits, space, spec)(arch)
     if reason is not None:
         raise ZeroNASError(
             f"{space.name} arch {space.encode(arch)!r} breaks the budget: {reason} "

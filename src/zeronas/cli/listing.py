@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from zeronas.cli._app import (
@@ -33,22 +34,20 @@ def spaces(json_out: JsonOpt = False) -> None:
 
 @app.command()
 def proxies(json_out: JsonOpt = False) -> None:
-    """List the proxies: direction, whether they need data, what they compute."""
-    rows = [
-        {
-            "name": p.name,
-            "higher_is_better": p.higher_is_better,
-            "needs_data": p.needs_data,
-            "description": p.description,
-        }
-        for p in (PROXIES.get(n) for n in PROXIES)
-    ]
+    """List the proxies: version, options, direction, what they need and read, what they
+    compute. Set options inside the proxy list: --proxies 'naswot,synflow[log=false]'."""
+    rows = [PROXIES.get(n).describe() for n in PROXIES]
     if json_out:
         return print_json({"proxies": rows})
-    table = Table("name", "better", "needs data", "description")
+    table = Table("name", "v", "options", "better", "needs", "reads", "description")
     for row in rows:
         better = "higher" if row["higher_is_better"] else "lower"
-        table.add_row(row["name"], better, "yes" if row["needs_data"] else "no", row["description"])
+        needs = "labels" if row["needs_labels"] else "data" if row["needs_data"] else "-"
+        options = ", ".join(f"{k}={v['default']}" for k, v in row["options"].items()) or "-"
+        table.add_row(
+            row["name"], str(row["version"]), escape(options), better, needs, row["reads"],
+            row["description"],
+        )  # fmt: skip
     out.print(table)
 
 

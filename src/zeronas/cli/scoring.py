@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,29 +18,17 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.benchmarks.groundtruth import open_ground_truth
 from zeronas.cli._app import (
     DEFAULT_PROXIES,
     AddressOpt,
     AllowPickleOpt,
-    BatchOpt,
     BenchmarkOpt,
     CacheOpt,
-    DataOpt,
-    DataRootOpt,
-    DatasetOpt,
-    DeviceOpt,
-    DownloadOpt,
     ExecutorOpt,
     HpOpt,
-    InitOpt,
     JsonOpt,
     NoCacheOpt,
-    ProxiesOpt,
-    RepeatsOpt,
     RunIdOpt,
-    SeedOpt,
-    SpaceOpt,
     TimeoutOpt,
     WorkersOpt,
     app,
@@ -51,66 +40,52 @@ from zeronas.cli._app import (
     print_json,
     tracked_run,
     warn_synthetic,
+    with_scoring_config,
 )
+from zeronas.config import ScoringConfig
+from zeronas.errors import ZeroNASError
+from zeronas.groundtruth.accuracy import open_ground_truth
 from zeronas.report import (
     json_number,
     scatter_plot,
     write_scores_csv,
 )
-from zeronas.spaces import get_space
-
-_SETUP_OPTIONS = (
-    "space", "dataset", "proxies", "data", "batch_size", "seed", "repeats", "init",
-    "device", "data_root", "download",
-)  # fmt: skip
 
 
-def _scoring_setup(params: dict[str, Any]) -> api.ScoringSetup:
-    """The scoring set-up from a command's own parameters (its ``locals()``)."""
-    cache = cache_path(params["cache"], params["no_cache"])
-    run = api.setup(**{k: params[k] for k in _SETUP_OPTIONS}, cache=cache)
+def _scoring_setup(config: ScoringConfig, cache: Path | None, no_cache: bool) -> api.ScoringSetup:
+    run = api.setup(config, cache=cache_path(cache, no_cache))
     warn_synthetic(run)
     return run
 
 
 @app.command()
 @cli_errors
+@with_scoring_config(DEFAULT_PROXIES)
 def score(
+    config: ScoringConfig,
     arch: Annotated[str | None, typer.Option("--arch", help="Architecture string.")] = None,
     index: Annotated[int | None, typer.Option("--index", help="Official index.")] = None,
-    space: SpaceOpt = "nats-tss",
-    dataset: DatasetOpt = "cifar10",
-    proxies: ProxiesOpt = DEFAULT_PROXIES,
-    data: DataOpt = "synthetic",
-    data_root: DataRootOpt = None,
-    download: DownloadOpt = False,
-    batch_size: BatchOpt = 128,
-    seed: SeedOpt = 0,
-    repeats: RepeatsOpt = 1,
-    init: InitOpt = "kaiming",
-    device: DeviceOpt = "cpu",
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Score one architecture with the given proxies.
 
-    Example: zeronas score --index 1 --proxies naswot,synflow --data npz:cifar10.npz
+    Example: zeronas score --index 1 --proxies 'naswot,synflow[log=false]' --data npz:c10.npz
     """
-    params = dict(locals())
-    space_obj = get_space(space)
-    target = api.resolve_arch(space_obj, arch, index)  # validate before loading data
-    run = _scoring_setup(params)
+    target = _resolve(config, arch, index)  # validate before loading data
+    run = _scoring_setup(config, cache, no_cache)
     result = run.scorer(target)
     doc = {
-        "space": space_obj.name,
+        "space": run.space.name,
         "dataset": run.dataset.name,
         "arch": result.arch,
         "index": result.index,
         "data": run.batch.describe(),
-        "seed": seed,
-        "repeats": repeats,
-        "init": init,
+        "config": config.describe(),
+        "seed": config.seed,
+        "repeats": config.repeats,
+        "init": config.init,
         "scores": {n: json_number(v.value) for n, v in result.values.items()},
         "seconds": {n: v.seconds for n, v in result.values.items()},
         "errors": {n: v.error for n, v in result.values.items() if v.error},
@@ -121,16 +96,21 @@ def score(
         "proxy", "value", "seconds", "error", title=f"{result.arch} (index {result.index})"
     )
     for name, v in result.values.items():
-        table.add_row(name, fmt(v.value), f"{v.seconds:.3f}", v.error or "")
+        table.add_row(escape(name), fmt(v.value), f"{v.seconds:.3f}", escape(v.error or ""))
     out.print(table)
+
+
+def _resolve(config: ScoringConfig, arch: str | None, index: int | None) -> object:
+    if (arch is None) == (index is None):
+        raise ZeroNASError("Give exactly one of --arch STRING or --index I")
+    return api.resolve_arch(config.space_object(), arch, index)
 
 
 @app.command()
 @cli_errors
+@with_scoring_config(DEFAULT_PROXIES)
 def correlate(
-    space: SpaceOpt = "nats-tss",
-    dataset: DatasetOpt = "cifar10",
-    proxies: ProxiesOpt = DEFAULT_PROXIES,
+    config: ScoringConfig,
     sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
@@ -138,14 +118,6 @@ def correlate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for CSV and plots.")] = Path(
         "zeronas-correlate"
     ),
-    data: DataOpt = "synthetic",
-    data_root: DataRootOpt = None,
-    download: DownloadOpt = False,
-    batch_size: BatchOpt = 128,
-    seed: SeedOpt = 0,
-    repeats: RepeatsOpt = 1,
-    init: InitOpt = "kaiming",
-    device: DeviceOpt = "cpu",
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
@@ -159,9 +131,8 @@ def correlate(
 
     Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
     """
-    params = dict(locals())
-    truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
-    run = _scoring_setup(params)
+    truth = open_ground_truth(benchmark, allow_pickle, hp, config.space_object())
+    run = _scoring_setup(config, cache, no_cache)
     size = run.space.size or 0
     total = size if sample == 0 else min(sample, size)
     columns = (
@@ -173,7 +144,12 @@ def correlate(
         TimeRemainingColumn(),
     )
     with (
-        tracked_run(run_id, cache_path(cache, no_cache), "correlate", params),
+        tracked_run(
+            run_id,
+            cache_path(cache, no_cache),
+            "correlate",
+            {"config": config.describe(), "sample": sample, "benchmark": benchmark, "hp": hp},
+        ),
         Progress(*columns, console=err, transient=json_out) as progress,
     ):
         task = progress.add_task("cells", total=total)
@@ -181,7 +157,7 @@ def correlate(
             run,
             truth,
             sample or None,
-            seed,
+            config.seed,
             lambda _r: progress.advance(task),
             executor,
             workers,
@@ -203,9 +179,10 @@ def correlate(
         "dataset": run.dataset.name,
         "ground_truth": truth.label,
         "sample": total,
-        "seed": seed,
-        "repeats": repeats,
-        "init": init,
+        "config": config.describe(),
+        "seed": config.seed,
+        "repeats": config.repeats,
+        "init": config.init,
         "data": run.batch.describe(),
         "rows": [
             {k: json_number(v) if isinstance(v, float) else v for k, v in row.as_dict().items()}
@@ -227,7 +204,7 @@ def correlate(
     )
     for row in result.rows:
         table.add_row(
-            row.proxy,
+            escape(row.proxy),
             "higher" if row.higher_is_better else "lower",
             str(row.n),
             str(row.excluded),

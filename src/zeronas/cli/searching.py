@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,45 +21,33 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.benchmarks.groundtruth import BENCHMARK_ENV, open_ground_truth
 from zeronas.cli._app import (
     SEARCH_PROXIES,
     SYNTHETIC_WARNING,
     AddressOpt,
     AllowPickleOpt,
-    BatchOpt,
     BenchmarkOpt,
     CacheOpt,
     CombineOpt,
-    DataOpt,
-    DataRootOpt,
-    DatasetOpt,
-    DeviceOpt,
-    DownloadOpt,
     ExecutorOpt,
     HpOpt,
-    InitOpt,
     JsonOpt,
     MaxFlopsOpt,
     MaxLatencyOpt,
     MaxMacsOpt,
     MaxParamsOpt,
     MaxPeakMemoryOpt,
-    MaxSizeKbOpt,
+    MaxSizeKibOpt,
     NoCacheOpt,
     OptionOpt,
     PenaltyOpt,
-    ProxiesOpt,
-    RepeatsOpt,
     RunIdOpt,
     ScoresOpt,
     SecondsOpt,
-    SeedOpt,
-    SpaceOpt,
-    TargetKbOpt,
+    TargetOpt,
     TimeoutOpt,
     WeightsOpt,
-    WidthKbOpt,
+    WidthOpt,
     WorkersOpt,
     app,
     cache_path,
@@ -69,9 +58,17 @@ from zeronas.cli._app import (
     print_json,
     tracked_run,
     warn_synthetic_batch,
+    with_scoring_config,
 )
-from zeronas.datasets import get_dataset
+from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
+from zeronas.groundtruth.accuracy import (
+    BENCHMARK_ENV,
+    EmbeddedGroundTruth,
+    embedded_ground_truth,
+    open_ground_truth,
+)
+from zeronas.limits import Limits
 from zeronas.report import (
     json_number,
     search_document,
@@ -79,26 +76,27 @@ from zeronas.report import (
     write_json,
 )
 from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
-from zeronas.spaces import get_space
-
-_SETUP_OPTIONS = (
-    "space", "combine", "scores", "data", "batch_size", "seed", "repeats", "init",
-    "device", "data_root", "download", "max_params", "max_flops", "max_macs", "max_size_kb",
-    "max_peak_memory_kb", "max_latency_ms", "penalty", "target_kb", "width_kb",
-)  # fmt: skip
 
 
-def _search_setup(
-    params: dict[str, Any], dataset: str, proxies: str, weights: str | None
-) -> api.SearchSetup:
-    """The search set-up from a command's own parameters (its ``locals()``)."""
-    run = api.search_setup(
-        dataset=dataset,
-        proxies=proxies,
-        weights=weights,
-        cache=cache_path(params["cache"], params["no_cache"]),
-        **{k: params[k] for k in _SETUP_OPTIONS},
-    )
+def _search_config(
+    config: ScoringConfig,
+    combine: str,
+    weights: str | None,
+    penalty: str | None,
+    target_kparams: float,
+    width_kparams: float,
+    limits: Limits,
+    scores: Path | None,
+) -> SearchConfig:
+    weights_ = None if weights is None else tuple(w for w in weights.split(","))
+    return SearchConfig(
+        config, combine, weights_, penalty, target_kparams, width_kparams, limits,  # type: ignore[arg-type]
+        str(scores) if scores is not None else None,
+    )  # fmt: skip
+
+
+def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
+    run = api.search_setup(config, cache=cache_path(cache, no_cache))
     if run.synthetic_data:
         warn_synthetic_batch()
     return run
@@ -115,24 +113,33 @@ def _parse_options(items: list[str] | None) -> dict[str, str]:
 
 
 def _truth_lookup(
-    benchmark: str | None, allow_pickle: bool, hp: str | None, space: str, dataset: str
+    benchmark: str | None, allow_pickle: bool, hp: str | None, config: ScoringConfig
 ) -> tuple[Callable[[int], float] | None, str | None]:
-    """(accuracy(index), label) from --benchmark / $ZERONAS_BENCHMARK, or (None, None)."""
+    """(accuracy(index), label) from --benchmark / $ZERONAS_BENCHMARK, else from the table
+    shipped with zeronas where it fits the space, else (None, None)."""
+    space = config.space_object()
     if benchmark is None and not os.environ.get(BENCHMARK_ENV):
-        return None, None
-    truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
+        truth = embedded_ground_truth(space, hp)
+        if isinstance(truth, EmbeddedGroundTruth) and config.dataset not in truth.datasets:
+            truth = None
+        if truth is None:
+            if hp is not None:
+                raise ZeroNASError(f"--hp {hp} needs a --benchmark to read that schedule from")
+            return None, None
+    else:
+        truth = open_ground_truth(benchmark, allow_pickle, hp, space)
+    dataset = config.dataset_spec().name
     return (lambda index: truth.accuracy(index, dataset)), truth.label
 
 
 @app.command()
 @cli_errors
+@with_scoring_config(SEARCH_PROXIES)
 def search(
-    space: SpaceOpt = "nats-tss",
-    dataset: DatasetOpt = "cifar10",
+    config: ScoringConfig,
     algorithm: Annotated[
         str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
     ] = "rea",
-    proxies: ProxiesOpt = SEARCH_PROXIES,
     combine: CombineOpt = "norm-sum",
     weights: WeightsOpt = None,
     budget: Annotated[
@@ -152,23 +159,15 @@ def search(
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
-    max_size_kb: MaxSizeKbOpt = None,
-    max_peak_memory_kb: MaxPeakMemoryOpt = None,
+    max_size_kib: MaxSizeKibOpt = None,
+    max_peak_memory_kib: MaxPeakMemoryOpt = None,
     max_latency_ms: MaxLatencyOpt = None,
     penalty: PenaltyOpt = None,
-    target_kb: TargetKbOpt = 200.0,
-    width_kb: WidthKbOpt = 400.0,
+    target_kparams: TargetOpt = 200.0,
+    width_kparams: WidthOpt = 400.0,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for run.json, history.csv.")] = (
         Path("zeronas-search")
     ),
-    data: DataOpt = "synthetic",
-    data_root: DataRootOpt = None,
-    download: DownloadOpt = False,
-    batch_size: BatchOpt = 128,
-    seed: SeedOpt = 0,
-    repeats: RepeatsOpt = 1,
-    init: InitOpt = "kaiming",
-    device: DeviceOpt = "cpu",
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
@@ -183,21 +182,30 @@ def search(
     Example: zeronas search --algorithm rea --proxies naswot,logsynflow --budget 1000
     --scores reference_scores.csv --benchmark accuracy.csv
     """
-    params = dict(locals())
     options = _parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
     if budget is None:
         budget = None if seconds is not None else 100
     budget = budget or None
     Budget(budget, seconds)
-    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, space, get_dataset(dataset).name)
-    run = _search_setup(params, dataset, proxies, weights)
+    limits = Limits(
+        max_params, max_flops, max_macs, max_size_kib, max_peak_memory_kib, max_latency_ms
+    )
+    search_config = _search_config(
+        config, combine, weights, penalty, target_kparams, width_kparams, limits, scores
+    )
+    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config)
+    run = _search_setup(search_config, cache, no_cache)
+    settings = {
+        "config": search_config.describe(), "algorithm": algorithm, "options": options,
+        "budget": budget, "seconds": seconds, "benchmark": benchmark, "hp": hp,
+    }  # fmt: skip
     with (
-        tracked_run(run_id, cache_path(cache, no_cache), "search", params),
+        tracked_run(run_id, cache_path(cache, no_cache), "search", settings),
         _search_progress(budget, seconds, accuracy, json_out) as on_eval,
     ):
         result = api.search(
-            run, algorithm, budget, seconds, seed, options, on_eval,
+            run, algorithm, budget, seconds, config.seed, options, on_eval,
             executor, workers, timeout_per_arch, address,
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
@@ -257,18 +265,18 @@ def _print_search(doc: dict[str, Any]) -> None:
         table.add_row("best arch", best["arch"])
         table.add_row("index", str(best["index"]))
         for name, value in best["values"].items():
-            table.add_row(name, fmt(float(value)))
+            table.add_row(escape(name), fmt(float(value)))
         table.add_row(f"fitness ({doc['fitness']['combine']})", fmt(float(best["fitness"])))
         if best["accuracy"] is not None:
             table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
     table.add_row("failed / rejected", f"{doc['failed']} / {doc['rejected']}")
-    budgets = doc.get("budgets")
-    if budgets:
-        reasons = ", ".join(f"{k} {v}" for k, v in budgets["reasons"].items()) or "none"
+    checks = doc.get("limit_checks")
+    if checks:
+        reasons = ", ".join(f"{k} {v}" for k, v in checks["reasons"].items()) or "none"
         table.add_row(
-            "budget checks",
-            f"{budgets['rejected']} of {budgets['checked']} proposals rejected "
-            f"({100 * budgets['rejection_rate']:.1f}%; by limit: {reasons})",
+            "limit checks",
+            f"{checks['rejected']} of {checks['checked']} proposals rejected "
+            f"({100 * checks['rejection_rate']:.1f}%; by limit: {reasons})",
         )
     out.print(table)
     out.print(f"wrote {', '.join(doc['files'])}")
@@ -293,8 +301,9 @@ def _budgets(text: str) -> list[int | None]:
 
 @app.command()
 @cli_errors
+@with_scoring_config(SEARCH_PROXIES)
 def experiment(
-    space: SpaceOpt = "nats-tss",
+    config: ScoringConfig,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Comma-separated tasks.")
     ] = "cifar10,cifar100,ImageNet16-120",
@@ -319,23 +328,15 @@ def experiment(
     max_params: MaxParamsOpt = None,
     max_flops: MaxFlopsOpt = None,
     max_macs: MaxMacsOpt = None,
-    max_size_kb: MaxSizeKbOpt = None,
-    max_peak_memory_kb: MaxPeakMemoryOpt = None,
+    max_size_kib: MaxSizeKibOpt = None,
+    max_peak_memory_kib: MaxPeakMemoryOpt = None,
     max_latency_ms: MaxLatencyOpt = None,
     penalty: PenaltyOpt = None,
-    target_kb: TargetKbOpt = 200.0,
-    width_kb: WidthKbOpt = 400.0,
+    target_kparams: TargetOpt = 200.0,
+    width_kparams: WidthOpt = 400.0,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
         "zeronas-experiment"
     ),
-    data: DataOpt = "synthetic",
-    data_root: DataRootOpt = None,
-    download: DownloadOpt = False,
-    batch_size: BatchOpt = 128,
-    seed: SeedOpt = 0,
-    repeats: RepeatsOpt = 1,
-    init: InitOpt = "kaiming",
-    device: DeviceOpt = "cpu",
     workers: WorkersOpt = 1,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
@@ -350,8 +351,7 @@ def experiment(
     Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
     --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30
     """
-    params = dict(locals())
-    from zeronas.benchmarks.experiment import run_experiment, write_experiment
+    from zeronas.groundtruth.experiment import run_experiment, write_experiment
 
     algos, budgets = _split(algorithms, "--algorithms"), _budgets(n)
     if runs < 1:
@@ -361,17 +361,29 @@ def experiment(
     options = _parse_options(option)
     for algorithm in algos:
         get_searcher(algorithm, **options)
-    truth = open_ground_truth(benchmark, allow_pickle, hp, get_space(space))
-    setups = {}
+    truth = open_ground_truth(benchmark, allow_pickle, hp, config.space_object())
+    limits = Limits(
+        max_params, max_flops, max_macs, max_size_kib, max_peak_memory_kib, max_latency_ms
+    )
+    setups, configs = {}, []
     for ds in _split(dataset, "--dataset"):
         for proxy_set in proxies or [SEARCH_PROXIES]:
-            run = _search_setup(params, ds, proxy_set, None)
+            search_config = _search_config(
+                config.replace(dataset=ds, proxies=proxy_set), combine, None, penalty,
+                target_kparams, width_kparams, limits, scores,
+            )  # fmt: skip
+            run = _search_setup(search_config, cache, no_cache)
             names = "+".join(run.fitness.names)
             setups[f"{run.dataset.name} {names}"] = run
+            configs.append(search_config.describe())
     total = len(setups) * len(algos) * len(budgets) * runs
     columns = (TextColumn("[bold]experiment"), BarColumn(), MofNCompleteColumn())
+    settings = {
+        "configs": configs, "algorithms": algos, "n": budgets, "runs": runs,
+        "seconds": seconds, "options": options, "benchmark": benchmark, "hp": hp,
+    }  # fmt: skip
     with (
-        tracked_run(run_id, cache_path(cache, no_cache), "experiment", params),
+        tracked_run(run_id, cache_path(cache, no_cache), "experiment", settings),
         Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress,
     ):
         task = progress.add_task("runs", total=total)
@@ -382,7 +394,7 @@ def experiment(
             runs,
             truth,
             seconds,
-            seed,
+            config.seed,
             dict.fromkeys(algos, options),
             lambda _r: progress.advance(task),
             executor,

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from zeronas.cache import ScoreStore
 from zeronas.cli._app import CacheOpt, JsonOpt, app, cache_path, cli_errors, out, print_json
 from zeronas.errors import ZeroNASError
+from zeronas.proxies import PROXIES
 from zeronas.spaces import get_space
 
 cache_app = typer.Typer(
@@ -21,6 +23,11 @@ cache_app = typer.Typer(
 app.add_typer(cache_app, name="cache")
 
 
+def current_proxy_versions() -> dict[str, str]:
+    """Every registered proxy's name -> its version, as stored."""
+    return {name: str(PROXIES.get(name).version) for name in PROXIES}
+
+
 def _store(cache: Path | None) -> ScoreStore:
     return ScoreStore(cache_path(cache, no_cache=False))  # type: ignore[arg-type]
 
@@ -28,8 +35,10 @@ def _store(cache: Path | None) -> ScoreStore:
 @cache_app.command("info")
 @cli_errors
 def info(cache: CacheOpt = None, json_out: JsonOpt = False) -> None:
-    """Rows per space, dataset and proxy; failures; file size."""
-    doc = _store(cache).info()
+    """Rows per space, dataset and proxy; failures; stale rows; file size."""
+    store = _store(cache)
+    doc = store.info()
+    doc["stale_rows"] = store.stale(current_proxy_versions())
     if json_out:
         return print_json(doc)
     table = Table(
@@ -39,13 +48,14 @@ def info(cache: CacheOpt = None, json_out: JsonOpt = False) -> None:
         "rows",
         "errors",
         "seconds",
-        title=f"{doc['path']}: {doc['rows']} rows, {doc['bytes'] / 1e6:.1f} MB",
+        title=f"{doc['path']}: {doc['rows']} rows ({doc['stale_rows']} stale: no current proxy "
+        f"version reads them), {doc['bytes'] / 1e6:.1f} MB",
     )
     for g in doc["groups"]:
         table.add_row(
             g["space"],
             g["dataset"],
-            g["proxy"],
+            escape(g["proxy"]),
             str(g["rows"]),
             str(g["errors"]),
             f"{g['seconds']:.1f}",
@@ -80,7 +90,12 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
     if not sep or not dataset:
         raise ZeroNASError(f"--table must be SPACE/DATASET, e.g. nats-tss/cifar10; got {table!r}")
     space = get_space(space_name)
-    values = store.values_by_proxy(space.name, dataset)
+    if space.size is None:
+        raise ZeroNASError(
+            f"space {space.name!r} has no index order, which a scores table is keyed by; "
+            f"export every row instead (without --table)"
+        )
+    values = store.values_by_proxy(space.name, dataset, current_proxy_versions())
     if not values:
         raise ZeroNASError(f"the store holds no score of {space.name} on {dataset!r}")
     proxies = sorted(values)
@@ -107,9 +122,17 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
 def clear(
     cache: CacheOpt = None,
     yes: Annotated[bool, typer.Option("--yes", help="Really delete every stored score.")] = False,
+    stale: Annotated[
+        bool,
+        typer.Option("--stale", help="Delete only the rows no current proxy version reads."),
+    ] = False,
 ) -> None:
-    """Delete every stored score (needs --yes)."""
+    """Delete every stored score (needs --yes), or only the stale ones (--stale)."""
     store = _store(cache)
+    if stale:
+        deleted = store.clear(stale_only=current_proxy_versions())
+        out.print(f"deleted {deleted} stale rows from {store.path}")
+        return
     if not yes:
         rows = store.info()["rows"]
         raise ZeroNASError(f"this deletes {rows} stored scores from {store.path}: pass --yes")

@@ -75,9 +75,12 @@ def activation_hooks(
             handle.remove()
 
 
-def read_forward(net: nn.Module, x: torch.Tensor, readers: Sequence[ForwardReader]) -> list[float]:
+def read_forward(
+    net: nn.Module, x: torch.Tensor, readers: Sequence[ForwardReader], results: bool = True
+) -> list[float]:
     """One train-mode (batch-statistics BN), no-grad forward of ``x`` serving every reader;
-    their results in order. The network's mode is restored and every hook removed.
+    their results in order (none with ``results=False``: the caller asks each reader for its
+    result, timing its own work). The network's mode is restored and every hook removed.
 
     (Plain ``no_grad`` rather than ``inference_mode``: naswot reuses the codes of a tensor
     seen twice only while its version counter is unchanged, and inference tensors have none;
@@ -95,7 +98,7 @@ def read_forward(net: nn.Module, x: torch.Tensor, readers: Sequence[ForwardReade
         for handle in handles:
             handle.remove()
         net.train(was_training)
-    return [reader.result() for reader in readers]
+    return [reader.result() for reader in readers] if results else []
 
 
 def probe_forward(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:

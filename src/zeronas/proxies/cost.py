@@ -3,7 +3,7 @@
 ``params``: all parameters in millions (as NATS-Bench's ``params``). ``flops``: FLOPs of one
 image in millions as counted by ``torch.utils.flop_counter`` (2 per multiply-accumulate).
 ``macs``: multiply-accumulates in millions = flops / 2 (NATS-Bench and thop call these "FLOPs").
-``size_kb``: parameter bytes in kB of 1,024 bytes (as microcontroller flash is quoted), at the
+``size_kib``: parameter bytes in KiB (1,024 bytes, as microcontroller flash is quoted), at the
 parameters' own dtype (4 bytes each in float32).
 """
 
@@ -14,9 +14,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from zeronas.proxies._hooks import probe_forward
-from zeronas.proxies.base import proxy
+from zeronas.proxies.base import PROXIES, proxy
 
-__all__ = ["count_params", "count_flops", "parameter_bytes", "params", "flops", "macs", "size_kb"]
+__all__ = ["count_params", "count_flops", "parameter_bytes", "params", "flops", "macs", "size_kib"]
 
 
 def count_params(net: nn.Module) -> int:
@@ -36,25 +36,28 @@ def count_flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
     return int(counter.get_total_flops())
 
 
-@proxy("params", higher_is_better=True, needs_data=False, init_dependent=False)
+@proxy("params", needs_data=False, init_dependent=False, reads="shapes")
 def params(net: nn.Module, x: torch.Tensor) -> float:
     """Parameters in millions (all nn.Parameters, as NATS-Bench counts them)."""
     return count_params(net) / 1e6
 
 
-@proxy("flops", higher_is_better=True, needs_data=False, init_dependent=False)
+@proxy("flops", needs_data=False, init_dependent=False, reads="shapes")
 def flops(net: nn.Module, x: torch.Tensor) -> float:
     """FLOPs per image in millions (torch.utils.flop_counter: 2 per multiply-accumulate)."""
     return count_flops(net, tuple(x.shape[1:])) / 1e6
 
 
-@proxy("macs", higher_is_better=True, needs_data=False, init_dependent=False)
+@proxy("macs", needs_data=False, init_dependent=False, reads="shapes")
 def macs(net: nn.Module, x: torch.Tensor) -> float:
     """Multiply-accumulates per image in millions (NATS-Bench's and thop's "FLOPs")."""
     return count_flops(net, tuple(x.shape[1:])) / 2e6
 
 
-@proxy("size_kb", higher_is_better=True, needs_data=False, init_dependent=False)
-def size_kb(net: nn.Module, x: torch.Tensor) -> float:
+@proxy("size_kib", needs_data=False, init_dependent=False, reads="shapes")
+def size_kib(net: nn.Module, x: torch.Tensor) -> float:
     """Parameter bytes / 1024 (the stored model's size: 4 bytes per float32 parameter)."""
     return parameter_bytes(net) / 1024
+
+
+PROXIES.rename("size_kb", "size_kib")  # "kB" meant three units; this one is KiB

@@ -82,7 +82,8 @@ def entropy_score(net: nn.Module, input_shape: tuple[int, ...], seed: int = 0) -
     return log_std + math.log(channels)
 
 
-@proxy("entropy", higher_is_better=True, needs_data=False, init_dependent=False)
+# version 2: dead branches add nothing and a cut network scores -inf (commit 794cb30)
+@proxy("entropy", needs_data=False, init_dependent=False, version=2)
 def entropy(net: nn.Module, x: torch.Tensor) -> float:
     """MAE-DET: Σ log σ of each conv output in a BN-free, activation-free Gaussian pass."""
     values = [entropy_score(net, tuple(x.shape[1:]), seed) for seed in range(REPEATS)]

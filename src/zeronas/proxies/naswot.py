@@ -31,10 +31,11 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
+from zeronas.fastpath import fastest
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hook_activations, read_forward
 from zeronas.proxies.base import proxy
 
-__all__ = ["NaswotReader", "naswot_kernel", "naswot_score", "naswot"]
+__all__ = ["GRAM_KERNELS", "NaswotReader", "gram_kernel", "naswot_kernel", "naswot_score", "naswot"]
 
 _FLOAT32_EXACT = 2**24  # integer sums up to this are exact in float32
 
@@ -51,19 +52,35 @@ def _rows(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(t.shape[0], -1)
 
 
-def _gram(codes: torch.Tensor) -> torch.Tensor:
-    """C Cᵀ in float64, exactly, for boolean codes C: on CPU an int8 x int8 -> int32 matmul
-    of the codes' bytes (2.5x faster than float32 at K = 64, N = 16,384), elsewhere float32
-    while sums stay exact, else float64."""
-    if codes.device.type == "cpu" and hasattr(torch, "_int_mm"):
-        as_int8 = codes.view(torch.int8)
-        try:
-            return torch._int_mm(as_int8, as_int8.t()).to(torch.float64)
-        except RuntimeError:  # a build without the int8 kernel
-            pass
+def _gram_float(codes: torch.Tensor) -> torch.Tensor:
+    """C Cᵀ through float32 while the sums stay exact (N < 2^24), else float64."""
     exact = torch.float32 if codes.shape[1] < _FLOAT32_EXACT else torch.float64
     as_float = codes.to(exact)
     return (as_float @ as_float.T).to(torch.float64)
+
+
+def _gram_int8(codes: torch.Tensor) -> torch.Tensor:
+    """C Cᵀ as one int8 x int8 -> int32 matmul of the codes' bytes (exact for N < 2^31)."""
+    as_int8 = codes.view(torch.int8)
+    return torch._int_mm(as_int8, as_int8.t()).to(torch.float64)
+
+
+#: The exact ways to compute C Cᵀ, the float32 reference first. Which is fastest depends on
+#: the CPU: int8 is ~2.5x faster than float32 with AVX-512 VNNI and many times slower on
+#: AVX2-only CPUs, so :func:`zeronas.fastpath.fastest` measures them on the first call.
+GRAM_KERNELS = {"float32": _gram_float, "int8": _gram_int8}
+
+
+def gram_kernel(codes: torch.Tensor) -> str:
+    """The name of the C Cᵀ kernel this process uses for ``codes``' device (measured once)."""
+    candidates = GRAM_KERNELS if hasattr(torch, "_int_mm") else {"float32": _gram_float}
+    return fastest("naswot_gram", codes.device.type, candidates, codes, agree=torch.equal)
+
+
+def _gram(codes: torch.Tensor) -> torch.Tensor:
+    """C Cᵀ in float64, exactly, for boolean codes C (K x N), with the kernel that measured
+    fastest here."""
+    return GRAM_KERNELS[gram_kernel(codes)](codes)
 
 
 class NaswotReader:
@@ -123,7 +140,7 @@ def naswot_score(kernel: torch.Tensor, n_activations: int) -> float:
     return -math.inf if float(sign) == 0.0 else float(logabsdet)
 
 
-@proxy("naswot", higher_is_better=True, needs_data=True, reader=NaswotReader)
+@proxy("naswot", needs_data=True, reads="forward", reader=NaswotReader)
 def naswot(net: nn.Module, x: torch.Tensor) -> float:
     """log|det K_H| of the ReLU codes of a batch (Mellor et al. 2021)."""
     return read_forward(net, x, [NaswotReader(x)])[0]

@@ -78,7 +78,7 @@ class NoiseImmunityReader:
         return -float(((self.clean - noisy[0]).double() ** 2).sum())
 
 
-@proxy("noise_immunity", higher_is_better=True, needs_data=True, reader=NoiseImmunityReader)
+@proxy("noise_immunity", needs_data=True, reads="forward", reader=NoiseImmunityReader)
 def noise_immunity(net: nn.Module, x: torch.Tensor) -> float:
     """−Σ (f(x) − f(x+ε))² of the final pooled features, ε ~ N(0, 0.05²) (Wu et al. 2021)."""
     return read_forward(net, x, [NoiseImmunityReader(x)])[0]

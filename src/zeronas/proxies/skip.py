@@ -28,7 +28,7 @@ def skip_score(arch: TSSArch) -> float:
     return sum(spans) / len(spans) if spans else 0.0
 
 
-@proxy("skip", higher_is_better=True, init_dependent=False, arch_fn=skip_score)
+@proxy("skip", init_dependent=False, reads="arch", arch_fn=skip_score)
 def skip(net: nn.Module, x: torch.Tensor) -> float:
     """Mean number of nodes bypassed by skip edges, 0 without any (FreeREA, NATS-TSS only)."""
     return skip_score(getattr(net, "arch", None))

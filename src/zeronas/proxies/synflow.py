@@ -17,7 +17,9 @@ every ``Conv2d`` and ``Linear`` (biases and norms excluded):
 
 The raw SynFlow sum reaches 1e66 on NATS-TSS (float64 is required); ``synflow`` reports its
 natural log (−inf when the sum is 0: a cell whose output is disconnected), as seed 001's
-tables do. LogSynflow applies the log to each gradient before the product and none after.
+tables do; ``synflow[log=false]`` gives the raw sum. Both read one shared pass
+(:mod:`zeronas.passes`, ``synflow``). LogSynflow applies the log to each gradient before
+the product and none after.
 """
 
 from __future__ import annotations
@@ -71,15 +73,17 @@ def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[to
     ]
 
 
-@proxy("synflow", higher_is_better=True, needs_data=False)
-def synflow(net: nn.Module, x: torch.Tensor) -> float:
-    """ln of Σ|θ ⊙ ∂R/∂θ| with |θ|, BN off, all-ones input, float64 (Tanaka 2020)."""
-    total = sum(float((w * g).abs().sum()) for w, g in synflow_terms(net, tuple(x.shape[1:])))
+@proxy("synflow", needs_data=False, reads="synflow")
+def synflow(terms: list[tuple[torch.Tensor, ...]], *, log: bool = True) -> float:
+    """ln of Σ|θ ⊙ ∂R/∂θ| with |θ|, BN off, all-ones input, float64 (Tanaka 2020); the raw
+    sum with ``log=false``."""
+    total = sum(float((w * g).abs().sum()) for w, g in terms)
+    if not log:
+        return total
     return math.log(total) if total > 0 else -math.inf
 
 
-@proxy("logsynflow", higher_is_better=True, needs_data=False)
-def logsynflow(net: nn.Module, x: torch.Tensor) -> float:
+@proxy("logsynflow", needs_data=False, reads="synflow")
+def logsynflow(terms: list[tuple[torch.Tensor, ...]]) -> float:
     """Σ|θ ⊙ ln(∂R/∂θ + 1)|: SynFlow with the log on each gradient (FreeREA 2022)."""
-    terms = synflow_terms(net, tuple(x.shape[1:]))
     return sum(float((w * torch.log1p(g)).abs().sum()) for w, g in terms)

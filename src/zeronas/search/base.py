@@ -6,12 +6,16 @@ until that raises :class:`BudgetExhausted` (or the algorithm finishes by itself)
 evaluator owns everything algorithms must not re-implement:
 
 * de-duplication: an architecture seen before returns its first record and costs nothing;
-* hard constraints, checked before any proxy runs (rejected candidates are recorded);
+* hard limits, checked before any proxy runs (rejected candidates are recorded);
 * failures: a candidate whose build or proxy raised, or gave NaN/+inf, is recorded with its
   error and gets fitness -inf; the search goes on;
 * the budget, in evaluations (candidates scored, failed ones included) and/or seconds;
-* search time = loop overhead + the scoring seconds of every new candidate, as measured or
-  as recorded by a precomputed table (FreeREA's accounting);
+* search time, one rule with or without workers: loop overhead (wall time outside scoring)
+  + Σ over new candidates of its scoring seconds (as measured, or as recorded by the score
+  store or a precomputed table: FreeREA's accounting) / the number of workers. With one
+  worker that is the time a serial run takes; with k it is the ideal k-way parallel time,
+  so ``--seconds`` budgets and reported times do not depend on the executor or the cache;
+  the wall time is reported beside it;
 * the full history, and a progress callback after each new candidate.
 """
 
@@ -27,18 +31,19 @@ from typing import Any
 
 import numpy as np
 
-from zeronas.budgets import (
-    BudgetChecker,
-    BudgetedSpace,
-    Constraints,
-    NoArchitectureWithinBudget,
-)
 from zeronas.datasets import DatasetSpec
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.executors import Executor
 from zeronas.fitness import Fitness
+from zeronas.limits import (
+    LimitChecker,
+    LimitedSpace,
+    Limits,
+    NoArchitectureWithinLimits,
+)
+from zeronas.params import keyword_defaults, resolve_parameters
 from zeronas.registry import Registry
-from zeronas.scoring import ArchScores
+from zeronas.scoring import ArchScores, ScoreSource, as_source
 from zeronas.spaces.base import SearchSpace
 
 __all__ = [
@@ -54,7 +59,7 @@ __all__ = [
     "list_searchers",
 ]
 
-ScoreFn = Callable[[Hashable], ArchScores]
+ScoreFn = ScoreSource | Callable[[Hashable], ArchScores]
 OnEval = Callable[["Evaluation", "Evaluator"], None]
 
 
@@ -74,11 +79,11 @@ class Budget:
 
     def __post_init__(self) -> None:
         if self.evaluations is None and self.seconds is None:
-            raise ZeroNASError("a search needs a budget: --budget N evaluations and/or --seconds S")
+            raise ParameterError("evaluations", "Budget", "set, or seconds set", None)
         if self.evaluations is not None and self.evaluations < 1:
-            raise ZeroNASError(f"--budget must be >= 1 evaluation, got {self.evaluations}")
+            raise ParameterError("evaluations", "Budget", "an integer >= 1", self.evaluations)
         if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
-            raise ZeroNASError(f"--seconds must be a positive number, got {self.seconds}")
+            raise ParameterError("seconds", "Budget", "a positive number", self.seconds)
         if self.stall < 1:
             raise ZeroNASError(f"stall limit must be >= 1 proposal, got {self.stall}")
 
@@ -117,21 +122,22 @@ class Evaluator:
         score_fn: ScoreFn,
         fitness: Fitness,
         budget: Budget,
-        constraints: Constraints | None = None,
+        limits: Limits | None = None,
         dataset: DatasetSpec | None = None,
         on_eval: OnEval | None = None,
         clock: Callable[[], float] = time.perf_counter,
         executor: Executor | None = None,
-        checker: BudgetChecker | None = None,
+        checker: LimitChecker | None = None,
     ) -> None:
-        if constraints is not None and constraints.active and dataset is None:
-            raise ZeroNASError("constraints need the dataset (class count and input shape)")
-        if checker is None and constraints is not None and constraints.active:
-            checker = BudgetChecker(constraints, space, dataset)  # type: ignore[arg-type]
+        if limits is not None and limits.active and dataset is None:
+            raise ZeroNASError("limits need the dataset (class count and input shape)")
+        if checker is None and limits is not None and limits.active:
+            checker = LimitChecker(limits, space, dataset)  # type: ignore[arg-type]
         self.checker = checker
-        self.space, self.score_fn, self.fitness, self.budget = space, score_fn, fitness, budget
-        self.constraints, self.dataset, self.on_eval, self.clock = (
-            constraints,
+        self.space, self.fitness, self.budget = space, fitness, budget
+        self.score_fn = as_source(space, score_fn)
+        self.limits, self.dataset, self.on_eval, self.clock = (
+            limits,
             dataset,
             on_eval,
             clock,
@@ -165,7 +171,7 @@ class Evaluator:
         return self.evaluate_many([genome])[0]
 
     def evaluate_many(self, genomes: Sequence[Hashable]) -> list[Evaluation]:
-        """The records of ``genomes``, in order. Seen ones are free; constraints are checked
+        """The records of ``genomes``, in order. Seen ones are free; limits are checked
         one by one; the new ones are scored together, in parallel on the executor, and
         recorded in the order proposed. When the budget, the stall limit or the space runs
         out, what was queued is still scored and recorded, then BudgetExhausted is raised."""
@@ -207,32 +213,19 @@ class Evaluator:
         return out  # type: ignore[return-value]
 
     def _score(self, genomes: list[Hashable]) -> list[Evaluation]:
-        """Score new candidates: one by one, or as one parallel batch on the executor (whose
-        wall time is then the search time it costs)."""
-        parallel = self.executor is not None and hasattr(self.score_fn, "score_many")
-        if not parallel or not genomes:
-            return [self._score_one(genome) for genome in genomes]
+        """Score new candidates together, in parallel on the executor if there is one, and
+        account each by the search-time rule (module docstring)."""
+        if not genomes:
+            return []
         t0 = self.clock()
-        results = dict(self.score_fn.score_many(genomes, self.executor))  # type: ignore[attr-defined]
+        results = dict(self.score_fn.score_many(genomes, self.executor))
         share = (self.clock() - t0) / len(genomes)
         records = []
         for position, genome in enumerate(genomes):
-            self._account(share, share)
-            records.append(self._from_scores(genome, results[position]))
+            scores = results[position]
+            self._account(share, _seconds(scores) / self.parallelism)
+            records.append(self._from_scores(genome, scores))
         return records
-
-    def _score_one(self, genome: Hashable) -> Evaluation:
-        t0 = self.clock()
-        try:
-            scores = self.score_fn(genome)
-        except Exception as exc:  # noqa: BLE001 -- a candidate's failure never stops the search
-            wall = self.clock() - t0
-            self._account(wall, wall)
-            self.evaluations += 1
-            return self._record(genome, "failed", {}, wall, f"{type(exc).__name__}: {exc}")
-        wall = self.clock() - t0
-        self._account(wall, _seconds(scores))
-        return self._from_scores(genome, scores)
 
     def _from_scores(self, genome: Hashable, scores: ArchScores) -> Evaluation:
         self.evaluations += 1
@@ -339,10 +332,10 @@ class SearchResult:
     wall_seconds: float
     proposals: int
     evaluations: int
-    constraints: Constraints | None = None
-    #: Architectures checked against the constraints, rejected, the rejection rate and the
-    #: rejections per limit (None without constraints).
-    budget_report: dict[str, Any] | None = None
+    limits: Limits | None = None
+    #: Architectures checked against the limits, rejected, the rejection rate and the
+    #: rejections per limit (None without limits).
+    limit_report: dict[str, Any] | None = None
 
     @property
     def scored(self) -> list[Evaluation]:
@@ -403,7 +396,7 @@ class Searcher(abc.ABC):
         fitness: Fitness,
         budget: Budget,
         seed: int = 0,
-        constraints: Constraints | None = None,
+        limits: Limits | None = None,
         dataset: DatasetSpec | None = None,
         on_eval: OnEval | None = None,
         executor: Executor | None = None,
@@ -413,15 +406,15 @@ class Searcher(abc.ABC):
         self.validate()
         rng = np.random.default_rng(seed)
         evaluator = Evaluator(
-            space, score_fn, fitness, budget, constraints, dataset, on_eval, executor=executor
+            space, score_fn, fitness, budget, limits, dataset, on_eval, executor=executor
         )
         proposing = space
-        if evaluator.checker is not None:  # propose only architectures within the budgets
-            proposing = BudgetedSpace(space, evaluator.checker)
+        if evaluator.checker is not None:  # propose only architectures within the limits
+            proposing = LimitedSpace(space, evaluator.checker)
         try:
             self._search(proposing, evaluator, rng)
             stopped = "finished"
-        except (BudgetExhausted, NoArchitectureWithinBudget) as stop:
+        except (BudgetExhausted, NoArchitectureWithinLimits) as stop:
             stopped = str(stop)
         return SearchResult(
             self.name,
@@ -436,17 +429,22 @@ class Searcher(abc.ABC):
             evaluator.wall_seconds,
             evaluator.proposals,
             evaluator.evaluations,
-            constraints,
+            limits,
             evaluator.checker.describe() if evaluator.checker is not None else None,
         )
 
 
-SEARCHERS: Registry[Callable[..., Searcher]] = Registry("search algorithm")
+SEARCHERS: Registry[Callable[..., Searcher]] = Registry(
+    "search algorithm", "zeronas.search", "zeronas.searchers"
+)
 
 
-def register_searcher(name: str, **preset: Any) -> Callable[[type[Searcher]], type[Searcher]]:
+def register_searcher(
+    name: str, renamed_from: str | None = None, **preset: Any
+) -> Callable[[type[Searcher]], type[Searcher]]:
     """Class decorator: register ``cls`` as ``name``, optionally with preset parameters
-    (a named variant, e.g. ``rea-seed001``). Stack it to register several names."""
+    (a named variant, e.g. ``rea-cossu``). Stack it to register several names.
+    ``renamed_from``: the variant's old name, which then says what it is called now."""
 
     def decorate(cls: type[Searcher]) -> type[Searcher]:
         def factory(**params: Any) -> Searcher:
@@ -457,39 +455,12 @@ def register_searcher(name: str, **preset: Any) -> Callable[[type[Searcher]], ty
         factory.__doc__ = cls.__doc__
         factory.searcher_class = cls  # type: ignore[attr-defined]
         factory.preset = preset  # type: ignore[attr-defined]
-        SEARCHERS.add(name, factory)
+        SEARCHERS.add(name, factory, module=cls.__module__)
+        if renamed_from is not None:
+            SEARCHERS.rename(renamed_from, name)
         return cls
 
     return decorate
-
-
-def _coerce(key: str, value: Any, default: Any, owner: str) -> Any:
-    """A CLI string as the type of the parameter's default (int, float, bool or None)."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    try:
-        if isinstance(default, bool):
-            if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-                raise ValueError(text)
-            return text.lower() in ("true", "1", "yes")
-        if text.lower() == "none":
-            return None
-        if isinstance(default, int) or default is None:
-            try:
-                return int(text)
-            except ValueError:
-                if default is not None:
-                    raise
-                return float(text)
-        if isinstance(default, float):
-            return float(text)
-    except ValueError as exc:
-        kind = type(default).__name__ if default is not None else "number or none"
-        raise ZeroNASError(
-            f"The {key!r} parameter of searcher {owner!r} must be a {kind}, got {value!r}"
-        ) from exc
-    return text
 
 
 def get_searcher(name: str, **params: Any) -> Searcher:
@@ -497,16 +468,8 @@ def get_searcher(name: str, **params: Any) -> Searcher:
     command line are converted to the parameter's type). Unknown keys raise, naming the
     valid ones."""
     factory = SEARCHERS.get(name)
-    signature = inspect.signature(factory.searcher_class.__init__).parameters  # type: ignore[attr-defined]
-    valid = [k for k in signature if k != "self"]
-    converted = {}
-    for key, value in params.items():
-        if key not in valid:
-            raise ZeroNASError(
-                f"Unknown parameter {key!r} for searcher {name!r}. Valid: {', '.join(valid)}"
-            )
-        converted[key] = _coerce(key, value, signature[key].default, name)
-    return factory(**converted)
+    defaults = keyword_defaults(factory.searcher_class.__init__, positional=1)  # type: ignore[attr-defined]
+    return factory(**resolve_parameters(params, defaults, f"searcher {name!r}", fill=False))
 
 
 def list_searchers(pattern: str = "*") -> list[str]:

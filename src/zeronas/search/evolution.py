@@ -8,7 +8,8 @@ holds more than ``population`` members the oldest leaves. Defaults P = 10, S = 3
 NATS-Bench's own REA settings (Dong et al. 2021, ``exps/NATS-algos/regularized_ea.py``).
 With k parallel workers each cycle runs k tournaments on the same population and scores the
 k children together;
-``rea-seed001`` is seed 001's set-up: population up to 1000, an initial pool of 64,
+``rea-cossu`` is seed 001's set-up (Cossu, Dimonte & Presti, "Training Free Neural
+Architecture Search"; formerly ``rea-seed001``): population up to 1000, an initial pool of 64,
 tournament 20.
 
 ``freerea`` -- Cavagnero, Robbiano, Caputo & Averta, "FreeREA: Training-Free Evolution-based
@@ -35,7 +36,7 @@ from zeronas.spaces.base import SearchSpace
 __all__ = ["RegularizedEvolution", "FreeREA"]
 
 
-@register_searcher("rea-seed001", population=1000, sample=20, initial=64)
+@register_searcher("rea-cossu", population=1000, sample=20, initial=64, renamed_from="rea-seed001")
 @register_searcher("rea")
 class RegularizedEvolution(Searcher):
     """Aging evolution: mutate the best of a random sample; the oldest member leaves."""
@@ -56,20 +57,29 @@ class RegularizedEvolution(Searcher):
 
     def _search(self, space: SearchSpace, evaluator: Evaluator, rng: np.random.Generator) -> None:
         population: deque[Evaluation] = deque()
-        while len(population) < (self.initial or self.population):
-            record = evaluator.evaluate(space.sample(rng))
-            if record.ok:
-                population.append(record)
-        while True:
-            pick = rng.choice(
-                len(population), size=min(self.sample, len(population)), replace=False
-            )
-            parent = top_k(evaluator.fitness, [population[i] for i in pick], 1)[0]
-            child = evaluator.evaluate(space.mutate(parent.genome, rng))
-            if child.ok:
-                population.append(child)
-                if len(population) > self.population:
-                    population.popleft()
+        start = self.initial or self.population
+        while len(population) < start:
+            needed = min(evaluator.parallelism, start - len(population))
+            for record in evaluator.evaluate_many([space.sample(rng) for _ in range(needed)]):
+                if record.ok:
+                    population.append(record)
+        while True:  # one tournament per worker in flight; their children scored together
+            parents = [
+                self._tournament(population, evaluator, rng) for _ in range(evaluator.parallelism)
+            ]
+            children = [space.mutate(parent.genome, rng) for parent in parents]
+            for child in evaluator.evaluate_many(children):
+                if child.ok:
+                    population.append(child)
+                    if len(population) > self.population:
+                        population.popleft()
+
+    def _tournament(
+        self, population: deque[Evaluation], evaluator: Evaluator, rng: np.random.Generator
+    ) -> Evaluation:
+        """The fittest of ``sample`` members drawn without replacement (fitness over them)."""
+        pick = rng.choice(len(population), size=min(self.sample, len(population)), replace=False)
+        return top_k(evaluator.fitness, [population[i] for i in pick], 1)[0]
 
 
 @register_searcher("freerea")

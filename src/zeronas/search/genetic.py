@@ -13,7 +13,8 @@ Defaults: population 25 and crossover 0.8 as the seed-003 project; mutation 0.5 
 instead of its 0.07, because on FreeREA's NATS-TSS scores (naswot + logsynflow, 30 runs,
 budget 100) 0.07 lost diversity and chose worse cells on all three datasets (test accuracy
 93.47 / 70.19 / 41.53 against 93.60 / 70.71 / 43.10 with 0.5); elitism 1 keeps the best.
-``ga-seed003`` has the seed project's exact set-up: 30 generations, 0.07, no elitism.
+``ga-hsieh`` (formerly ``ga-seed003``; Hsieh, "GA-based Training-Free NAS Algorithm with
+Hybrid Score Function") has the seed project's exact set-up: 30 generations, 0.07, no elitism.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from zeronas.spaces.base import SearchSpace
 __all__ = ["GeneticAlgorithm"]
 
 
-@register_searcher("ga-seed003", generations=30, mutation_rate=0.07, elitism=0)
+@register_searcher(
+    "ga-hsieh", generations=30, mutation_rate=0.07, elitism=0, renamed_from="ga-seed003"
+)
 @register_searcher("ga")
 class GeneticAlgorithm(Searcher):
     """Generational GA with tournament selection, uniform crossover, mutation, elitism."""

@@ -8,11 +8,14 @@ only ``build`` makes an ``nn.Module``.
 from __future__ import annotations
 
 import abc
+import inspect
 from collections.abc import Hashable, Iterator
+from typing import Any
 
 import numpy as np
 from torch import nn
 
+from zeronas.params import keyword_defaults, resolve_parameters
 from zeronas.registry import Registry
 
 __all__ = ["SearchSpace", "SPACES", "register_space", "get_space", "list_spaces"]
@@ -26,15 +29,22 @@ class SearchSpace(abc.ABC):
     name: str = ""
     description: str = ""
     size: int | None = None
+    #: Bumped whenever the networks ``build`` makes change: part of every stored key.
+    version: int = 1
     #: For NATS-Bench spaces: the official file's search-space name ("tss" / "sss") and the
     #: ``hp`` of its full training schedule (TSS 200 epochs, SSS 90).
     benchmark_kind: str | None = None
     final_hp: str | None = None
     #: Budgets a search of this space applies unless the user sets them
-    #: (:class:`~zeronas.budgets.Constraints` field -> limit).
-    default_budgets: dict[str, float] = {}
+    #: (:class:`~zeronas.limits.Limits` field -> limit).
+    default_limits: dict[str, float] = {}
     #: The activation module types its networks use (all known ones unless a space says).
     activations: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.GELU, nn.SiLU)
+
+    def params(self) -> dict[str, Any]:
+        """The constructor parameters and their values (part of every stored key)."""
+        keys = inspect.signature(type(self).__init__).parameters
+        return {k: getattr(self, k) for k in keys if k not in ("self", "args", "kwargs")}
 
     @abc.abstractmethod
     def sample(self, rng: np.random.Generator) -> Arch:
@@ -72,7 +82,7 @@ class SearchSpace(abc.ABC):
         return (self.arch(i) for i in range(self.size))
 
 
-SPACES: Registry[type[SearchSpace]] = Registry("search space")
+SPACES: Registry[type[SearchSpace]] = Registry("search space", "zeronas.spaces", "zeronas.spaces")
 
 
 def register_space(cls: type[SearchSpace]) -> type[SearchSpace]:
@@ -80,9 +90,14 @@ def register_space(cls: type[SearchSpace]) -> type[SearchSpace]:
     return SPACES.add(cls.name, cls)
 
 
-def get_space(name: str) -> SearchSpace:
-    """An instance of the space registered as ``name``."""
-    return SPACES.get(name)()
+def get_space(name: str, **params: Any) -> SearchSpace:
+    """An instance of the space registered as ``name``, with constructor ``params`` (text is
+    converted to each parameter's type; unknown ones are refused, naming the valid ones)."""
+    cls = SPACES.get(name)
+    if not params:
+        return cls()
+    defaults = keyword_defaults(cls.__init__, positional=1)
+    return cls(**resolve_parameters(params, defaults, f"space {name!r}"))
 
 
 def list_spaces(pattern: str = "*") -> list[str]:

@@ -196,7 +196,7 @@ class BlockSpace(SearchSpace):
     name = "blocks"
     description = "Seed 004 TinyML: 4-20 IR / DS / ConvNeXt blocks, k 3/5/7, s 1/2, e 2/4/6"
     size = None
-    default_budgets = {"max_params": 2.5, "max_macs": 200.0}  # seed 004
+    default_limits = {"max_params": 2.5, "max_macs": 200.0}  # seed 004
     activations = (nn.ReLU6, nn.GELU)
 
     def __init__(self, stem_channels: int = 16, head_channels: int = 1280) -> None:

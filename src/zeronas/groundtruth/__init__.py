@@ -1,12 +1,12 @@
 """Ground truth for benchmark spaces and proxy-vs-accuracy correlation."""
 
-from zeronas.benchmarks.correlation import CorrelationRow, correlate, correlation_rows
-from zeronas.benchmarks.groundtruth import (
+from zeronas.groundtruth.accuracy import (
     CSVGroundTruth,
     GroundTruth,
     NatsBenchGroundTruth,
     open_ground_truth,
 )
+from zeronas.groundtruth.correlation import CorrelationRow, correlate, correlation_rows
 
 __all__ = [
     "CSVGroundTruth",

@@ -1,4 +1,4 @@
-"""Hardware budgets (DESIGN §2, seed 004): hard limits checked before any proxy runs, cheapest
+"""Hardware limits (DESIGN §2, seed 004): hard limits checked before any proxy runs, cheapest
 first, and a space wrapper that only proposes architectures within them.
 
 Order of the checks, each only when its limit is set: parameters and multiply-accumulates
@@ -23,16 +23,16 @@ import torch
 from torch import nn
 
 from zeronas.datasets import DatasetSpec
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.proxies.cost import count_flops, count_params
 from zeronas.proxies.memory import peak_activation_bytes
 from zeronas.spaces.base import SearchSpace
 
 __all__ = [
-    "Constraints",
-    "BudgetChecker",
-    "BudgetedSpace",
-    "NoArchitectureWithinBudget",
+    "Limits",
+    "LimitChecker",
+    "LimitedSpace",
+    "NoArchitectureWithinLimits",
     "measure_latency_ms",
 ]
 
@@ -40,32 +40,31 @@ _LIMITS = (
     "max_params",
     "max_flops",
     "max_macs",
-    "max_size_kb",
-    "max_peak_memory_kb",
+    "max_size_kib",
+    "max_peak_memory_kib",
     "max_latency_ms",
 )
 
 
 @dataclass(frozen=True)
-class Constraints:
+class Limits:
     """Hard limits, ``None`` = no limit: parameters (M), FLOPs (M, 2 per MAC as
     ``torch.utils.flop_counter`` counts), multiply-accumulates (M, NATS-Bench's and thop's
-    "FLOPs"), model size (kB of float32 parameters), peak activation memory (kB, the MCU RAM
+    "FLOPs"), model size (KiB of float32 parameters), peak activation memory (KiB, the MCU RAM
     bound) and latency (ms per image, measured on this machine)."""
 
     max_params: float | None = None
     max_flops: float | None = None
     max_macs: float | None = None
-    max_size_kb: float | None = None
-    max_peak_memory_kb: float | None = None
+    max_size_kib: float | None = None
+    max_peak_memory_kib: float | None = None
     max_latency_ms: float | None = None
 
     def __post_init__(self) -> None:
         for name in _LIMITS:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
-                flag = "--" + name.replace("_", "-")
-                raise ZeroNASError(f"{flag} must be a positive number, got {value}")
+                raise ParameterError(name, "Limits", "a positive number", value)
 
     @property
     def active(self) -> bool:
@@ -79,18 +78,18 @@ class Constraints:
         """Why a network of ``params_m`` M parameters and ``macs_m`` M MACs is rejected."""
         if self.max_params is not None and params_m > self.max_params:
             return f"params {params_m:.4f} M > max {self.max_params:g} M"
-        if self.max_size_kb is not None and params_m * 4000 / 1.024 > self.max_size_kb:
-            return f"size {params_m * 4000 / 1.024:.1f} kB > max {self.max_size_kb:g} kB"
+        if self.max_size_kib is not None and params_m * 4000 / 1.024 > self.max_size_kib:
+            return f"size {params_m * 4000 / 1.024:.1f} KiB > max {self.max_size_kib:g} KiB"
         if macs_m is not None and self.max_macs is not None and macs_m > self.max_macs:
             return f"MACs {macs_m:.3f} M > max {self.max_macs:g} M"
         if macs_m is not None and self.max_flops is not None and 2 * macs_m > self.max_flops:
             return f"FLOPs {2 * macs_m:.3f} M > max {self.max_flops:g} M"
         return None
 
-    def with_defaults(self, defaults: dict[str, float]) -> Constraints:
+    def with_defaults(self, defaults: dict[str, float]) -> Limits:
         """A copy where every limit left unset takes its value from ``defaults``."""
         values = {n: getattr(self, n) for n in _LIMITS}
-        return Constraints(**{n: defaults.get(n) if v is None else v for n, v in values.items()})
+        return Limits(**{n: defaults.get(n) if v is None else v for n, v in values.items()})
 
     def describe(self) -> dict[str, float | None]:
         return {n: getattr(self, n) for n in _LIMITS}
@@ -116,15 +115,15 @@ def measure_latency_ms(
     return statistics.median(times)
 
 
-class BudgetChecker:
-    """``checker(arch)`` -> why ``arch`` breaks the budgets, or None; remembered per arch.
+class LimitChecker:
+    """``checker(arch)`` -> why ``arch`` breaks the limits, or None; remembered per arch.
 
     ``checked`` / ``rejected`` count distinct architectures; ``reasons`` counts rejections
     by the limit that failed first.
     """
 
-    def __init__(self, constraints: Constraints, space: SearchSpace, dataset: DatasetSpec):
-        self.constraints, self.space, self.dataset = constraints, space, dataset
+    def __init__(self, limits: Limits, space: SearchSpace, dataset: DatasetSpec):
+        self.limits, self.space, self.dataset = limits, space, dataset
         self._verdicts: dict[Hashable, str | None] = {}
         self.reasons: Counter[str] = Counter()
 
@@ -148,7 +147,7 @@ class BudgetChecker:
         return self._verdicts[arch]
 
     def _check(self, arch: Hashable) -> str | None:
-        c, shape, classes = self.constraints, self.dataset.input_shape, self.dataset.num_classes
+        c, shape, classes = self.limits, self.dataset.input_shape, self.dataset.num_classes
         if not c.active:
             return None
         costs = getattr(self.space, "costs", None)
@@ -160,13 +159,13 @@ class BudgetChecker:
             params = count_params(net)
             macs = count_flops(net, shape) // 2 if c.needs_macs else None
         reason = c.violation(params / 1e6, None if macs is None else macs / 1e6)
-        if reason is not None or (c.max_peak_memory_kb is None and c.max_latency_ms is None):
+        if reason is not None or (c.max_peak_memory_kib is None and c.max_latency_ms is None):
             return reason
         net = self.space.build(arch, classes, shape)
-        if c.max_peak_memory_kb is not None:
-            peak_kb = peak_activation_bytes(net, shape) / 1024
-            if peak_kb > c.max_peak_memory_kb:
-                return f"peak-memory {peak_kb:.1f} kB > max {c.max_peak_memory_kb:g} kB"
+        if c.max_peak_memory_kib is not None:
+            peak_kib = peak_activation_bytes(net, shape) / 1024
+            if peak_kib > c.max_peak_memory_kib:
+                return f"peak-memory {peak_kib:.1f} KiB > max {c.max_peak_memory_kib:g} KiB"
         if c.max_latency_ms is not None:
             latency = measure_latency_ms(net, shape)
             if latency > c.max_latency_ms:
@@ -183,21 +182,21 @@ class BudgetChecker:
         }
 
 
-class NoArchitectureWithinBudget(ZeroNASError):
-    """Sampling found no architecture within the budgets."""
+class NoArchitectureWithinLimits(ZeroNASError):
+    """Sampling found no architecture within the limits."""
 
 
-class BudgetedSpace(SearchSpace):
-    """``space`` proposing only architectures within ``checker``'s budgets: ``sample``,
+class LimitedSpace(SearchSpace):
+    """``space`` proposing only architectures within ``checker``'s limits: ``sample``,
     ``mutate`` and ``crossover`` draw again until the checker accepts (``sample`` gives up
-    after ``max_tries`` draws or ``max_seconds`` with :class:`NoArchitectureWithinBudget`;
+    after ``max_tries`` draws or ``max_seconds`` with :class:`NoArchitectureWithinLimits`;
     ``mutate`` and ``crossover`` fall back to ``sample`` after 100). Everything else is
     ``space``'s."""
 
     def __init__(
         self,
         space: SearchSpace,
-        checker: BudgetChecker,
+        checker: LimitChecker,
         max_tries: int = 10_000,
         max_seconds: float = 60.0,
     ) -> None:
@@ -205,7 +204,7 @@ class BudgetedSpace(SearchSpace):
         self.max_tries, self.max_seconds = max_tries, max_seconds
         self.name, self.description, self.size = space.name, space.description, space.size
         self.benchmark_kind, self.final_hp = space.benchmark_kind, space.final_hp
-        self.activations, self.default_budgets = space.activations, space.default_budgets
+        self.activations, self.default_limits = space.activations, space.default_limits
 
     def sample(self, rng: np.random.Generator) -> Hashable:
         start, tries = time.perf_counter(), 0
@@ -215,9 +214,9 @@ class BudgetedSpace(SearchSpace):
             if self.checker(arch) is None:
                 return arch
         reasons = ", ".join(f"{k} {v}" for k, v in self.checker.reasons.most_common())
-        raise NoArchitectureWithinBudget(
-            f"no architecture of {self.name!r} within the budgets "
-            f"({self.checker.constraints.describe()}) in {tries} samples; "
+        raise NoArchitectureWithinLimits(
+            f"no architecture of {self.name!r} within the limits "
+            f"({self.checker.limits.describe()}) in {tries} samples; "
             f"rejections by limit: {reasons}. Loosen a limit."
         )
 

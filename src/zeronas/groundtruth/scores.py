@@ -13,13 +13,17 @@ from __future__ import annotations
 import csv
 import functools
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zeronas.errors import BenchmarkError
 from zeronas.proxies.base import Proxy
-from zeronas.scoring import ArchScores, CachedScorer, ProxyValue, Scorer, invalid_value
+from zeronas.scoring import ArchScores, ProxyValue, Scorer, ScoreSource, invalid_value
 from zeronas.spaces.base import SearchSpace
+
+if TYPE_CHECKING:
+    from zeronas.executors import Executor
 
 __all__ = ["ScoreTable", "TableScorer", "open_score_table"]
 
@@ -98,7 +102,7 @@ def open_score_table(path: str, dataset: str) -> ScoreTable:
     return ScoreTable(path, dataset)
 
 
-class TableScorer:
+class TableScorer(ScoreSource):
     """Scores from a :class:`ScoreTable` where it has the proxy, else from ``live``."""
 
     def __init__(
@@ -106,10 +110,12 @@ class TableScorer:
         space: SearchSpace,
         table: ScoreTable,
         proxies: Sequence[Proxy],
-        live: Scorer | CachedScorer | None = None,
+        live: ScoreSource | None = None,
     ) -> None:
         if space.size is None:
-            raise BenchmarkError(f"--scores needs a space with an index order, not {space.name!r}")
+            raise BenchmarkError(
+                f"a score table needs a space with an index order, not {space.name!r}"
+            )
         self.space, self.table, self.proxies, self.live = space, table, list(proxies), live
         missing = [p.name for p in self.proxies if p.name not in table.values]
         have = set() if live is None else {p.name for p in live.proxies}
@@ -119,7 +125,11 @@ class TableScorer:
                 f"{', '.join(sorted(set(missing) - have))} on {table.dataset}"
             )
 
-    def __call__(self, arch: Hashable) -> ArchScores:
+    @property
+    def computing(self) -> Scorer | None:
+        return None if self.live is None else self.live.computing
+
+    def _from_table(self, arch: Hashable, live: ArchScores | None) -> ArchScores:
         index = self.space.index(arch)
         values = {
             p.name: self.table.lookup(p.name, index)
@@ -127,9 +137,19 @@ class TableScorer:
             if p.name in self.table.values
         }
         build_seconds, error = 0.0, None
-        if self.live is not None:
-            live = self.live(arch)
+        if live is not None:
             values |= live.values
             build_seconds, error = live.build_seconds, live.error
         ordered = {p.name: values[p.name] for p in self.proxies}
         return ArchScores(self.space.encode(arch), index, ordered, build_seconds, error)
+
+    def score_many(
+        self, archs: Sequence[Hashable], executor: Executor | None = None
+    ) -> Iterator[tuple[int, ArchScores]]:
+        """Table values at once; the proxies the table lacks from ``live`` (on ``executor``)."""
+        if self.live is None:
+            for position, arch in enumerate(archs):
+                yield position, self._from_table(arch, None)
+            return
+        for position, live in self.live.score_many(archs, executor):
+            yield position, self._from_table(archs[position], live)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from zeronas.api import SearchSetup, scoring_pool, search
-from zeronas.benchmarks.groundtruth import GroundTruth
+from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.report import curve_plot
 from zeronas.scoring import MemoScorer
 from zeronas.search.base import SearchResult

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
-from zeronas.benchmarks.groundtruth import GroundTruth
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError
 from zeronas.executors import Executor
+from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.scoring import ArchScores, CachedScorer, Scorer
 
 __all__ = ["CorrelationRow", "CorrelationResult", "correlation_rows", "correlate", "sample_indices"]
@@ -66,7 +66,7 @@ def correlation_rows(
 def sample_indices(size: int, sample: int | None, seed: int) -> list[int]:
     """``sample`` distinct indices of a space of ``size`` (all when None or >= size)."""
     if sample is not None and sample < 2:
-        raise ZeroNASError(f"--sample must be >= 2 to correlate, got {sample}")
+        raise ParameterError("sample", "correlate", "an integer >= 2", sample)
     if sample is None or sample >= size:
         return list(range(size))
     rng = np.random.default_rng(seed)

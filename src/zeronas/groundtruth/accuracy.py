@@ -20,7 +20,14 @@ from typing import Any, Protocol
 from zeronas.errors import BenchmarkError
 from zeronas.spaces.base import SearchSpace
 
-__all__ = ["GroundTruth", "CSVGroundTruth", "NatsBenchGroundTruth", "open_ground_truth"]
+__all__ = [
+    "GroundTruth",
+    "CSVGroundTruth",
+    "EmbeddedGroundTruth",
+    "NatsBenchGroundTruth",
+    "embedded_ground_truth",
+    "open_ground_truth",
+]
 
 BENCHMARK_ENV = "ZERONAS_BENCHMARK"
 #: The ``hp`` values (training schedules, epochs) of the official NATS-Bench files.
@@ -120,6 +127,37 @@ class CSVGroundTruth:
                 )
 
 
+class EmbeddedGroundTruth:
+    """The NATS-TSS 200-epoch test accuracies shipped with zeronas (:mod:`zeronas.embedded`):
+    the default ground truth of the ``nats-tss`` space."""
+
+    label = "test accuracy, 200-epoch schedule (NATS-TSS table shipped with zeronas)"
+    hp = "200"
+
+    def __init__(self) -> None:
+        from zeronas.embedded import nats_tss_accuracy
+
+        self.table, self.datasets = nats_tss_accuracy()
+
+    def accuracy(self, index: int, dataset: str) -> float:
+        if dataset not in self.datasets:
+            raise BenchmarkError(
+                f"the shipped NATS-TSS table has no {dataset!r}; datasets in it: "
+                f"{', '.join(self.datasets)}"
+            )
+        if not 0 <= int(index) < len(self.table):
+            last = len(self.table) - 1
+            raise BenchmarkError(f"index {index} is not a NATS-TSS index (0..{last})")
+        return float(self.table[int(index), self.datasets.index(dataset)])
+
+
+def embedded_ground_truth(space: SearchSpace | None, hp: str | None) -> GroundTruth | None:
+    """The shipped table when it fits ``space`` and ``hp`` (NATS-TSS, 200 epochs), else None."""
+    if space is None or space.name != "nats-tss" or str(hp or "200") != "200":
+        return None
+    return EmbeddedGroundTruth()
+
+
 class NatsBenchGroundTruth:
     """The official NATS-Bench file through the ``nats_bench`` API.
 
@@ -172,14 +210,21 @@ def open_ground_truth(
 ) -> GroundTruth:
     """A CSV table, or (with ``allow_pickle``: the official files are pickles) a NATS-Bench file.
 
-    ``path`` defaults to the ``ZERONAS_BENCHMARK`` environment variable. ``hp`` defaults to
-    ``space``'s full schedule (200 without a space). With ``space``, a CSV's arch column is
-    checked against the space's index order, and a NATS-Bench file is opened as that
+    ``path`` defaults to the ``ZERONAS_BENCHMARK`` environment variable, then to the table
+    shipped with zeronas where it fits (NATS-TSS, 200-epoch test accuracy). ``hp`` defaults
+    to ``space``'s full schedule (200 without a space). With ``space``, a CSV's arch column
+    is checked against the space's index order, and a NATS-Bench file is opened as that
     space's (``tss``/``sss``).
     """
     path = path or os.environ.get(BENCHMARK_ENV)
     if not path:
-        raise BenchmarkError(f"No benchmark given: pass --benchmark PATH or set {BENCHMARK_ENV}")
+        shipped = embedded_ground_truth(space, hp)
+        if shipped is not None:
+            return shipped
+        raise BenchmarkError(
+            f"No ground truth for space {getattr(space, 'name', None)!r}: give a benchmark path "
+            f"(--benchmark) or set {BENCHMARK_ENV}"
+        )
     hp = str(hp or (space.final_hp if space is not None else None) or "200")
     if str(path).endswith(".csv"):
         table = CSVGroundTruth(path, hp)
@@ -189,7 +234,8 @@ def open_ground_truth(
     if not allow_pickle:
         raise BenchmarkError(
             f"{str(path)!r} is not a .csv table. Official NATS-Bench files are Python pickles; "
-            f"loading one runs code from it, so pass --allow-pickle if you trust it"
+            f"loading one runs code from it, so allow it (allow_pickle=True, --allow-pickle) "
+            f"only if you trust it"
         )
     kind = space.benchmark_kind if space is not None else "tss"
     if kind is None:
