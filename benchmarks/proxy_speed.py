@@ -21,6 +21,7 @@ import time
 import numpy as np
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from zeronas.data import load_batch
@@ -102,7 +103,7 @@ def main() -> None:
     )
     for name, values in times.items():
         median = statistics.median(values)
-        table.add_row(name, f"{median:.4f}", f"{median / base:.2f}")
+        table.add_row(escape(name), f"{median:.4f}", f"{median / base:.2f}")
     Console().print(table)
     for choice, made in chosen_kernels().items():
         measured = ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in made["seconds"].items())

@@ -22,9 +22,10 @@ from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.fitness import reference_stats
 from zeronas.init import check_device, check_init_scheme, initialise
-from zeronas.passes import COMPUTED_PASSES
-from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, read_forward
+from zeronas.passes import PassTally
+from zeronas.proxies._hooks import HOOKED_ACTIVATIONS
 from zeronas.proxies.base import Proxy, get_proxy, proxy_versions
+from zeronas.records import ArchScores, ProxyValue, failure_text, invalid_value
 from zeronas.spaces.base import SearchSpace
 
 if TYPE_CHECKING:
@@ -48,52 +49,13 @@ __all__ = [
 SCORING_VERSION = 2
 
 
-@dataclass(frozen=True)
-class ProxyValue:
-    """One proxy on one architecture: mean over repeats, total seconds, error or None.
-
-    ``-inf`` is a legitimate value (NASWOT's singular kernel, SynFlow's zero flow); NaN,
-    ``+inf`` and exceptions are failures: the value is NaN and ``error`` says why.
-    """
-
-    value: float
-    seconds: float
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass(frozen=True)
-class ArchScores:
-    arch: str
-    index: int | None
-    values: dict[str, ProxyValue]
-    build_seconds: float
-    error: str | None = None
-
-    def value(self, name: str) -> float:
-        return self.values[name].value
-
-
-def invalid_value(value: float) -> str | None:
-    """Why ``value`` is a failure rather than a score: NaN and +inf are; -inf is a value
-    (NASWOT's singular kernel, SynFlow's zero flow)."""
-    return f"proxy returned {value}" if math.isnan(value) or value == math.inf else None
-
-
-def _failure(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".strip()
-
-
 def _timed(proxy: Proxy, arch: Hashable) -> ProxyValue:
     """One arch-only proxy value with its seconds; an exception is recorded, not raised."""
     t0 = time.perf_counter()
     try:
         value = proxy.value_of(arch)
     except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
-        return ProxyValue(math.nan, time.perf_counter() - t0, _failure(exc))
+        return ProxyValue(math.nan, time.perf_counter() - t0, failure_text(exc))
     error = invalid_value(value)
     return ProxyValue(math.nan if error else value, time.perf_counter() - t0, error)
 
@@ -174,7 +136,10 @@ class FunctionSource(ScoreSource):
                 yield position, self.fn(arch)
             except Exception as exc:  # noqa: BLE001 -- a candidate's failure is its own
                 index = self.space.index(arch) if self.space.size is not None else None
-                yield position, ArchScores(self.space.encode(arch), index, {}, 0.0, _failure(exc))
+                yield (
+                    position,
+                    ArchScores(self.space.encode(arch), index, {}, 0.0, failure_text(exc)),
+                )
 
 
 def as_source(
@@ -341,7 +306,9 @@ class Scorer(ScoreSource):
             net = self.space.build(arch, self.dataset.num_classes, self.dataset.input_shape)
         except Exception as exc:  # noqa: BLE001 -- recorded for this candidate
             nan = {p.name: ProxyValue(math.nan, 0.0, "build failed") for p in net_proxies}
-            return ArchScores(text, index, values | nan, time.perf_counter() - start, _failure(exc))
+            return ArchScores(
+                text, index, values | nan, time.perf_counter() - start, failure_text(exc)
+            )
         build_seconds = time.perf_counter() - start
         values |= self._score_network(net, net_proxies)
         return ArchScores(text, index, {p.name: values[p.name] for p in proxies}, build_seconds)
@@ -356,94 +323,12 @@ class Scorer(ScoreSource):
     def _score_network(self, net: nn.Module, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
         """Every proxy's value on ``net``, averaged over the initialisations: for each one,
         each pass that a due proxy reads runs once (:mod:`zeronas.passes`)."""
-        tally = _Tally([p.name for p in proxies])
+        tally = PassTally([p.name for p in proxies])
         for repeat, init_seed in enumerate(self._init_seeds):
             net = self._prepare(net, init_seed)
             due = [p for p in proxies if tally.due(p.name) and (repeat == 0 or p.init_dependent)]
-            readers = [p for p in due if p.reads == "forward"]
-            if readers:
-                tally.shared(readers, run_forward, net, self._x)
-            for name, compute in COMPUTED_PASSES.items():
-                readers = [p for p in due if p.reads == name]
-                if readers:
-                    tally.shared(readers, _computed, compute, net, self._x, self._y)
-            for p in due:
-                if p.reads not in COMPUTED_PASSES and p.reads != "forward":
-                    tally.own(p, net, self._x, self._y)
+            tally.run(net, due, self._x, self._y)
         return tally.values()
-
-
-def run_forward(
-    net: nn.Module, x: torch.Tensor, readers: Sequence[Proxy]
-) -> list[Callable[[], float]]:
-    """The shared forward pass for ``readers``; each reader's own remaining work (its
-    ``result``) is returned undone, to be timed as that proxy's own."""
-    hooked = [p.make_reader(x) for p in readers]
-    read_forward(net, x, hooked, results=False)
-    return [reader.result for reader in hooked]
-
-
-def _computed(
-    compute: Callable[..., object],
-    net: nn.Module,
-    x: torch.Tensor,
-    y: torch.Tensor | None,
-    readers: Sequence[Proxy],
-) -> list[Callable[[], float]]:
-    result = compute(net, x, y)
-    return [lambda p=p: p.read(result) for p in readers]
-
-
-class _Tally:
-    """Values, seconds and errors of one network's proxies over its initialisations. A shared
-    pass's seconds are split evenly among its readers; each reader's own work is its own."""
-
-    def __init__(self, names: Sequence[str]) -> None:
-        self.samples: dict[str, list[float]] = {n: [] for n in names}
-        self.seconds = dict.fromkeys(names, 0.0)
-        self.errors: dict[str, str] = {}
-
-    def due(self, name: str) -> bool:
-        return name not in self.errors
-
-    def _keep(self, name: str, run: Callable[[], float]) -> None:
-        t0 = time.perf_counter()
-        try:
-            value = float(run())
-        except Exception as exc:  # noqa: BLE001 -- incl. out of memory
-            self.errors[name] = _failure(exc)
-            return
-        finally:
-            self.seconds[name] += time.perf_counter() - t0
-        if error := invalid_value(value):
-            self.errors[name] = error
-        self.samples[name].append(value)
-
-    def shared(self, readers: Sequence[Proxy], run: Callable[..., list], *args: object) -> None:
-        t0 = time.perf_counter()
-        try:
-            finish = run(*args, readers)
-        except Exception as exc:  # noqa: BLE001 -- the pass failed for all its readers
-            self.errors.update(dict.fromkeys((p.name for p in readers), _failure(exc)))
-            finish = None
-        share = (time.perf_counter() - t0) / len(readers)
-        for p in readers:
-            self.seconds[p.name] += share
-        for p, rest in zip(readers, finish or [], strict=False):
-            self._keep(p.name, rest)
-
-    def own(self, p: Proxy, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> None:
-        self._keep(p.name, lambda: p(net, x, y))
-
-    def values(self) -> dict[str, ProxyValue]:
-        return {
-            name: ProxyValue(
-                math.nan if name in self.errors else float(np.mean(vals)),
-                self.seconds[name],
-                self.errors.get(name),
-            )
-            for name, vals in self.samples.items()
-        }
 
 
 class CachedScorer(ScoreSource):

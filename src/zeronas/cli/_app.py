@@ -19,12 +19,13 @@ from rich.console import Console
 from zeronas import api
 from zeronas.allocator import keep_freed_memory
 from zeronas.cache import ScoreStore, default_cache_path
-from zeronas.config import ScoringConfig
+from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.data import DATA_SOURCES
 from zeronas.datasets import DATASETS
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.fitness import COMBINERS
 from zeronas.init import INIT_SCHEMES
+from zeronas.limits import Limits
 
 app = typer.Typer(
     help="Training-free neural architecture search with zero-cost proxies.",
@@ -230,13 +231,43 @@ SCORING_OPTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def with_scoring_config(
-    proxies: str = DEFAULT_PROXIES,
+#: The options that make a :class:`~zeronas.config.SearchConfig` beyond the scoring ones
+#: (combiner, size penalty, hardware limits, a score table); ``--weights`` is search's own.
+SEARCH_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "combine": (CombineOpt, "norm-sum"),
+    "scores": (ScoresOpt, None),
+    "max_params": (MaxParamsOpt, None),
+    "max_flops": (MaxFlopsOpt, None),
+    "max_macs": (MaxMacsOpt, None),
+    "max_size_kib": (MaxSizeKibOpt, None),
+    "max_peak_memory_kib": (MaxPeakMemoryOpt, None),
+    "max_latency_ms": (MaxLatencyOpt, None),
+    "penalty": (PenaltyOpt, None),
+    "target_kparams": (TargetOpt, 200.0),
+    "width_kparams": (WidthOpt, 400.0),
+}
+
+
+def _scoring(fields: dict[str, Any]) -> ScoringConfig:
+    if fields.get("data_root") is not None:
+        fields["data_root"] = str(fields["data_root"])
+    return ScoringConfig(**fields)
+
+
+def _search(fields: dict[str, Any]) -> SearchConfig:
+    scoring = _scoring({k: fields.pop(k) for k in list(fields) if k in SCORING_OPTIONS})
+    limits = Limits(**{k: fields.pop(k) for k in list(fields) if k.startswith("max_")})
+    if fields.get("scores") is not None:
+        fields["scores"] = str(fields["scores"])
+    return SearchConfig(scoring, limits=limits, **fields)
+
+
+def _with_config(
+    options: dict[str, tuple[Any, Any]], build: Callable[[dict[str, Any]], Any], proxies: str
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Give a command the shared scoring options and call it with ``config``, the
-    :class:`~zeronas.config.ScoringConfig` they make. ``proxies``: the command's default proxy
-    list. A command that declares an option of the same name itself (a list of datasets,
-    say) keeps it and derives its configurations from ``config`` with ``config.replace``."""
+    """Give a command ``options`` and call it with ``config = build(their values)``. A
+    command that declares an option of the same name itself (a list of datasets, say) keeps
+    it and derives its configurations from ``config`` with ``replace``."""
 
     def decorate(fn: Callable[..., None]) -> Callable[..., None]:
         signature = inspect.signature(fn, eval_str=True)
@@ -246,7 +277,7 @@ def with_scoring_config(
                 name, inspect.Parameter.KEYWORD_ONLY, annotation=kind,
                 default=proxies if name == "proxies" else default,
             )
-            for name, (kind, default) in SCORING_OPTIONS.items()
+            for name, (kind, default) in options.items()
             if name not in signature.parameters
         ]  # fmt: skip
         names = {p.name for p in shared}
@@ -254,9 +285,7 @@ def with_scoring_config(
         @wraps(fn)
         def wrapper(**kwargs: Any) -> None:
             fields = {n: kwargs.pop(n) for n in list(kwargs) if n in names}
-            if fields.get("data_root") is not None:
-                fields["data_root"] = str(fields["data_root"])
-            return fn(config=ScoringConfig(**fields), **kwargs)
+            return fn(config=build(fields), **kwargs)
 
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in mine + shared]
         wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
@@ -264,6 +293,22 @@ def with_scoring_config(
         return wrapper
 
     return decorate
+
+
+def with_scoring_config(
+    proxies: str = DEFAULT_PROXIES,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the shared scoring options and call it with ``config``, the
+    :class:`~zeronas.config.ScoringConfig` they make (``proxies``: the default list)."""
+    return _with_config(SCORING_OPTIONS, _scoring, proxies)
+
+
+def with_search_config(
+    proxies: str = SEARCH_PROXIES,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the scoring and search options and call it with ``config``, the
+    :class:`~zeronas.config.SearchConfig` they make (``proxies``: the default list)."""
+    return _with_config(SCORING_OPTIONS | SEARCH_OPTIONS, _search, proxies)
 
 
 def print_json(doc: dict[str, Any]) -> None:

@@ -28,26 +28,15 @@ from zeronas.cli._app import (
     AllowPickleOpt,
     BenchmarkOpt,
     CacheOpt,
-    CombineOpt,
     ExecutorOpt,
     HpOpt,
     JsonOpt,
-    MaxFlopsOpt,
-    MaxLatencyOpt,
-    MaxMacsOpt,
-    MaxParamsOpt,
-    MaxPeakMemoryOpt,
-    MaxSizeKibOpt,
     NoCacheOpt,
     OptionOpt,
-    PenaltyOpt,
     RunIdOpt,
-    ScoresOpt,
     SecondsOpt,
-    TargetOpt,
     TimeoutOpt,
     WeightsOpt,
-    WidthOpt,
     WorkersOpt,
     app,
     cache_path,
@@ -58,7 +47,7 @@ from zeronas.cli._app import (
     print_json,
     tracked_run,
     warn_synthetic_batch,
-    with_scoring_config,
+    with_search_config,
 )
 from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
@@ -68,7 +57,6 @@ from zeronas.groundtruth.accuracy import (
     embedded_ground_truth,
     open_ground_truth,
 )
-from zeronas.limits import Limits
 from zeronas.report import (
     json_number,
     search_document,
@@ -76,23 +64,6 @@ from zeronas.report import (
     write_json,
 )
 from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
-
-
-def _search_config(
-    config: ScoringConfig,
-    combine: str,
-    weights: str | None,
-    penalty: str | None,
-    target_kparams: float,
-    width_kparams: float,
-    limits: Limits,
-    scores: Path | None,
-) -> SearchConfig:
-    weights_ = None if weights is None else tuple(w for w in weights.split(","))
-    return SearchConfig(
-        config, combine, weights_, penalty, target_kparams, width_kparams, limits,  # type: ignore[arg-type]
-        str(scores) if scores is not None else None,
-    )  # fmt: skip
 
 
 def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
@@ -134,13 +105,12 @@ def _truth_lookup(
 
 @app.command()
 @cli_errors
-@with_scoring_config(SEARCH_PROXIES)
+@with_search_config(SEARCH_PROXIES)
 def search(
-    config: ScoringConfig,
+    config: SearchConfig,
     algorithm: Annotated[
         str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
     ] = "rea",
-    combine: CombineOpt = "norm-sum",
     weights: WeightsOpt = None,
     budget: Annotated[
         int | None,
@@ -152,19 +122,9 @@ def search(
     ] = None,
     seconds: SecondsOpt = None,
     option: OptionOpt = None,
-    scores: ScoresOpt = None,
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
     hp: HpOpt = None,
-    max_params: MaxParamsOpt = None,
-    max_flops: MaxFlopsOpt = None,
-    max_macs: MaxMacsOpt = None,
-    max_size_kib: MaxSizeKibOpt = None,
-    max_peak_memory_kib: MaxPeakMemoryOpt = None,
-    max_latency_ms: MaxLatencyOpt = None,
-    penalty: PenaltyOpt = None,
-    target_kparams: TargetOpt = 200.0,
-    width_kparams: WidthOpt = 400.0,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for run.json, history.csv.")] = (
         Path("zeronas-search")
     ),
@@ -188,16 +148,12 @@ def search(
         budget = None if seconds is not None else 100
     budget = budget or None
     Budget(budget, seconds)
-    limits = Limits(
-        max_params, max_flops, max_macs, max_size_kib, max_peak_memory_kib, max_latency_ms
-    )
-    search_config = _search_config(
-        config, combine, weights, penalty, target_kparams, width_kparams, limits, scores
-    )
-    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config)
-    run = _search_setup(search_config, cache, no_cache)
+    if weights is not None:
+        config = config.replace(weights=tuple(weights.split(",")))
+    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config.scoring)
+    run = _search_setup(config, cache, no_cache)
     settings = {
-        "config": search_config.describe(), "algorithm": algorithm, "options": options,
+        "config": config.describe(), "algorithm": algorithm, "options": options,
         "budget": budget, "seconds": seconds, "benchmark": benchmark, "hp": hp,
     }  # fmt: skip
     with (
@@ -205,7 +161,7 @@ def search(
         _search_progress(budget, seconds, accuracy, json_out) as on_eval,
     ):
         result = api.search(
-            run, algorithm, budget, seconds, config.seed, options, on_eval,
+            run, algorithm, budget, seconds, config.scoring.seed, options, on_eval,
             executor, workers, timeout_per_arch, address,
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
@@ -301,9 +257,9 @@ def _budgets(text: str) -> list[int | None]:
 
 @app.command()
 @cli_errors
-@with_scoring_config(SEARCH_PROXIES)
+@with_search_config(SEARCH_PROXIES)
 def experiment(
-    config: ScoringConfig,
+    config: SearchConfig,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Comma-separated tasks.")
     ] = "cifar10,cifar100,ImageNet16-120",
@@ -318,22 +274,11 @@ def experiment(
         list[str] | None,
         typer.Option("--proxies", help="Proxy set, e.g. naswot,logsynflow (repeat to compare)."),
     ] = None,
-    combine: CombineOpt = "norm-sum",
     seconds: SecondsOpt = None,
     option: OptionOpt = None,
-    scores: ScoresOpt = None,
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
     hp: HpOpt = None,
-    max_params: MaxParamsOpt = None,
-    max_flops: MaxFlopsOpt = None,
-    max_macs: MaxMacsOpt = None,
-    max_size_kib: MaxSizeKibOpt = None,
-    max_peak_memory_kib: MaxPeakMemoryOpt = None,
-    max_latency_ms: MaxLatencyOpt = None,
-    penalty: PenaltyOpt = None,
-    target_kparams: TargetOpt = 200.0,
-    width_kparams: WidthOpt = 400.0,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
         "zeronas-experiment"
     ),
@@ -361,17 +306,12 @@ def experiment(
     options = _parse_options(option)
     for algorithm in algos:
         get_searcher(algorithm, **options)
-    truth = open_ground_truth(benchmark, allow_pickle, hp, config.space_object())
-    limits = Limits(
-        max_params, max_flops, max_macs, max_size_kib, max_peak_memory_kib, max_latency_ms
-    )
+    truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
     setups, configs = {}, []
     for ds in _split(dataset, "--dataset"):
         for proxy_set in proxies or [SEARCH_PROXIES]:
-            search_config = _search_config(
-                config.replace(dataset=ds, proxies=proxy_set), combine, None, penalty,
-                target_kparams, width_kparams, limits, scores,
-            )  # fmt: skip
+            scoring = config.scoring.replace(dataset=ds, proxies=proxy_set)
+            search_config = config.replace(scoring=scoring)
             run = _search_setup(search_config, cache, no_cache)
             names = "+".join(run.fitness.names)
             setups[f"{run.dataset.name} {names}"] = run
@@ -394,7 +334,7 @@ def experiment(
             runs,
             truth,
             seconds,
-            config.seed,
+            config.scoring.seed,
             dict.fromkeys(algos, options),
             lambda _r: progress.advance(task),
             executor,
