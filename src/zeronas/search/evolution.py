@@ -21,7 +21,8 @@ made young again); steps repeat until the population exceeds ``population``; the
 oldest member leaves (not on the first step, when all are equally old) and the population is
 truncated to the ``population`` fittest (fitness over the population). FreeREA's budget is
 wall time: 0.75 min on NATS (``--seconds 45``). The answer, as for every searcher here, is the
-fittest of the whole history.
+fittest of the whole history. With more workers than one step's children, each step runs as
+many tournaments at once as keep every worker busy (one step, as released, up to 3 workers).
 """
 
 from __future__ import annotations
@@ -134,11 +135,14 @@ class FreeREA(Searcher):
         step: int,
     ) -> None:
         pool = [record for record, _ in members.values()]
-        pick = rng.choice(len(pool), size=min(self.tournament, len(pool)), replace=False)
-        parents = top_k(evaluator.fitness, [pool[i] for i in pick], self.parents)
-        children = [space.mutate(p.genome, rng) for p in parents]
-        if self.crossover and len(parents) == 2:
-            children.append(space.crossover(parents[0].genome, parents[1].genome, rng))
+        per_tournament = self.parents + int(self.crossover and self.parents == 2)
+        children = []  # as many tournaments at once as keep every worker busy
+        for _ in range(max(1, evaluator.parallelism // per_tournament)):
+            pick = rng.choice(len(pool), size=min(self.tournament, len(pool)), replace=False)
+            parents = top_k(evaluator.fitness, [pool[i] for i in pick], self.parents)
+            children += [space.mutate(p.genome, rng) for p in parents]
+            if self.crossover and len(parents) == 2:
+                children.append(space.crossover(parents[0].genome, parents[1].genome, rng))
         for record in evaluator.evaluate_many(children):
             if record.ok:
                 members.pop(record.arch, None)  # seen before: re-enters, young again
