@@ -20,9 +20,11 @@ from zeronas.search import get_searcher
 
 
 def test_config_normalises_and_validates_in_api_terms():
-    config = ScoringConfig(dataset="CIFAR10", proxies=" naswot , synflow[log=0],naswot")
+    config = ScoringConfig(dataset="CIFAR10", proxies=" naswot , synflow[log=0]")
     assert config.dataset == "cifar10"
-    assert config.proxies == ("naswot", "synflow[log=false]")  # labels, duplicates dropped
+    assert config.proxies == ("naswot", "synflow[log=false]")  # canonical labels
+    with pytest.raises(ZeroNASError, match="proxy 'synflow' is listed twice"):
+        ScoringConfig(proxies="synflow,synflow[log=true]")
     assert config == ScoringConfig(proxies=("naswot", "synflow[log=false]"))  # equal values
     assert hash(config) == hash(ScoringConfig(proxies="naswot,synflow[log=false]"))
     cases = {

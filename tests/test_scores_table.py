@@ -18,10 +18,11 @@ SPACE = get_space("nats-tss")
 @pytest.fixture
 def table_csv(tmp_path):
     path = tmp_path / "scores.csv"
+    arch0, arch1 = (SPACE.encode(SPACE.arch(i)) for i in (0, 1))
     path.write_text(
-        "index,naswot_cifar10,naswot_seconds_cifar10,synflow_cifar10,naswot_cifar100\n"
-        "0,700.5,0.25,1e30,1.0\n"
-        "1,-inf,0.5,nan,2.0\n"
+        "index,arch,naswot_cifar10,naswot_seconds_cifar10,synflow_cifar10,naswot_cifar100\n"
+        f"0,{arch0},700.5,0.25,1e30,1.0\n"
+        f"1,{arch1},-inf,0.5,nan,2.0\n"
     )
     return path
 
@@ -67,3 +68,21 @@ def test_bad_tables_are_named(tmp_path, table_csv):
     noindex.write_text("naswot_cifar10\n1\n")
     with pytest.raises(BenchmarkError, match="needs an 'index' column"):
         ScoreTable(noindex, "cifar10")
+
+
+def test_a_table_of_another_space_is_refused(tmp_path, table_csv, reference_csv):
+    sss = get_space("nats-sss")
+    with pytest.raises(BenchmarkError, match="index 0 of space 'nats-sss' is '8:8:8:8:8'"):
+        TableScorer(sss, ScoreTable(table_csv, "cifar10"), parse_proxy_list("naswot"))
+    whole = ScoreTable(reference_csv, "cifar10")  # FreeREA's: every TSS index, no arch column
+    TableScorer(SPACE, whole, parse_proxy_list("naswot"))
+    with pytest.raises(BenchmarkError, match="15625 rows and no 'arch' column"):
+        TableScorer(sss, whole, parse_proxy_list("naswot"))
+    partial = tmp_path / "partial.csv"
+    partial.write_text("index,naswot_cifar10\n0,1.0\n")
+    with pytest.raises(BenchmarkError, match="1 rows and no 'arch' column"):
+        TableScorer(SPACE, ScoreTable(partial, "cifar10"), parse_proxy_list("naswot"))
+    twice = tmp_path / "twice.csv"
+    twice.write_text("index,naswot_cifar10\n0,1.0\n0,2.0\n")
+    with pytest.raises(BenchmarkError, match="index 0 appears twice"):
+        ScoreTable(twice, "cifar10")

@@ -26,7 +26,7 @@ from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.data import Batch, load_batch
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ArchError, ParameterError
-from zeronas.executors import Executor, make_executor
+from zeronas.executors import Executor, check_executor, make_executor
 from zeronas.fitness import Fitness, SizePenalty
 from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample_indices
@@ -165,6 +165,7 @@ def run_correlation(
 ) -> CorrelationResult:
     """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
     space (all with None), scoring on ``executor`` with ``workers`` (:mod:`zeronas.executors`)."""
+    check_executor(executor, workers, timeout)
     if run.space.size is None:
         raise ArchError(f"space {run.space.name!r} is not finite: correlate needs an index order")
     indices = sample_indices(run.space.size, sample, seed)
@@ -291,6 +292,8 @@ def search(
     :class:`~zeronas.executors.Executor`."""
     searcher = get_searcher(algorithm, **dict(options or {}))
     budget_ = Budget(budget, seconds)
+    if not isinstance(executor, Executor):
+        check_executor(executor, workers, timeout)
     with scoring_pool(run, executor, workers, timeout, address) as executor_:
         return searcher.run(
             run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,

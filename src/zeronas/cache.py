@@ -28,6 +28,7 @@ import math
 import os
 import sqlite3
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,6 +69,15 @@ CREATE TABLE IF NOT EXISTS runs (
 
 class CacheError(ZeroNASError):
     """The score store cannot be opened, read or written."""
+
+
+class ReadOnlyStoreWarning(UserWarning):
+    """The store can be read but not written: values are served, new ones are not kept."""
+
+
+def _writable(path: Path) -> bool:
+    """This process can write ``path`` and make the journal files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def package_version() -> str:
@@ -115,33 +125,70 @@ class ScoreStore:
 
     def __init__(self, path: str | Path, timeout: float = 60.0) -> None:
         self.path = Path(path)
+        self.read_only = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            with self._transaction() as db:
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    db.execute(statement)
-                db.execute(
-                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
-                )
+            if self.path.exists() and not self.path.is_file():
+                raise CacheError(f"score store {str(self.path)!r} is not a file")
+            if self.path.is_file() and not _writable(self.path):
+                self._open_read_only(timeout)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+                self._refuse_foreign()  # before anything is written to it
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._create_or_migrate()
             found = self._db.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()[0]
-            if int(found) in _MIGRATABLE:
-                with self._transaction() as db:
-                    db.execute(
-                        "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
-                    )
-                found = SCHEMA_VERSION
         except (sqlite3.Error, OSError) as exc:
             raise CacheError(f"cannot open score store {str(self.path)!r}: {exc}") from exc
         if int(found) != SCHEMA_VERSION:
             raise CacheError(
-                f"score store {str(self.path)!r} has schema {found}, this zeronas needs "
-                f"{SCHEMA_VERSION}: clear it (zeronas cache clear) or pass another --cache"
+                f"score store {str(self.path)!r} was written by another zeronas (schema {found}; "
+                f"this one reads {SCHEMA_VERSION}): use that version, or pass another --cache"
             )
+
+    def _open_read_only(self, timeout: float) -> None:
+        """Serve the stored values of a store this process may not write; writes are off."""
+        uri = f"file:{self.path.resolve()}?mode=ro"
+        self._db = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
+        try:
+            self._db.execute("SELECT name FROM sqlite_master").fetchall()
+        except sqlite3.OperationalError:  # a WAL store without its -shm file: read as is
+            self._db.close()
+            self._db = sqlite3.connect(
+                f"file:{self.path.resolve()}?immutable=1", uri=True, isolation_level=None
+            )
+        self._refuse_foreign()
+        self.read_only = True
+        warnings.warn(
+            f"score store {str(self.path)!r} is read-only here: stored values are served, new "
+            f"ones are not written",
+            ReadOnlyStoreWarning,
+            stacklevel=3,
+        )
+
+    def _refuse_foreign(self) -> None:
+        """An SQLite database with tables but no zeronas ``meta`` table is someone else's."""
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        tables = {t for t in tables if not t.startswith("sqlite_")}
+        if tables and "meta" not in tables:
+            raise CacheError(
+                f"{str(self.path)!r} is an SQLite database but not a zeronas score store "
+                f"(tables: {', '.join(sorted(tables))}); pass another --cache"
+            )
+
+    def _create_or_migrate(self) -> None:
+        with self._transaction() as db:
+            for statement in filter(str.strip, _SCHEMA.split(";")):
+                db.execute(statement)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            found = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if int(found[0]) in _MIGRATABLE:
+                db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
+                )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -184,7 +231,10 @@ class ScoreStore:
         versions: Mapping[str, str],
     ) -> None:
         """Store ``values`` (proxy label -> score) of ``arch``, each under its version in
-        ``versions``, in one transaction; a key already present keeps its first value."""
+        ``versions``, in one transaction; a key already present keeps its first value. A
+        read-only store writes nothing (it said so when opened)."""
+        if self.read_only:
+            return
         now = time.time()
         rows = [
             (
@@ -211,6 +261,8 @@ class ScoreStore:
     def begin_run(self, run_id: str, command: str, settings: dict[str, Any]) -> bool:
         """Record run ``run_id`` of ``command`` with its ``settings``; True when it already
         existed (a resume). Resuming with other settings raises, naming what changed."""
+        if self.read_only:
+            raise CacheError(f"a named run (--run-id) needs a writable store: {self.path} is not")
         text = json.dumps(settings, sort_keys=True, default=str)
         with self._transaction() as db:
             row = db.execute(
@@ -239,6 +291,8 @@ class ScoreStore:
         return True
 
     def finish_run(self, run_id: str) -> None:
+        if self.read_only:
+            return
         with self._transaction() as db:
             db.execute("UPDATE runs SET finished = ? WHERE run_id = ?", (time.time(), run_id))
 

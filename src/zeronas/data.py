@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import io
 import pickle
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,16 +139,27 @@ def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     if not path.is_file():
         raise DataError(f"npz file not found: {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files if name in ("x", "y")}
-            names = list(archive.files)
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read npz file {str(path)!r}: {exc}") from exc
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded as archive:
+                arrays = {name: archive[name] for name in archive.files if name in ("x", "y")}
+                names = list(archive.files)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError) as exc:
+        raise DataError(f"cannot read npz file {str(path)!r} (damaged?): {exc}") from exc
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise DataError(f"{str(path)!r} is a single array (.npy), not an .npz of 'x' and 'y'")
     if "x" not in arrays:
         raise DataError(f"{str(path)!r} has no array 'x' (found: {names})")
     x, y = arrays["x"], arrays.get("y")
-    if x.dtype != np.uint8:
-        raise DataError(f"'x' in {str(path)!r} must be uint8 N x C x H x W, got {x.dtype}")
+    if x.dtype != np.uint8 or x.ndim != 4:
+        raise DataError(
+            f"'x' in {str(path)!r} must be uint8 N x C x H x W, got {x.dtype} {list(x.shape)}"
+        )
+    if y is not None and (y.shape != (len(x),) or not np.issubdtype(y.dtype, np.integer)):
+        raise DataError(
+            f"'y' in {str(path)!r} must be {len(x)} integer labels (one per image), got "
+            f"{y.dtype} {list(y.shape)}"
+        )
     return x, y
 
 

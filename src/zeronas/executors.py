@@ -22,6 +22,7 @@ import abc
 import contextlib
 import math
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -33,7 +34,7 @@ from zeronas.allocator import keep_freed_memory
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.scoring import ArchScores, ProxyValue, Scorer
 
-__all__ = ["EXECUTORS", "CandidateTimeout", "Executor", "Task", "make_executor"]
+__all__ = ["EXECUTORS", "CandidateTimeout", "Executor", "Task", "check_executor", "make_executor"]
 
 Task = tuple[Hashable, tuple[str, ...]]
 EXECUTORS = ("local", "process", "ray")
@@ -144,14 +145,26 @@ def _one_core() -> None:
     keep_freed_memory()
 
 
-def _worker_main(connection: Connection, scorer: Scorer) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """End this worker, quietly, once the process that started it is gone."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _worker_main(connection: Connection, scorer: Scorer, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     _one_core()
-    connection.send("ready")  # imports done: timeouts count from here
-    while True:
-        task = connection.recv()
-        if task is None:
-            return
-        connection.send(_score(scorer, task))
+    try:
+        connection.send("ready")  # imports done: timeouts count from here
+        while True:
+            task = connection.recv()
+            if task is None:
+                return
+            connection.send(_score(scorer, task))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the driver is gone: nothing to report to
 
 
 class ProcessExecutor(Executor):
@@ -166,7 +179,7 @@ class ProcessExecutor(Executor):
     def _start(self) -> tuple[Any, Connection]:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=_worker_main, args=(theirs, self.scorer), daemon=True
+            target=_worker_main, args=(theirs, self.scorer, os.getpid()), daemon=True
         )
         process.start()
         theirs.close()
@@ -272,6 +285,16 @@ class RayExecutor(Executor):
                 yield position, self._timed_out(tasks[position])
 
 
+def check_executor(kind: str, workers: int, timeout: float | None) -> None:
+    """The executor settings are valid (before any work, whether or not one is started)."""
+    if kind not in EXECUTORS:
+        raise ParameterError("executor", "the executor", f"one of {', '.join(EXECUTORS)}", kind)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ParameterError("workers", "the executor", "an integer >= 1", workers)
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise ParameterError("timeout", "the executor", "a positive number", timeout)
+
+
 def make_executor(
     kind: str,
     scorer: Scorer,
@@ -280,6 +303,7 @@ def make_executor(
     address: str | None = None,
 ) -> Executor:
     """An executor of ``kind`` (one of :data:`EXECUTORS`) for ``scorer``."""
+    check_executor(kind, workers, timeout)
     if kind == "local":
         if workers != 1:
             return ProcessExecutor(scorer, workers, timeout)
@@ -288,4 +312,4 @@ def make_executor(
         return ProcessExecutor(scorer, workers, timeout)
     if kind == "ray":
         return RayExecutor(scorer, workers, timeout, address)
-    raise ParameterError("executor", "make_executor", f"one of {', '.join(EXECUTORS)}", kind)
+    raise AssertionError(kind)  # check_executor admits only the kinds above

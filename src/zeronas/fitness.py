@@ -116,6 +116,10 @@ def parse_weights(
     if len(weights) != len(proxies) or not all(math.isfinite(w) for w in weights):
         names = ", ".join(p.name for p in proxies)
         raise ParameterError("weights", "Fitness", f"one finite number per proxy ({names})", text)
+    if not any(weights):
+        raise ParameterError(
+            "weights", "Fitness", "numbers not all zero (every fitness would be 0)", text
+        )
     return weights
 
 

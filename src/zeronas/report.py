@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from zeronas.fitness import PENALTIES, SizePenalty
+from zeronas.jsonio import json_number, write_json
 from zeronas.scoring import ArchScores
 from zeronas.search.base import SearchResult
 
@@ -26,12 +26,6 @@ __all__ = [
     "write_json",
     "curve_plot",
 ]
-
-
-def json_number(value: float) -> float | str:
-    """Finite floats stay numbers; ±inf and NaN become the strings "inf", "-inf", "nan"
-    (strict JSON has no such numbers; ``float()`` reads the strings back)."""
-    return value if math.isfinite(value) else str(value)
 
 
 def write_scores_csv(
@@ -163,12 +157,6 @@ def write_history_csv(
                 own = accuracy(record.index) if record.index is not None else math.nan
                 row += [own, accuracy(best.index) if best is not None else ""]
             writer.writerow(row)
-    return path
-
-
-def write_json(path: Path, doc: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2) + "\n")
     return path
 
 

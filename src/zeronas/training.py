@@ -17,7 +17,6 @@ with the same result as an uninterrupted run would have had on CPU.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import pickle
@@ -36,6 +35,7 @@ from zeronas.datasets import DatasetSpec
 from zeronas.errors import DataError, ParameterError, ZeroNASError
 from zeronas.imagefolder import ImageFolderSplit, open_split
 from zeronas.init import check_device
+from zeronas.jsonio import write_json
 from zeronas.report import _figure
 from zeronas.spaces.base import SearchSpace
 
@@ -294,7 +294,7 @@ def train(
     result.test_loss, result.test_accuracy = _evaluate(net, loaders["test"], loss_fn, device, amp)
     result.seconds = time.perf_counter() - started
     torch.save(net.state_dict(), out_dir / "model_state.pt")
-    (out_dir / "summary.json").write_text(json.dumps(result.to_json(), indent=2))
+    write_json(out_dir / "summary.json", result.to_json())
     return result
 
 

@@ -4,9 +4,13 @@ handling and small printing helpers."""
 from __future__ import annotations
 
 import inspect
-import json
 import math
+import os
+import signal
 import sys
+import tempfile
+import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -25,6 +29,7 @@ from zeronas.datasets import DATASETS
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.fitness import COMBINERS
 from zeronas.init import INIT_SCHEMES
+from zeronas.jsonio import dumps_json
 from zeronas.limits import Limits
 
 app = typer.Typer(
@@ -37,10 +42,29 @@ out = Console()
 err = Console(stderr=True)
 
 
+INTERRUPTED = (
+    "Interrupted. Every candidate scored so far is kept in the score store (unless "
+    "--no-cache): run the same command again to resume, with --run-id NAME to have the "
+    "settings checked."
+)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends a run as Ctrl-C does: workers closed, a message
+
+
+def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> None:
+    """Warnings (a read-only store, a broken plug-in) as one line on stderr."""
+    err.print(f"Warning: {message}", style="yellow", markup=False, highlight=False)
+
+
 @app.callback()
 def _process_setup() -> None:
     """Training-free neural architecture search with zero-cost proxies."""
     keep_freed_memory()  # this process is ours: see zeronas.allocator
+    warnings.showwarning = _show_warning
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
 
 
 SpaceOpt = Annotated[str, typer.Option("--space", help="Search space (see `zeronas spaces`).")]
@@ -210,6 +234,9 @@ def cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
             text = error_text(exc)
             err.print(f"Error: {text}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see _process_setup)
+            err.print(INTERRUPTED, markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
 
     return wrapper
 
@@ -311,8 +338,35 @@ def with_search_config(
     return _with_config(SCORING_OPTIONS | SEARCH_OPTIONS, _search, proxies)
 
 
+def writable_folder(path: Path, flag: str = "--out") -> Path:
+    """``path`` as a folder this process can write into, made if missing: checked before any
+    work, so that no finished work is lost to a bad output path."""
+    if path.exists() and not path.is_dir():
+        raise ZeroNASError(f"{flag} {str(path)!r} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise ZeroNASError(f"{flag} {str(path)!r} is not writable: {exc.strerror or exc}") from exc
+    return path
+
+
+def writable_file(path: Path, what: str = "output file") -> Path:
+    """``path`` as a file that can be written: its folder exists and is writable, and it is
+    not itself a folder (checked before any work)."""
+    if path.is_dir():
+        raise ZeroNASError(f"{what} {str(path)!r} is a folder, not a file")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ZeroNASError(f"{what} {str(path)!r}: folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ZeroNASError(f"{what} {str(path)!r} is not writable")
+    return path
+
+
 def print_json(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    sys.stdout.write(dumps_json(doc))
 
 
 def warn_synthetic(run: api.ScoringSetup) -> None:
@@ -345,6 +399,22 @@ def cache_path(cache: Path | None, no_cache: bool) -> Path | None:
 _NOT_SETTINGS = {"json_out", "run_id", "cache", "no_cache", "out_dir"}
 
 
+def _resolved(value: Any) -> Any:
+    """``value`` with every existing file path in it (alone, or after a ``kind:`` prefix as
+    in ``npz:PATH``) made absolute, so that a resume may name the same file another way."""
+    if isinstance(value, dict):
+        return {k: _resolved(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_resolved(v) for v in value]
+    if isinstance(value, str | Path) and str(value):
+        text = str(value)
+        kind, sep, rest = text.partition(":")
+        for prefix, path in ((kind + sep, rest), ("", text)) if sep else (("", text),):
+            if path and Path(path).exists():
+                return prefix + str(Path(path).resolve())
+    return value
+
+
 @contextmanager
 def tracked_run(
     run_id: str | None, cache: Path | None, command: str, params: dict[str, Any]
@@ -357,7 +427,7 @@ def tracked_run(
     if cache is None:
         raise ZeroNASError("--run-id needs the score store: drop --no-cache")
     store = ScoreStore(cache)
-    settings = {k: v for k, v in params.items() if k not in _NOT_SETTINGS}
+    settings = {k: _resolved(v) for k, v in params.items() if k not in _NOT_SETTINGS}
     if store.begin_run(run_id, command, settings):
         err.print(f"resuming run {run_id!r}: stored scores are read back from {cache}")
     yield

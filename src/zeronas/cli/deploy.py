@@ -26,6 +26,7 @@ from zeronas.cli._app import (
 )
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import DataError, ZeroNASError
+from zeronas.jsonio import write_json
 from zeronas.limits import LimitChecker, Limits
 from zeronas.spaces import get_space
 from zeronas.spaces.base import SearchSpace
@@ -56,14 +57,15 @@ def chosen_arch(
         try:
             doc = json.loads(run_file.read_text())
             best, run_space, run_dataset = doc["best"], doc["space"], doc["dataset"]
-        except (OSError, ValueError, KeyError) as exc:
+            arch_text = None if best is None else best["arch"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ZeroNASError(
                 f"cannot read a search result from {str(run_file)!r}: {exc}"
             ) from exc
-        if best is None:
+        if arch_text is None:
             raise ZeroNASError(f"{str(run_file)!r} has no best architecture (nothing was scored)")
-        space_obj = get_space(space or run_space)
-        return space_obj, space_obj.decode(best["arch"]), dataset or run_dataset
+        space_obj = get_space(str(space or run_space))
+        return space_obj, space_obj.decode(str(arch_text)), str(dataset or run_dataset)
     space_obj = get_space(space or "nats-tss")
     return space_obj, space_obj.decode(arch), dataset or "vww"  # type: ignore[arg-type]
 
@@ -185,7 +187,7 @@ def train_command(
                        on_epoch, on_step)  # fmt: skip
     curve = training_curve(result, out_dir / "curve.png")
     doc = result.to_json() | {"files": [str(out_dir / "summary.json"), str(curve)]}
-    (out_dir / "summary.json").write_text(json.dumps(doc, indent=2))
+    write_json(out_dir / "summary.json", doc)
     if json_out:
         return print_json(doc)
     _print_training(doc)

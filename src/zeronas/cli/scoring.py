@@ -41,10 +41,13 @@ from zeronas.cli._app import (
     tracked_run,
     warn_synthetic,
     with_scoring_config,
+    writable_folder,
 )
 from zeronas.config import ScoringConfig
 from zeronas.errors import ZeroNASError
+from zeronas.executors import check_executor
 from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.groundtruth.correlation import sample_indices
 from zeronas.report import (
     json_number,
     scatter_plot,
@@ -131,10 +134,14 @@ def correlate(
 
     Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
     """
-    truth = open_ground_truth(benchmark, allow_pickle, hp, config.space_object())
+    writable_folder(out_dir)
+    check_executor(executor, workers, timeout_per_arch)
+    space = config.space_object()
+    if space.size is None:
+        raise ZeroNASError(f"space {space.name!r} is not finite: correlate needs an index order")
+    total = len(sample_indices(space.size, sample or None, config.seed))  # checks --sample
+    truth = open_ground_truth(benchmark, allow_pickle, hp, space)
     run = _scoring_setup(config, cache, no_cache)
-    size = run.space.size or 0
-    total = size if sample == 0 else min(sample, size)
     columns = (
         TextColumn("[bold]correlate"),
         BarColumn(),

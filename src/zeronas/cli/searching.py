@@ -48,9 +48,11 @@ from zeronas.cli._app import (
     tracked_run,
     warn_synthetic_batch,
     with_search_config,
+    writable_folder,
 )
 from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
+from zeronas.executors import check_executor
 from zeronas.groundtruth.accuracy import (
     BENCHMARK_ENV,
     EmbeddedGroundTruth,
@@ -144,6 +146,8 @@ def search(
     """
     options = _parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
+    check_executor(executor, workers, timeout_per_arch)
+    writable_folder(out_dir)
     if budget is None:
         budget = None if seconds is not None else 100
     budget = budget or None
@@ -169,6 +173,13 @@ def search(
     files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)
+    if doc["best"] is None:  # nothing to answer with: an error, not a quiet exit 0
+        failure = next((e.error for e in result.history if e.error), None)
+        raise ZeroNASError(
+            f"no candidate was scored ({doc['stopped']}"
+            + (f"; first failure: {failure}" if failure else "")
+            + f"); every proposal is in {files[1]}"
+        )
     if json_out:
         return print_json(doc)
     _print_search(doc)
@@ -306,6 +317,8 @@ def experiment(
     options = _parse_options(option)
     for algorithm in algos:
         get_searcher(algorithm, **options)
+    check_executor(executor, workers, timeout_per_arch)
+    writable_folder(out_dir)
     truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
     setups, configs = {}, []
     for ds in _split(dataset, "--dataset"):

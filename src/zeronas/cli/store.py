@@ -11,7 +11,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from zeronas.cache import ScoreStore
-from zeronas.cli._app import CacheOpt, JsonOpt, app, cache_path, cli_errors, out, print_json
+from zeronas.cli._app import (
+    CacheOpt,
+    JsonOpt,
+    app,
+    cache_path,
+    cli_errors,
+    out,
+    print_json,
+    writable_file,
+)
 from zeronas.errors import ZeroNASError
 from zeronas.proxies import PROXIES
 from zeronas.spaces import get_space
@@ -29,7 +38,14 @@ def current_proxy_versions() -> dict[str, str]:
 
 
 def _store(cache: Path | None) -> ScoreStore:
-    return ScoreStore(cache_path(cache, no_cache=False))  # type: ignore[arg-type]
+    """The existing store these commands inspect (a mistyped path creates nothing)."""
+    path: Path = cache_path(cache, no_cache=False)  # type: ignore[assignment]
+    if not path.is_file():
+        raise ZeroNASError(
+            f"no score store at {str(path)!r}: score, correlate, search and experiment create "
+            f"one; check --cache or $ZERONAS_CACHE"
+        )
+    return ScoreStore(path)
 
 
 @cache_app.command("info")
@@ -77,6 +93,7 @@ def export(
     ] = None,
 ) -> None:
     """Write every stored score to a CSV file (or one space and dataset as a scores table)."""
+    writable_file(path)
     if table is None:
         rows = _store(cache).export(path)
     else:
@@ -104,13 +121,13 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["index", *(f"{p}_{dataset}" for p in proxies)]
+            ["index", "arch", *(f"{p}_{dataset}" for p in proxies)]
             + [f"{p}_seconds_{dataset}" for p in proxies]
         )
         for index, arch in indexed:
             cells = [values[p].get(arch) for p in proxies]  # None: never computed
             writer.writerow(
-                [index]
+                [index, arch]
                 + ["" if c is None else repr(c[0]) for c in cells]
                 + ["" if c is None else repr(c[1]) for c in cells]
             )

@@ -43,12 +43,17 @@ class GroundTruth(Protocol):
 
 
 class CSVGroundTruth:
-    """A ground-truth table read from CSV (rows keyed by official index)."""
+    """A ground-truth table read from CSV (rows keyed by official index).
+
+    Accuracy columns are ``test_acc_<dataset>`` or ``valid_acc_<dataset>`` (the split is named
+    in the label; a table with both is read as test). Every accuracy and parameter count is
+    checked when the table is opened: numbers, finite, accuracies within [0, 100], one row
+    per index; a table that breaks any of these is refused, naming the row and column.
+    """
 
     def __init__(self, path: str | Path, hp: str = "200") -> None:
         self.path = Path(path)
         self.hp = str(hp)
-        self.label = f"test accuracy, {self.hp}-epoch schedule (CSV table)"
         if not self.path.is_file():
             raise BenchmarkError(f"Benchmark file not found: {str(self.path)!r}")
         try:
@@ -64,15 +69,59 @@ class CSVGroundTruth:
                 f"Benchmark table {str(self.path)!r} lacks column(s) "
                 f"{', '.join(sorted(missing))}; expected index, arch, test_acc_<dataset>"
             )
-        try:
-            self.rows = {int(row["index"]): row for row in rows}
-        except (TypeError, ValueError) as exc:
-            raise BenchmarkError(f"Malformed index in {str(self.path)!r}: {exc}") from exc
-        if not self.rows:
+        if not rows:
             raise BenchmarkError(f"Benchmark table {str(self.path)!r} has no rows")
+        has_test = any(c.startswith("test_acc_") for c in self.columns)
+        self.split = (
+            "test"
+            if has_test or not any(c.startswith("valid_acc_") for c in self.columns)
+            else "valid"
+        )
+        self.prefix = f"{self.split}_acc_"
         self.datasets = [
-            c.removeprefix("test_acc_") for c in self.columns if c.startswith("test_acc_")
+            c.removeprefix(self.prefix) for c in self.columns if c.startswith(self.prefix)
         ]
+        split = "test" if self.split == "test" else "validation"
+        self.label = f"{split} accuracy, {self.hp}-epoch schedule (CSV table)"
+        self.rows: dict[int, dict[str, str]] = {}
+        self.numbers: dict[int, dict[str, float]] = {}
+        checked = [
+            c for c in self.columns if c.startswith(("test_acc_", "valid_acc_", "params_m_"))
+        ]
+        for line, row in enumerate(rows, start=2):
+            index = self._index(row, line)
+            if index in self.rows:
+                raise BenchmarkError(
+                    f"index {index} appears twice in {str(self.path)!r} (line {line} again)"
+                )
+            self.rows[index] = row
+            self.numbers[index] = {c: self._checked(row, c, line) for c in checked}
+
+    def _index(self, row: dict[str, str], line: int) -> int:
+        try:
+            index = int(row["index"])
+        except (TypeError, ValueError) as exc:
+            raise BenchmarkError(
+                f"Malformed index {row['index']!r} on line {line} of {str(self.path)!r}"
+            ) from exc
+        if index < 0:
+            raise BenchmarkError(f"negative index {index} on line {line} of {str(self.path)!r}")
+        return index
+
+    def _checked(self, row: dict[str, str], column: str, line: int) -> float:
+        text = row.get(column)
+        try:
+            value = float(text)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = math.nan
+        low, high = (0.0, 100.0) if "_acc_" in column else (0.0, math.inf)
+        if not (math.isfinite(value) and low <= value <= high):
+            allowed = "a number in [0, 100]" if "_acc_" in column else "a finite number >= 0"
+            raise BenchmarkError(
+                f"Malformed value {text!r} in column {column!r} on line {line} (index "
+                f"{row.get('index')}) of {str(self.path)!r}: must be {allowed}"
+            )
+        return value
 
     def _column(self, prefix: str, dataset: str) -> str:
         column = f"{prefix}{dataset}"
@@ -84,19 +133,13 @@ class CSVGroundTruth:
         return column
 
     def _number(self, index: int, column: str) -> float:
-        row = self.rows.get(int(index))
-        if row is None:
+        numbers = self.numbers.get(int(index))
+        if numbers is None:
             raise BenchmarkError(f"index {index} is not in {str(self.path)!r}")
-        try:
-            return float(row[column])
-        except (TypeError, ValueError) as exc:
-            raise BenchmarkError(
-                f"Malformed value {row[column]!r} in column {column!r}, index {index} of "
-                f"{str(self.path)!r}"
-            ) from exc
+        return numbers[column]
 
     def accuracy(self, index: int, dataset: str) -> float:
-        return self._number(index, self._column("test_acc_", dataset))
+        return self._number(index, self._column(self.prefix, dataset))
 
     def params(self, index: int, dataset: str) -> float:
         """Parameters in millions, when the table has ``params_m_<dataset>``."""
@@ -105,15 +148,12 @@ class CSVGroundTruth:
     def arch(self, index: int) -> str:
         return self.rows[int(index)]["arch"]
 
-    def check_space(self, space: SearchSpace, rows: int = 64) -> None:
-        """Refuse a table whose ``arch`` column disagrees with ``space``'s index order (a
-        table of another space, or another order), naming the first bad row; checks the
-        first ``rows`` rows and as many spread over the table."""
+    def check_space(self, space: SearchSpace) -> None:
+        """Refuse a table whose ``arch`` column disagrees with ``space``'s index order on any
+        row (a table of another space, or another order), naming the first bad row."""
         if space.size is None:
             raise BenchmarkError(f"space {space.name!r} has no index order to look rows up by")
-        indices = sorted(self.rows)
-        step = max(1, len(indices) // rows)
-        for index in dict.fromkeys(indices[:rows] + indices[::step]):
+        for index in sorted(self.rows):
             text = self.rows[index]["arch"]
             try:
                 expected = space.encode(space.arch(index))
@@ -225,8 +265,14 @@ def open_ground_truth(
             f"No ground truth for space {getattr(space, 'name', None)!r}: give a benchmark path "
             f"(--benchmark) or set {BENCHMARK_ENV}"
         )
-    hp = str(hp or (space.final_hp if space is not None else None) or "200")
+    full = str((space.final_hp if space is not None else None) or "200")
+    hp = str(hp or full)
     if str(path).endswith(".csv"):
+        if hp != full:
+            raise BenchmarkError(
+                f"a CSV table cannot say which schedule it holds, so it is read as the full one "
+                f"(hp {full}); for hp {hp} read the official NATS-Bench file (--allow-pickle)"
+            )
         table = CSVGroundTruth(path, hp)
         if space is not None:
             table.check_space(space)

@@ -64,10 +64,12 @@ def correlation_rows(
 
 
 def sample_indices(size: int, sample: int | None, seed: int) -> list[int]:
-    """``sample`` distinct indices of a space of ``size`` (all when None or >= size)."""
-    if sample is not None and sample < 2:
-        raise ParameterError("sample", "correlate", "an integer >= 2", sample)
-    if sample is None or sample >= size:
+    """``sample`` distinct indices of a space of ``size`` (all when None)."""
+    if sample is not None and not 2 <= sample <= size:
+        raise ParameterError(
+            "sample", "correlate", f"an integer in [2, {size}] (or 0 / None: all {size})", sample
+        )
+    if sample is None or sample == size:
         return list(range(size))
     rng = np.random.default_rng(seed)
     return [int(i) for i in rng.choice(size, size=sample, replace=False)]

@@ -67,9 +67,17 @@ class ScoreTable:
         }
         self.values: dict[str, dict[int, float]] = {p: {} for p in value_cols}
         self.seconds: dict[str, dict[int, float]] = {p: {} for p in value_cols}
+        self.archs: dict[int, str] = {}  # from an optional 'arch' column
+        arch_col = header.index("arch") if "arch" in header else None
+        self.indices: set[int] = set()
         for line, row in enumerate(rows, start=2):
             try:
                 index = int(row[col])
+                if index in self.indices:
+                    raise ValueError(f"index {index} appears twice")
+                self.indices.add(index)
+                if arch_col is not None:
+                    self.archs[index] = row[arch_col]
                 for proxy, i in value_cols.items():
                     if row[i] == "":  # not computed: the cell is missing for this proxy
                         continue
@@ -84,6 +92,26 @@ class ScoreTable:
     @property
     def proxies(self) -> list[str]:
         return list(self.values)
+
+    def check_space(self, space: SearchSpace) -> None:
+        """Refuse a table of another space: with an ``arch`` column every row's arch must be
+        the space's at that index; without one the table must list every index of the space
+        exactly (as a whole-space table such as FreeREA's does)."""
+        for index, text in self.archs.items():
+            expected = space.encode(space.arch(index)) if 0 <= index < space.size else None  # type: ignore[operator]
+            if text != expected:
+                raise BenchmarkError(
+                    f"Scores table {str(self.path)!r}: row index {index} has arch {text!r}, but "
+                    f"index {index} of space {space.name!r} is {expected!r}: a table of another "
+                    f"space?"
+                )
+        if not self.archs and self.indices != set(range(space.size or 0)):
+            raise BenchmarkError(
+                f"Scores table {str(self.path)!r} has {len(self.indices)} rows and no 'arch' "
+                f"column, so it cannot show it is a table of space {space.name!r} "
+                f"({space.size} architectures): give every index of the space, or an 'arch' "
+                f"column (zeronas cache export --table writes one)"
+            )
 
     def lookup(self, proxy: str, index: int) -> ProxyValue:
         """The recorded value and seconds; NaN/+inf and missing rows are errors, as live."""
@@ -116,6 +144,7 @@ class TableScorer(ScoreSource):
             raise BenchmarkError(
                 f"a score table needs a space with an index order, not {space.name!r}"
             )
+        table.check_space(space)
         self.space, self.table, self.proxies, self.live = space, table, list(proxies), live
         missing = [p.name for p in self.proxies if p.name not in table.values]
         have = set() if live is None else {p.name for p in live.proxies}

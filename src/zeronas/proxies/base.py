@@ -256,7 +256,7 @@ def split_proxy_list(text: str) -> list[str]:
 
 def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Proxy]:
     """``"naswot,synflow[log=false]"`` (or a sequence of labels / proxies) -> proxies,
-    validating every name and option; duplicates are dropped."""
+    validating every name and option; a proxy listed twice is an error."""
     if isinstance(text, str):
         items: list[Proxy | str] = list(split_proxy_list(text))
     else:
@@ -267,8 +267,9 @@ def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Pr
     out: list[Proxy] = []
     for item in items:
         p = item if isinstance(item, Proxy) else get_proxy(item)
-        if p.name not in [q.name for q in out]:
-            out.append(p)
+        if p.name in [q.name for q in out]:
+            raise ZeroNASError(f"proxy {p.name!r} is listed twice in {text!r}")
+        out.append(p)
     return out
 
 
