@@ -88,7 +88,7 @@ def test_local_timeout_in_the_main_thread():
 
 def test_bad_executor_settings():
     scorer = _scorer(parse_proxy_list("params"))
-    with pytest.raises(ZeroNASError, match="'executor' parameter of make_executor must be one of"):
+    with pytest.raises(ZeroNASError, match="'executor' parameter of the executor must be one of"):
         make_executor("threads", scorer)
     with pytest.raises(ZeroNASError, match="'workers' parameter of the executor must be an int"):
         make_executor("process", scorer, workers=0)

@@ -32,7 +32,9 @@ def test_pattern_listing_and_case_insensitive_lookup():
     assert zeronas.get_dataset("imagenet16-120").name == "ImageNet16-120"
 
 
-def test_parse_proxy_list_dedupes_and_rejects_empty():
-    assert [p.name for p in parse_proxy_list("naswot, naswot,params")] == ["naswot", "params"]
+def test_parse_proxy_list_refuses_duplicates_and_empty():
+    assert [p.name for p in parse_proxy_list("naswot, params")] == ["naswot", "params"]
+    with pytest.raises(zeronas.ZeroNASError, match="proxy 'naswot' is listed twice"):
+        parse_proxy_list("naswot, naswot,params")
     with pytest.raises(zeronas.ZeroNASError, match="No proxy"):
         parse_proxy_list(" , ")

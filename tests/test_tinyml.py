@@ -148,11 +148,18 @@ def test_cli_train_resume_and_export(tmp_path):
     again = RUNNER.invoke(app, train_args)
     assert again.exit_code == 2 and "already holds a checkpoint" in again.output
     assert (tmp_path / "t" / "curve.png").stat().st_size > 0
-    result = RUNNER.invoke(app, ["export", "--weights", str(tmp_path / "t"), "--image-size", "32",
+    # the image size is the trained one's: resuming or exporting at another is refused
+    other = [a if a != "32" else "64" for a in train_args]
+    resumed = RUNNER.invoke(app, [*other, "--resume"])
+    assert resumed.exit_code == 2 and "trains inputs [3, 32, 32]" in resumed.stderr
+    wrong = RUNNER.invoke(app, ["export", "--weights", str(tmp_path / "t"), "--image-size", "64"])
+    assert wrong.exit_code == 2 and "differs from the 32x32 inputs" in wrong.stderr
+    result = RUNNER.invoke(app, ["export", "--weights", str(tmp_path / "t"),
                                  "--out", str(tmp_path / "e"), "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["onnx_max_abs_error"] <= 1e-4 and doc["arch"] == SMALL_ARCH
+    assert doc["input_shape"] == [3, 32, 32]  # no --image-size: the trained size
 
 
 @pytest.mark.parametrize(

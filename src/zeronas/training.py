@@ -95,6 +95,10 @@ class TrainResult:
     seconds: float = 0.0
     resumed_from_epoch: int | None = None
     amp: bool = False
+    #: What the network was built for: a checkpoint is resumed, and weights exported, only
+    #: for the same input shape and class count.
+    input_shape: list[int] = field(default_factory=list)
+    num_classes: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -235,7 +239,8 @@ def train(
     amp = device.type == "cuda"
     result = TrainResult(
         space.name, space.encode(arch), spec.name, sum(p.numel() for p in net.parameters()),
-        asdict(config), amp=amp,
+        asdict(config), amp=amp, input_shape=list(spec.input_shape),
+        num_classes=spec.num_classes,
     )  # fmt: skip
     checkpoint = out_dir / CHECKPOINT
     start_epoch = 0
@@ -278,6 +283,8 @@ def train(
                 "epoch": epoch + 1,
                 "space": space.name,
                 "arch": result.arch,
+                "input_shape": result.input_shape,
+                "num_classes": result.num_classes,
                 "config": asdict(config),
                 "model": net.state_dict(),
                 "optimizer": optimizer.state_dict(),
@@ -320,6 +327,12 @@ def _restore(
         raise ZeroNASError(
             f"resume: {str(path)!r} trains {state['space']} {state['arch']!r}, "
             f"not {result.space} {result.arch!r}"
+        )
+    built = (list(state.get("input_shape", [])), state.get("num_classes"))
+    if built != (result.input_shape, result.num_classes):
+        raise ZeroNASError(
+            f"resume: {str(path)!r} trains inputs {built[0]} with {built[1]} classes, not "
+            f"{result.input_shape} with {result.num_classes} (check --image-size and --dataset)"
         )
     if state["config"] != result.config:
         changed = sorted(k for k in state["config"] if state["config"][k] != result.config.get(k))

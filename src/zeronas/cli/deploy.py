@@ -237,15 +237,23 @@ def export_command(
     """
     from zeronas.export import check_onnx, export_onnx, load_bundle, save_bundle
 
-    if weights is not None and run_file is None and arch is None:
+    trained: list[int] | None = None  # the input shape the weights were trained for
+    if weights is not None and weights.is_dir():
         summary = _read_summary(weights)
-        space, arch, dataset = (
-            space or summary["space"],
-            summary["arch"],
-            dataset or summary["dataset"],
+        trained = summary.get("input_shape") or None
+        if run_file is None and arch is None:
+            space, arch, dataset = (
+                space or summary["space"],
+                summary["arch"],
+                dataset or summary["dataset"],
+            )
+    if trained is not None and image_size is not None and trained[1:] != [image_size] * 2:
+        raise ZeroNASError(
+            f"--image-size {image_size} differs from the {trained[1]}x{trained[2]} inputs the "
+            f"weights in {str(weights)!r} were trained on"
         )
     space_obj, arch_value, task = chosen_arch(run_file, space, arch, dataset)
-    spec = _task(task, image_size)
+    spec = _task(task, image_size if trained is None else trained[1])
     check_within_budgets(space_obj, arch_value, spec, max_params, max_macs)
     torch.manual_seed(0)
     net = space_obj.build(arch_value, spec.num_classes, spec.input_shape)
