@@ -6,10 +6,11 @@ issue; each probe runs `zeronas` in a fresh process and is classified:
   exit 0     the command accepted the input (a wrong or questionable result)
   other      anything else (a hang past the time limit, another exit code)
 
-    python benchmarks/reliability_probes.py [--zeronas "python -m zeronas.cli"]
+    python benchmarks/reliability_probes.py [--src OTHER_CHECKOUT/src]
 
-Run it against another checkout to compare (``--zeronas``, with ``PYTHONPATH`` set to its
-``src``). Probes that write use a temporary folder; the shared data comes from ../shared.
+``--src`` runs the probes against another checkout's package (its ``src`` folder is put
+first on the probes' ``PYTHONPATH``), to compare. Probes that write use a temporary folder;
+the shared data comes from ../shared.
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
 from _shared import shared_path
 from rich.console import Console
 from rich.table import Table
+
+from zeronas.testing import write_damaged_npz
 
 
 def _files(tmp: Path) -> dict[str, str]:
@@ -46,16 +48,7 @@ def _files(tmp: Path) -> dict[str, str]:
     a, b = swapped[9001].split(",", 1), swapped[12001].split(",", 1)
     swapped[9001], swapped[12001] = f"{a[0]},{b[1]}", f"{b[0]},{a[1]}"
     (tmp / "acc_swapped.csv").write_text("\n".join(swapped) + "\n")
-    x = np.zeros((4, 3, 32, 32), np.uint8)
-    np.savez(tmp / "ok.npz", x=x, y=np.arange(4))
-    data = (tmp / "ok.npz").read_bytes()
-    (tmp / "cut.npz").write_bytes(data[: len(data) // 2])
-    flipped = bytearray(data)
-    flipped[len(flipped) // 2] ^= 0xFF
-    (tmp / "flip.npz").write_bytes(bytes(flipped))
-    np.save(tmp / "plain.npy", x)
-    np.savez(tmp / "short.npz", x=x, y=np.arange(3))
-    np.savez(tmp / "text.npz", x=x, y=np.array(list("abcd")))
+    write_damaged_npz(tmp)
     (tmp / "list.json").write_text("[1, 2]")
     (tmp / "a_file").write_text("x")
     with sqlite3.connect(tmp / "foreign.sqlite") as db:
@@ -118,7 +111,7 @@ def classify(result: subprocess.CompletedProcess[str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--zeronas", default=f"{sys.executable} -m zeronas.cli")
+    parser.add_argument("--src", type=Path, help="another checkout's src folder to probe")
     parser.add_argument("--timeout", type=float, default=120)
     args = parser.parse_args()
     counts: collections.Counter[str] = collections.Counter()
@@ -126,8 +119,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         env = {**os.environ, "ZERONAS_CACHE": str(tmp / "default.sqlite"), "COLUMNS": "200"}
+        if args.src is not None:
+            env["PYTHONPATH"] = str(args.src.resolve())
         for kind, probe in probes(tmp, _files(tmp)):
-            command = [*shlex.split(args.zeronas), *shlex.split(probe)]
+            command = [sys.executable, "-m", "zeronas.cli", *shlex.split(probe)]
             try:
                 result = subprocess.run(
                     command, capture_output=True, text=True, env=env, timeout=args.timeout

@@ -21,6 +21,7 @@ from zeronas.errors import BenchmarkError
 from zeronas.groundtruth.accuracy import CSVGroundTruth, open_ground_truth
 from zeronas.jsonio import dumps_json
 from zeronas.spaces import get_space
+from zeronas.testing import write_damaged_npz
 
 runner = CliRunner()
 
@@ -84,16 +85,7 @@ def test_work_is_never_lost_to_a_bad_output_path(tmp_path):
 
 
 def test_damaged_image_files_are_named(tmp_path):
-    x = np.zeros((4, 3, 32, 32), np.uint8)
-    np.savez(tmp_path / "ok.npz", x=x, y=np.arange(4))
-    data = (tmp_path / "ok.npz").read_bytes()
-    (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
-    flipped = bytearray(data)
-    flipped[len(flipped) // 2] ^= 0xFF
-    (tmp_path / "flip.npz").write_bytes(bytes(flipped))
-    np.save(tmp_path / "plain.npy", x)
-    np.savez(tmp_path / "short.npz", x=x, y=np.arange(3))
-    np.savez(tmp_path / "text.npz", x=x, y=np.array(list("abcd")))
+    files = write_damaged_npz(tmp_path)
     expected = {
         "cut.npz": "(damaged?)",
         "flip.npz": "(damaged?)",
@@ -103,7 +95,7 @@ def test_damaged_image_files_are_named(tmp_path):
     }
     for name, text in expected.items():
         args = ["score", "--index", "1", "--proxies", "params", "--batch-size", "2"]
-        line = _fail([*args, "--data", f"npz:{tmp_path / name}", "--no-cache"])
+        line = _fail([*args, "--data", f"npz:{files[name]}", "--no-cache"])
         assert text in line
 
 

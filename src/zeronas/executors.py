@@ -32,7 +32,7 @@ from typing import Any
 
 from zeronas.allocator import keep_freed_memory
 from zeronas.errors import ParameterError, ZeroNASError
-from zeronas.scoring import ArchScores, ProxyValue, Scorer
+from zeronas.scoring import ArchScores, Scorer, failed_scores
 
 __all__ = ["EXECUTORS", "CandidateTimeout", "Executor", "Task", "check_executor", "make_executor"]
 
@@ -48,9 +48,7 @@ class CandidateTimeout(BaseException):  # noqa: N818 -- a stop signal, like Keyb
 
 def _failed(scorer: Scorer, task: Task, error: str) -> ArchScores:
     arch, names = task
-    index = scorer.space.index(arch) if scorer.space.size is not None else None
-    values = {n: ProxyValue(math.nan, 0.0, error) for n in names}
-    return ArchScores(scorer.space.encode(arch), index, values, 0.0, error)
+    return failed_scores(scorer.space, arch, error, names)
 
 
 def _time_left(timeout: float | None, started: Iterable[tuple[int, float]]) -> float | None:

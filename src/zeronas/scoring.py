@@ -37,6 +37,7 @@ __all__ = [
     "ArchScores",
     "ScoreSource",
     "FunctionSource",
+    "failed_scores",
     "as_source",
     "Scorer",
     "CachedScorer",
@@ -47,6 +48,16 @@ __all__ = [
 #: The scoring core's own version (initialisation, layout, batch placement, passes): part
 #: of every store key, bumped when the core changes values for every proxy.
 SCORING_VERSION = 2
+
+
+def failed_scores(
+    space: SearchSpace, arch: Hashable, error: str, names: Sequence[str] = ()
+) -> ArchScores:
+    """The record of a candidate that failed as a whole (``names``: its proxies, each NaN
+    with the same error)."""
+    index = space.index(arch) if space.size is not None else None
+    values = {n: ProxyValue(math.nan, 0.0, error) for n in names}
+    return ArchScores(space.encode(arch), index, values, 0.0, error)
 
 
 def _timed(proxy: Proxy, arch: Hashable) -> ProxyValue:
@@ -135,11 +146,7 @@ class FunctionSource(ScoreSource):
             try:
                 yield position, self.fn(arch)
             except Exception as exc:  # noqa: BLE001 -- a candidate's failure is its own
-                index = self.space.index(arch) if self.space.size is not None else None
-                yield (
-                    position,
-                    ArchScores(self.space.encode(arch), index, {}, 0.0, failure_text(exc)),
-                )
+                yield position, failed_scores(self.space, arch, failure_text(exc))
 
 
 def as_source(

@@ -28,7 +28,7 @@ from torch import nn
 
 from zeronas.errors import ZeroNASError
 from zeronas.params import keyword_defaults, resolve_parameters
-from zeronas.passes import COMPUTED_PASSES, PASSES, check_pass
+from zeronas.passes import COMPUTED_PASSES, check_pass
 from zeronas.proxies._hooks import ForwardReader
 from zeronas.registry import Registry
 
@@ -40,6 +40,7 @@ __all__ = [
     "get_proxy",
     "list_proxies",
     "parse_proxy_list",
+    "proxy_versions",
     "split_proxy_list",
 ]
 
@@ -277,6 +278,3 @@ def proxy_versions(proxies: Mapping[str, Proxy] | list[Proxy]) -> dict[str, str]
     """label -> version text, as stored."""
     items = proxies.values() if isinstance(proxies, Mapping) else proxies
     return {p.name: str(p.version) for p in items}
-
-
-__all__ += ["proxy_versions", "PASSES"]
