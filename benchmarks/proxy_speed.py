@@ -53,7 +53,7 @@ def _cpu_flags() -> str:
 def _forced_kernel(kernel: str):
     """naswot with its Gram kernel forced to ``kernel``."""
 
-    def run(net, x) -> float:
+    def run(net, x, y=None) -> float:
         with using("naswot_gram", x.device.type, kernel):
             return get_proxy("naswot")(net, x)
 
@@ -72,7 +72,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     space, spec = get_space("nats-tss"), get_dataset(args.dataset)
-    x = load_batch("synthetic", spec, args.batch_size, args.seed).x
+    batch = load_batch("synthetic", spec, args.batch_size, args.seed)
+    x, y = batch.x, batch.y  # synthetic: random labels, for the proxies that read them
     names = [n for n in list_proxies(args.proxies) if not get_proxy(n).parts]  # derived: = parts
     rng = np.random.default_rng(args.seed)
     proxies = {n: get_proxy(n) for n in names}
@@ -92,7 +93,7 @@ def main() -> None:
         forward()  # warm-up: allocator and kernels, not counted
         times["forward"].append(_timed(forward))
         for name, proxy in proxies.items():
-            times[name].append(_timed(lambda proxy=proxy, net=net: proxy(net, x)))
+            times[name].append(_timed(lambda proxy=proxy, net=net: proxy(net, x, y)))
     base = statistics.median(times["forward"])
     table = Table(
         "proxy",

@@ -17,11 +17,13 @@ def test_proxy_is_pure_deterministic_and_finite(name):
     proxy = get_proxy(name)
     net = initialise(SPACE.build(SPACE.arch(1), 10, (3, 16, 16)), "kaiming", 0)
     x = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(10, (8,), generator=torch.Generator().manual_seed(0))
     weights = {k: v.clone() for k, v in net.named_parameters()}
-    first, second = proxy(net, x), proxy(net, x)
+    first, second = proxy(net, x, y), proxy(net, x, y)
     assert isinstance(first, float) and math.isfinite(first)
     assert first == second
     assert all(torch.equal(weights[k], v) for k, v in net.named_parameters())
+    assert all(v.grad is None for v in net.parameters())  # no gradient left behind
     assert proxy.description and isinstance(proxy.higher_is_better, bool)
 
 

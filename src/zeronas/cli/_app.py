@@ -375,8 +375,8 @@ def warn_synthetic(run: api.ScoringSetup) -> None:
 
 
 SYNTHETIC_WARNING = (
-    "data-dependent proxies run on a SYNTHETIC Gaussian batch, not real images; pass "
-    "--data cifar|npz:PATH|imagenet16:PATH for real ones"
+    "data-dependent proxies run on a SYNTHETIC Gaussian batch with random labels, not real "
+    "images; pass --data cifar|npz:PATH|imagenet16:PATH for real ones"
 )
 
 

@@ -1,7 +1,8 @@
 """The proxy protocol and its registry.
 
 A proxy is a pure function ``(net, x, **options) -> float`` of an initialised network and
-the run's input batch ``x`` (N x C x H x W): it never builds networks, loads data or touches
+the run's input batch ``x`` (N x C x H x W), or ``(net, x, y, **options)`` when it reads the
+batch's labels ``y`` in a pass of its own: it never builds networks, loads data or touches
 a cache, and it leaves the network's weights as it found them. Data-free proxies use ``x``
 only for its shape. Its *options* are its keyword-only parameters with their defaults; its
 *version* is bumped whenever its definition changes, so that stored values of the old
@@ -96,6 +97,8 @@ class Proxy:
         running the proxy's pass for it alone."""
         if self.reads in COMPUTED_PASSES:
             return self.read(COMPUTED_PASSES[self.reads](net, x, y))
+        if self.needs_labels:  # a pass of its own that reads the labels: fn(net, x, y)
+            return float(self.fn(net, x, y, **dict(self.options)))
         return float(self.fn(net, x, **dict(self.options)))
 
     def read(self, result: Any) -> float:

@@ -1,0 +1,73 @@
+"""Input-Jacobian proxies: J = ∂(Σ_k f(x)_k)/∂x, one row per sample (B x C·H·W), through one
+train-mode forward of the batch (BN couples the samples). REFERENCES-PROXIES §1, §8.
+
+``jacob_cov`` (Mellor et al., NASWOT arXiv:2006.04647v1; foresight ``jacob_cov.py``): with R
+the B x B correlation matrix of the rows of J and λ its eigenvalues,
+
+.. math::
+
+    s = -\\sum_i \\left[\\ln(\\lambda_i + 10^{-5}) + \\frac{1}{\\lambda_i + 10^{-5}}\\right]
+
+No labels. (foresight takes ``np.linalg.eig``; R is symmetric, so ``eigvalsh`` gives the same
+real eigenvalues.)
+
+``epe_nas`` (Lopes, Alirezazadeh & Alexandre, ICANN 2021, arXiv:2102.08099; EPE ``search.py``):
+for each class c present in the labels, s_c = Σ_ij ln(|corr(J_c)|_ij + 10⁻⁵) over the rows of
+its samples; score = Σ_c |s_c|. Uses labels; the reference batch is 256 (``--batch-size``).
+Its branch for more than 100 classes is dead code in the reference, so every dataset uses
+Σ_c |s_c|, as here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from zeronas.proxies.base import proxy
+
+__all__ = ["input_jacobian", "jacob_cov", "epe_nas"]
+
+_EPS = 1e-5
+
+
+def input_jacobian(net: nn.Module, x: torch.Tensor) -> np.ndarray:
+    """J (B x C·H·W, float64): the gradient of each sample's summed logits w.r.t. its input,
+    through one train-mode forward of the whole batch."""
+    was_training = net.training
+    net.train()
+    try:
+        with torch.enable_grad():
+            inputs = x.detach().clone().requires_grad_(True)
+            net(inputs).sum().backward()
+    finally:
+        net.train(was_training)
+        net.zero_grad(set_to_none=True)
+    return inputs.grad.detach().reshape(len(x), -1).double().cpu().numpy()
+
+
+def _correlation(rows: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.atleast_2d(np.corrcoef(rows))
+
+
+@proxy("jacob_cov", needs_data=True, reads="own")
+def jacob_cov(net: nn.Module, x: torch.Tensor) -> float:
+    """−Σ [ln(λ + 1e-5) + 1/(λ + 1e-5)] over the eigenvalues of the correlation of the input
+    Jacobian's rows (NASWOT v1; foresight)."""
+    eigenvalues = np.linalg.eigvalsh(_correlation(input_jacobian(net, x)))
+    return float(-np.sum(np.log(eigenvalues + _EPS) + 1.0 / (eigenvalues + _EPS)))
+
+
+@proxy("epe_nas", needs_data=True, needs_labels=True, reads="own")
+def epe_nas(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> float:
+    """Σ_c |Σ_ij ln(|corr(J_c)|_ij + 1e-5)| over the classes present (EPE-NAS 2021)."""
+    if y is None:
+        raise ValueError("epe_nas needs the batch's labels: it has none")
+    jacobian, labels = input_jacobian(net, x), y.cpu().numpy()
+    return float(
+        sum(
+            abs(np.sum(np.log(np.abs(_correlation(jacobian[labels == c])) + _EPS)))
+            for c in np.unique(labels)
+        )
+    )
