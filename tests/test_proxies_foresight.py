@@ -118,3 +118,20 @@ def test_loss_gradient_proxies_share_one_backward(monkeypatch):
     alone = Scorer(space, dataset, [get_proxy("snip")], batch, repeats=2)(space.arch(1))
     assert alone.value("snip") == result.value("snip")
     assert all(get_proxy(n).needs_labels for n in ("grad_norm", "snip", "plain", "fisher"))
+
+
+def test_zico_is_a_sum_over_layers_of_log_inverse_variation():
+    net = _net()
+    layers = [net[0].weight, net[3].weight]
+    first = torch.autograd.grad(functional.cross_entropy(net(X[:2]), Y[:2]), layers)
+    second = torch.autograd.grad(functional.cross_entropy(net(X[2:]), Y[2:]), layers)
+    per_layer = []
+    for g1, g2 in zip(first, second, strict=True):
+        ratio = (g1.abs() + g2.abs()) / (g1 - g2).abs()  # B = 2: m / s in closed form
+        per_layer.append(float(ratio[torch.isfinite(ratio)].double().sum()))
+    value = get_proxy("zico")(net, X, Y)
+    assert value == pytest.approx(sum(np.log(per_layer)), rel=1e-6)
+    assert value != pytest.approx(np.log(sum(per_layer)))  # a log per layer, then the sum
+    assert get_proxy("zico[batches=4]")(net, X, Y) != pytest.approx(value)
+    with pytest.raises(ValueError, match="2 <= batches <= batch size 4"):
+        get_proxy("zico", batches=5)(net, X, Y)
