@@ -47,6 +47,7 @@ __all__ = [
     "score",
     "search",
     "run_correlation",
+    "correlation_indices",
     "scoring_pool",
 ]
 
@@ -112,10 +113,9 @@ def setup(
     written as they come."""
     config = _scoring_config(config, fields)
     batch = load_config_batch(config)
-    scorer = _cached(Scorer.from_config(config, batch), cache)
-    return ScoringSetup(
-        config, config.space_object(), config.dataset_spec(), config.proxy_list(), batch, scorer
-    )
+    live = Scorer.from_config(config, batch)
+    scorer = _cached(live, cache)
+    return ScoringSetup(config, live.space, live.dataset, list(live.proxies), batch, scorer)
 
 
 def _cached(scorer: Scorer, cache: str | Path | None) -> ScoreSource:
@@ -152,6 +152,14 @@ def score(
     return setup(config, cache=cache).scorer(target)
 
 
+def correlation_indices(space: SearchSpace, sample: int | None, seed: int) -> list[int]:
+    """The ``sample`` seeded indices (all with None) a correlation of ``space`` scores; a
+    space without an index order or a bad ``sample`` is refused."""
+    if space.size is None:
+        raise ArchError(f"space {space.name!r} is not finite: correlate needs an index order")
+    return sample_indices(space.size, sample, seed)
+
+
 def run_correlation(
     run: ScoringSetup,
     truth: GroundTruth,
@@ -166,9 +174,7 @@ def run_correlation(
     """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
     space (all with None), scoring on ``executor`` with ``workers`` (:mod:`zeronas.executors`)."""
     check_executor(executor, workers, timeout)
-    if run.space.size is None:
-        raise ArchError(f"space {run.space.name!r} is not finite: correlate needs an index order")
-    indices = sample_indices(run.space.size, sample, seed)
+    indices = correlation_indices(run.space, sample, seed)
     computing = run.scorer.computing
     if computing is None:
         return correlate(run.scorer, truth, indices, on_result, None)

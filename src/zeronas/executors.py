@@ -74,10 +74,7 @@ class Executor(abc.ABC):
     workers: int = 1
 
     def __init__(self, scorer: Scorer, workers: int = 1, timeout: float | None = None) -> None:
-        if not isinstance(workers, int) or workers < 1:
-            raise ParameterError("workers", "the executor", "an integer >= 1", workers)
-        if timeout is not None and not timeout > 0:
-            raise ParameterError("timeout", "the executor", "a positive number", timeout)
+        _check_pool(workers, timeout)
         self.scorer, self.workers, self.timeout = scorer, workers, timeout
 
     @abc.abstractmethod
@@ -287,6 +284,10 @@ def check_executor(kind: str, workers: int, timeout: float | None) -> None:
     """The executor settings are valid (before any work, whether or not one is started)."""
     if kind not in EXECUTORS:
         raise ParameterError("executor", "the executor", f"one of {', '.join(EXECUTORS)}", kind)
+    _check_pool(workers, timeout)
+
+
+def _check_pool(workers: int, timeout: float | None) -> None:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ParameterError("workers", "the executor", "an integer >= 1", workers)
     if timeout is not None and not (math.isfinite(timeout) and timeout > 0):

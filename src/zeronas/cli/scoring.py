@@ -47,7 +47,6 @@ from zeronas.config import ScoringConfig
 from zeronas.errors import ZeroNASError
 from zeronas.executors import check_executor
 from zeronas.groundtruth.accuracy import open_ground_truth
-from zeronas.groundtruth.correlation import sample_indices
 from zeronas.report import (
     json_number,
     scatter_plot,
@@ -137,9 +136,7 @@ def correlate(
     writable_folder(out_dir)
     check_executor(executor, workers, timeout_per_arch)
     space = config.space_object()
-    if space.size is None:
-        raise ZeroNASError(f"space {space.name!r} is not finite: correlate needs an index order")
-    total = len(sample_indices(space.size, sample or None, config.seed))  # checks --sample
+    total = len(api.correlation_indices(space, sample or None, config.seed))  # checks --sample
     truth = open_ground_truth(benchmark, allow_pickle, hp, space)
     run = _scoring_setup(config, cache, no_cache)
     columns = (

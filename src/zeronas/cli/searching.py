@@ -55,7 +55,6 @@ from zeronas.errors import ZeroNASError
 from zeronas.executors import check_executor
 from zeronas.groundtruth.accuracy import (
     BENCHMARK_ENV,
-    EmbeddedGroundTruth,
     embedded_ground_truth,
     open_ground_truth,
 )
@@ -92,9 +91,7 @@ def _truth_lookup(
     shipped with zeronas where it fits the space, else (None, None)."""
     space = config.space_object()
     if benchmark is None and not os.environ.get(BENCHMARK_ENV):
-        truth = embedded_ground_truth(space, hp)
-        if isinstance(truth, EmbeddedGroundTruth) and config.dataset not in truth.datasets:
-            truth = None
+        truth = embedded_ground_truth(space, hp, config.dataset)
         if truth is None:
             if hp is not None:
                 raise ZeroNASError(f"--hp {hp} needs a --benchmark to read that schedule from")

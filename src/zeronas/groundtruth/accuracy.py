@@ -191,11 +191,15 @@ class EmbeddedGroundTruth:
         return float(self.table[int(index), self.datasets.index(dataset)])
 
 
-def embedded_ground_truth(space: SearchSpace | None, hp: str | None) -> GroundTruth | None:
-    """The shipped table when it fits ``space`` and ``hp`` (NATS-TSS, 200 epochs), else None."""
+def embedded_ground_truth(
+    space: SearchSpace | None, hp: str | None, dataset: str | None = None
+) -> GroundTruth | None:
+    """The shipped table when it fits ``space``, ``hp`` (NATS-TSS, 200 epochs) and, if
+    given, ``dataset``; else None."""
     if space is None or space.name != "nats-tss" or str(hp or "200") != "200":
         return None
-    return EmbeddedGroundTruth()
+    truth = EmbeddedGroundTruth()
+    return truth if dataset is None or dataset in truth.datasets else None
 
 
 class NatsBenchGroundTruth:
