@@ -14,6 +14,7 @@ from zeronas.cache import ScoreStore
 from zeronas.cli import app
 from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.errors import ParameterError, UnknownNameError, ZeroNASError
+from zeronas.passes import PASSES
 from zeronas.proxies import PROXIES, get_proxy, parse_proxy_list
 from zeronas.proxies.base import split_proxy_list
 from zeronas.search import get_searcher
@@ -48,7 +49,7 @@ def test_the_cli_names_the_flag_of_a_bad_configuration_value():
     for args, text in [
         (["score", "--index", "1", "--seed", "-1"], "--seed must be an integer in [0, "),
         (["search", "--budget", "3", "--batch-size", "0"], "--batch-size must be an integer >= 1"),
-        (["correlate", "--init", "xavier"], "--init must be one of kaiming, pytorch"),
+        (["correlate", "--init", "xavier"], "--init must be one of kaiming, kaiming_fan_in, "),
     ]:
         result = runner.invoke(app, [*args, "--no-cache"])
         assert result.exit_code == 2, result.output
@@ -94,9 +95,9 @@ def test_proxies_json_lists_versions_options_and_needs():
     assert rows["entropy"]["version"] == 2 and rows["naswot"]["version"] == 1
     assert rows["naswot"]["reads"] == "forward" and rows["naswot"]["needs_data"]
     assert rows["ntk_cond"]["higher_is_better"] is False
-    assert {row["reads"] for row in doc["proxies"]} <= {
-        "shapes", "forward", "backward", "synflow", "arch", "own", "derived",
-    }  # fmt: skip
+    assert {row["reads"] for row in doc["proxies"]} <= set(PASSES)
+    sets = {row["name"]: row for row in doc["sets"]}
+    assert sets["az_nas"]["combine"] == "logrank" and "flops" in sets["az_nas"]["members"]
 
 
 def test_a_new_proxy_version_is_recomputed_and_old_rows_are_stale(tmp_path, monkeypatch):

@@ -22,7 +22,7 @@ from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.init import INIT_SCHEMES, check_device
 from zeronas.limits import Limits
-from zeronas.proxies import Proxy, parse_proxy_list
+from zeronas.proxies import Proxy, parse_proxy_list, sets_in
 from zeronas.spaces import SearchSpace, get_space
 
 __all__ = ["ScoringConfig", "SearchConfig", "MAX_SEED"]
@@ -117,7 +117,8 @@ class ScoringConfig:
 class SearchConfig:
     """What turns scores into a search's fitness, over a :class:`ScoringConfig`.
 
-    ``combine`` (``norm-sum``, ``zscore``, ``rank``, ``logrank``), ``weights`` (one per
+    ``combine`` (``norm-sum``, ``zscore``, ``rank``, ``logrank``; unset: the proxy set's
+    combiner when the proxies are one set, else ``norm-sum``), ``weights`` (one per
     proxy), ``penalty`` (seed 002's size penalty ``gdf``/``hsdf``/``rdf``, with its target
     and width in thousands of parameters), ``limits`` (hardware limits checked before
     scoring; unset ones take the space's defaults), ``scores`` (a precomputed score table;
@@ -127,7 +128,7 @@ class SearchConfig:
     scoring: ScoringConfig = field(
         default_factory=lambda: ScoringConfig(proxies="naswot,logsynflow")
     )
-    combine: str = "norm-sum"
+    combine: str | None = None
     weights: tuple[float, ...] | None = None
     penalty: str | None = None
     target_kparams: float = 200.0
@@ -140,6 +141,8 @@ class SearchConfig:
         from zeronas.fitness import COMBINERS, parse_weights
 
         owner = "SearchConfig"
+        if self.combine is None:
+            object.__setattr__(self, "combine", self.default_combine())
         COMBINERS.get(self.combine)  # an unknown name says "Did you mean ...?"
         if self.weights is not None:
             parsed = parse_weights(self.weights, self.scoring.proxy_list())
@@ -148,6 +151,13 @@ class SearchConfig:
             object.__setattr__(self, "scores", str(self.scores))
         _check(_is_int(self.reference) and self.reference >= 2, "reference", owner,
                "an integer >= 2", self.reference)  # fmt: skip
+
+    def default_combine(self) -> str:
+        """The combiner of the proxy set the proxies make up (``az_nas``: ``logrank``) when
+        they are exactly one set's members, else ``norm-sum``."""
+        labels = set(self.scoring.proxies)
+        exact = [s for s in sets_in(self.scoring.proxies) if set(s.members) == labels]
+        return exact[0].combine if exact else "norm-sum"
 
     def replace(self, **changes: Any) -> SearchConfig:
         return dataclasses.replace(self, **changes)

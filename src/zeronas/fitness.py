@@ -3,9 +3,11 @@
 The store and the search history keep raw proxy values; fitness is computed on demand over
 *the set being compared* (a tournament sample, a population, the whole history), because
 ``norm-sum`` and ``rank`` depend on that set. Every combiner handles each proxy's direction:
-a lower-is-better proxy enters reversed. A candidate with any non-finite value (a failure,
-NASWOT's -inf for a singular kernel, SynFlow's ln 0) gets fitness -inf: it is never chosen
-over a candidate with finite values.
+a lower-is-better proxy enters reversed. A candidate with a missing or failed value (NaN)
+gets fitness -inf: it is never chosen over a candidate with values. So does one with an
+infinite value (NASWOT's -inf for a singular kernel, SynFlow's ln 0) under ``norm-sum`` and
+``zscore``; the rank combiners instead rank an infinite value as the worst (−inf) or best
+(+inf) of the set, ties shared, as AZ-NAS does with its −inf trainability.
 
 Combiners (``COMBINERS``):
 
@@ -71,9 +73,12 @@ def _zscore(values: np.ndarray, higher: np.ndarray, weights: np.ndarray, ref: np
     return np.where(higher, z, -z) @ weights
 
 
+_RANKING = ("rank", "logrank")
+
+
 def _ranks(values: np.ndarray, higher: np.ndarray) -> np.ndarray:
     oriented = np.where(higher, values, -values)
-    oriented = np.where(np.isfinite(oriented), oriented, -np.inf)
+    oriented = np.where(np.isnan(oriented), -np.inf, oriented)
     return stats.rankdata(oriented, axis=0) / len(values)
 
 
@@ -235,7 +240,8 @@ class Fitness:
             out = np.asarray(self._fn(values, higher, np.array(self.weights), ref), dtype=float)
         if self.penalty is not None:
             out = self.penalty.apply(out, np.array([row.get("params", np.nan) for row in rows]))
-        out[~np.isfinite(values).all(axis=1)] = -np.inf
+        bad = np.isnan(values) if self.combine in _RANKING else ~np.isfinite(values)
+        out[bad.any(axis=1)] = -np.inf
         out[~np.isfinite(out)] = -np.inf
         return out
 

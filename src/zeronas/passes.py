@@ -10,11 +10,18 @@ Every proxy declares the pass it reads (``@proxy(..., reads=...)``):
               (:class:`BackwardPass`; the loss-gradient proxies of foresight/NASLib).
 ``synflow``   SynFlow's pass: |θ| in float64, BN off, an all-ones input, R = Σ logits;
               (|θ|, ∂R/∂θ) of every conv and linear weight (synflow, logsynflow).
+``az``        AZ-NAS's pass: Kaiming fan_in weights, a Gaussian batch, one forward keeping
+              every block's output and a per-block Rademacher pull-back
+              (:class:`~zeronas.proxies.az.AZPass`; az_expressivity, az_progressivity,
+              az_trainability).
+``vkdnw``     VKDNW's pass: Kaiming fan_in weights, a Gaussian batch, eval-mode BN, the
+              per-image logit Jacobians over one entry per parameter tensor
+              (:class:`~zeronas.proxies.vkdnw.FisherPass`; vkdnw, vkdnw_single).
 ``arch``      the architecture value alone; no network is built (skip).
 ``own``       a pass of its own (ntk_cond, entropy, linear_regions).
 ``derived``   a combination of other proxies' values (ninaswot).
 
-A proxy reading ``backward`` or ``synflow`` is a function of that pass's result,
+A proxy reading ``backward``, ``synflow``, ``az`` or ``vkdnw`` is a function of that pass's result,
 ``fn(result, **options)``; the others are ``fn(net, x, **options)``. The scorer charges a
 shared pass's seconds evenly to its readers and each reader's own work to itself.
 """
@@ -47,7 +54,7 @@ __all__ = [
     "check_pass",
 ]
 
-PASSES = ("shapes", "forward", "backward", "synflow", "arch", "own", "derived")
+PASSES = ("shapes", "forward", "backward", "synflow", "az", "vkdnw", "arch", "own", "derived")
 
 
 @dataclass(frozen=True)
@@ -94,10 +101,24 @@ def _synflow(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None) -> Any:
     return synflow_terms(net, tuple(x.shape[1:]))
 
 
+def _az(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Any:
+    from zeronas.proxies.az import az_pass
+
+    return az_pass(net, x, y)
+
+
+def _vkdnw(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Any:
+    from zeronas.proxies.vkdnw import fisher_pass
+
+    return fisher_pass(net, x, y)
+
+
 #: pass name -> compute(net, x, y): the passes whose result is handed to their readers.
 COMPUTED_PASSES: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor | None], Any]] = {
     "backward": backward_pass,
     "synflow": _synflow,
+    "az": _az,
+    "vkdnw": _vkdnw,
 }
 
 

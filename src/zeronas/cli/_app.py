@@ -133,7 +133,12 @@ AllowPickleOpt = Annotated[
     bool, typer.Option("--allow-pickle", help="Trust a pickled NATS-Bench file.")
 ]
 CombineOpt = Annotated[
-    str, typer.Option("--combine", help=f"Fitness: {', '.join(COMBINERS)} (see DESIGN §4).")
+    str | None,
+    typer.Option(
+        "--combine",
+        help=f"Fitness: {', '.join(COMBINERS)} (see DESIGN §4). Default: the proxy set's "
+        "combiner when --proxies names one set (az_nas: logrank), else norm-sum.",
+    ),
 ]
 PenaltyOpt = Annotated[
     str | None,
@@ -261,7 +266,7 @@ SCORING_OPTIONS: dict[str, tuple[Any, Any]] = {
 #: The options that make a :class:`~zeronas.config.SearchConfig` beyond the scoring ones
 #: (combiner, size penalty, hardware limits, a score table); ``--weights`` is search's own.
 SEARCH_OPTIONS: dict[str, tuple[Any, Any]] = {
-    "combine": (CombineOpt, "norm-sum"),
+    "combine": (CombineOpt, None),
     "scores": (ScoresOpt, None),
     "max_params": (MaxParamsOpt, None),
     "max_flops": (MaxFlopsOpt, None),

@@ -12,7 +12,7 @@ from zeronas.cli._app import (
     print_json,
 )
 from zeronas.datasets import DATASETS
-from zeronas.proxies import PROXIES
+from zeronas.proxies import PROXIES, PROXY_SETS
 from zeronas.search import SEARCHERS
 from zeronas.spaces import SPACES
 
@@ -35,10 +35,12 @@ def spaces(json_out: JsonOpt = False) -> None:
 @app.command()
 def proxies(json_out: JsonOpt = False) -> None:
     """List the proxies: version, options, direction, what they need and read, what they
-    compute. Set options inside the proxy list: --proxies 'naswot,synflow[log=false]'."""
+    compute; then the proxy sets. Set options inside the proxy list:
+    --proxies 'naswot,synflow[log=false]'; a set's name stands for its members."""
     rows = [PROXIES.get(n).describe() for n in PROXIES]
+    sets = [PROXY_SETS.get(n).describe() for n in PROXY_SETS]
     if json_out:
-        return print_json({"proxies": rows})
+        return print_json({"proxies": rows, "sets": sets})
     table = Table("name", "v", "options", "better", "needs", "reads", "description")
     for row in rows:
         better = "higher" if row["higher_is_better"] else "lower"
@@ -48,6 +50,10 @@ def proxies(json_out: JsonOpt = False) -> None:
             row["name"], str(row["version"]), escape(options), better, needs, row["reads"],
             row["description"],
         )  # fmt: skip
+    out.print(table)
+    table = Table("set", "members", "combine", "description")
+    for row in sets:
+        table.add_row(row["name"], ", ".join(row["members"]), row["combine"], row["description"])
     out.print(table)
 
 

@@ -175,7 +175,7 @@ def correlate(
             f"{run.space.name} {run.dataset.name}: {row.proxy}  τ={row.kendall_tau:.3f} "
             f"ρ={row.spearman_rho:.3f}  n={row.n} (excluded {row.excluded})"
         )
-        values = [r.value(row.proxy) for r in result.records]
+        values = result.values(row.proxy)
         path = out_dir / f"scatter_{row.proxy}.png"
         files.append(scatter_plot(path, values, result.accuracies, row.proxy, title, truth.label))
     doc = {

@@ -11,10 +11,19 @@ from scipy import stats
 
 from zeronas.errors import ParameterError
 from zeronas.executors import Executor
+from zeronas.fitness import Fitness
 from zeronas.groundtruth.accuracy import GroundTruth
+from zeronas.proxies import PROXY_SETS, Proxy, ProxySet, parse_proxy_list, sets_in
 from zeronas.scoring import ArchScores, CachedScorer, Scorer
 
-__all__ = ["CorrelationRow", "CorrelationResult", "correlation_rows", "correlate", "sample_indices"]
+__all__ = [
+    "CorrelationRow",
+    "CorrelationResult",
+    "correlation_rows",
+    "correlate",
+    "sample_indices",
+    "set_scores",
+]
 
 
 @dataclass(frozen=True)
@@ -40,26 +49,50 @@ class CorrelationResult:
     records: list[ArchScores]
     accuracies: list[float]
 
+    def values(self, name: str) -> list[float]:
+        """Per cell the value of proxy ``name``, or the combined score of proxy set ``name``."""
+        if name in PROXY_SETS and all(name not in r.values for r in self.records):
+            return [float(v) for v in set_scores(self.records, PROXY_SETS.get(name))]
+        return [r.value(name) for r in self.records]
+
+
+def set_scores(records: Sequence[ArchScores], proxy_set: ProxySet) -> np.ndarray:
+    """The set's combiner over ``records`` (the set being compared): one score per record."""
+    members = tuple(parse_proxy_list(list(proxy_set.members)))
+    fitness = Fitness(members, proxy_set.combine)
+    return fitness([{m.name: r.value(m.name) for m in members} for r in records])
+
+
+def _row(
+    name: str, higher: bool, values: np.ndarray, acc: np.ndarray, seconds: float
+) -> CorrelationRow:
+    finite = np.isfinite(values) & np.isfinite(acc)
+    n = int(finite.sum())
+    tau = rho = math.nan
+    if n >= 2 and np.ptp(values[finite]) > 0:
+        tau = float(stats.kendalltau(values[finite], acc[finite]).statistic)
+        rho = float(stats.spearmanr(values[finite], acc[finite]).statistic)
+    return CorrelationRow(name, higher, n, len(values) - n, tau, rho, seconds)
+
 
 def correlation_rows(
-    records: Sequence[ArchScores], accuracies: Sequence[float], proxies: Sequence
+    records: Sequence[ArchScores], accuracies: Sequence[float], proxies: Sequence[Proxy]
 ) -> list[CorrelationRow]:
+    """One row per proxy, then one per proxy set all of whose members are among ``proxies``
+    (the set's combiner over all the records; its seconds are its members' sum)."""
     acc = np.asarray(accuracies, dtype=float)
-    rows = []
-    for proxy in proxies:
-        values = np.array([r.value(proxy.name) for r in records], dtype=float)
-        finite = np.isfinite(values) & np.isfinite(acc)
-        n = int(finite.sum())
-        tau = rho = math.nan
-        if n >= 2 and np.ptp(values[finite]) > 0:
-            tau = float(stats.kendalltau(values[finite], acc[finite]).statistic)
-            rho = float(stats.spearmanr(values[finite], acc[finite]).statistic)
-        seconds = float(np.mean([r.values[proxy.name].seconds for r in records])) if records else 0
-        rows.append(
-            CorrelationRow(
-                proxy.name, proxy.higher_is_better, n, len(values) - n, tau, rho, seconds
-            )
-        )
+
+    def seconds(name: str) -> float:
+        return float(np.mean([r.values[name].seconds for r in records])) if records else 0.0
+
+    rows = [
+        _row(p.name, p.higher_is_better, np.array([r.value(p.name) for r in records], dtype=float),
+             acc, seconds(p.name))
+        for p in proxies
+    ]  # fmt: skip
+    for proxy_set in sets_in([p.name for p in proxies]):
+        total = sum(seconds(m) for m in proxy_set.members)
+        rows.append(_row(proxy_set.name, True, set_scores(records, proxy_set), acc, total))
     return rows
 
 

@@ -20,7 +20,7 @@ non-default options is named by its label, ``synflow[log=false]``, everywhere it
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,6 +36,10 @@ from zeronas.registry import Registry
 __all__ = [
     "Proxy",
     "PROXIES",
+    "PROXY_SETS",
+    "ProxySet",
+    "proxy_set",
+    "sets_in",
     "proxy",
     "derived_proxy",
     "get_proxy",
@@ -213,6 +217,37 @@ def derived_proxy(
     return entry
 
 
+@dataclass(frozen=True)
+class ProxySet:
+    """A named set of proxies with the combiner that makes one score of them (AZ-NAS's
+    Σ ln rank). Wherever ``--proxies`` is read, the name stands for its members; a search or
+    correlation over all of them also combines them with ``combine``."""
+
+    name: str
+    members: tuple[str, ...]
+    combine: str
+    description: str
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "members": list(self.members), "combine": self.combine,
+                "description": self.description}  # fmt: skip
+
+
+PROXY_SETS: Registry[ProxySet] = Registry("proxy set", "zeronas.proxies")
+
+
+def proxy_set(name: str, members: tuple[str, ...], combine: str, description: str) -> ProxySet:
+    """Register the proxy set ``name`` (its members need not be registered yet)."""
+    entry = ProxySet(name, members, combine, description)
+    PROXY_SETS.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
+    return entry
+
+
+def sets_in(labels: Sequence[str]) -> list[ProxySet]:
+    """The proxy sets all of whose members are among ``labels``."""
+    return [s for n in PROXY_SETS if set((s := PROXY_SETS.get(n)).members) <= set(labels)]
+
+
 def get_proxy(name: str, **options: Any) -> Proxy:
     """Proxy ``name`` (a registry name or a label such as ``synflow[log=false]``) with
     ``options`` set."""
@@ -260,7 +295,8 @@ def split_proxy_list(text: str) -> list[str]:
 
 def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Proxy]:
     """``"naswot,synflow[log=false]"`` (or a sequence of labels / proxies) -> proxies,
-    validating every name and option; a proxy listed twice is an error."""
+    validating every name and option; a proxy set's name stands for its members. A proxy
+    listed twice is an error (unless one of the two is a set's)."""
     if isinstance(text, str):
         items: list[Proxy | str] = list(split_proxy_list(text))
     else:
@@ -269,9 +305,17 @@ def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Pr
     if not items:
         raise ZeroNASError(f"No proxy given. Available: {', '.join(PROXIES)}")
     out: list[Proxy] = []
+    from_sets: set[str] = set()
     for item in items:
+        if isinstance(item, str) and item not in PROXIES and item in PROXY_SETS:
+            members = [get_proxy(m) for m in PROXY_SETS.get(item).members]
+            out += [m for m in members if m.name not in [q.name for q in out]]
+            from_sets |= {m.name for m in members}
+            continue
         p = item if isinstance(item, Proxy) else get_proxy(item)
         if p.name in [q.name for q in out]:
+            if p.name in from_sets:
+                continue  # also a member of a set listed
             raise ZeroNASError(f"proxy {p.name!r} is listed twice in {text!r}")
         out.append(p)
     return out
