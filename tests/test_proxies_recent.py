@@ -17,7 +17,12 @@ from zeronas.fitness import Fitness
 from zeronas.init import redraw
 from zeronas.proxies import PROXY_SETS, get_proxy, parse_proxy_list
 from zeronas.proxies._protocol import gaussian_input
-from zeronas.proxies.vkdnw import fisher_factor, fisher_pass
+from zeronas.proxies.vkdnw import (
+    activation_jacobian,
+    fisher_factor,
+    fisher_pass,
+    generic_jacobian,
+)
 from zeronas.scoring import Scorer
 from zeronas.spaces import get_space
 
@@ -255,3 +260,15 @@ def test_vkdnw_reads_one_entry_of_the_first_128_tensors():
     net = nn.Sequential(nn.Flatten(), *[nn.Linear(8 if i == 0 else 2, 2) for i in range(70)])
     result = fisher_pass(net, X[:1, :, :2, :2])
     assert result.jacobian.shape == (64, 2, 128) and result.tensor_count == 140
+
+
+def test_the_activation_jacobian_equals_the_generic_one_on_a_cell_network():
+    space = get_space("nats-tss")
+    net = redraw(space.build(space.arch(1), 10, (3, 8, 8)), "kaiming_fan_in", 0).eval()
+    x = gaussian_input(torch.zeros(1, 3, 8, 8), 6, 0)
+    names = [k for k, _ in net.named_parameters()][:128]
+    fast = activation_jacobian(net, x, names)
+    assert fast is not None and fast.shape == (6, 10, 128)
+    assert torch.allclose(fast, generic_jacobian(net, x, names), rtol=1e-4, atol=1e-5)
+    layer_norm = nn.Sequential(nn.Flatten(), nn.LayerNorm(192), nn.Linear(192, 3))
+    assert activation_jacobian(layer_norm, x, ["1.weight"]) is None  # generic path instead

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.func import functional_call, jacfwd, jacrev, vmap
+from torch.nn import functional
 
 from zeronas.init import reinitialised
 from zeronas.proxies._protocol import gaussian_input
@@ -73,8 +74,9 @@ def vkdnw_entropy(eigenvalues: torch.Tensor) -> float:
     return float(-(t * torch.log(t + 1e-10)).sum())
 
 
-def _jacobian(net: nn.Module, x: torch.Tensor, names: list[str]) -> torch.Tensor:
-    """B x C x P: ∂logits_b / ∂(first entry of each named parameter), eval mode."""
+def generic_jacobian(net: nn.Module, x: torch.Tensor, names: list[str]) -> torch.Tensor:
+    """B x C x P: ∂logits_b / ∂(first entry of each named parameter), eval mode, by
+    ``vmap(jacrev)`` over the images (any network)."""
     params = {k: v.detach() for k, v in net.named_parameters()}
     buffers = {k: v.detach() for k, v in net.named_buffers()}
     firsts = torch.stack([params[k].flatten()[0] for k in names])
@@ -89,6 +91,82 @@ def _jacobian(net: nn.Module, x: torch.Tensor, names: list[str]) -> torch.Tensor
     classes = net(x[:1]).shape[1]
     differentiate = jacrev if classes <= len(names) else jacfwd  # fewer passes
     return vmap(differentiate(logits), in_dims=(None, 0))(firsts, x)
+
+
+def _first_entry_factor(module: nn.Module, attr: str, inp: torch.Tensor) -> torch.Tensor | None:
+    """The tensor m (B x spatial of output channel 0) with ∂out[:, 0] / ∂θ₀ = m for the first
+    entry θ₀ of ``module.attr``, given the module's input; None for an unsupported module."""
+    if attr == "bias" and isinstance(module, nn.Conv2d | nn.Linear | nn.BatchNorm2d):
+        return None  # ∂out[:, 0] / ∂b₀ = 1: handled by the caller
+    if isinstance(module, nn.Conv2d) and attr == "weight" and module.padding_mode == "zeros":
+        if isinstance(module.padding, str):
+            return None
+        padded = functional.pad(inp[:, 0], [module.padding[1]] * 2 + [module.padding[0]] * 2)
+        out_h = padded.shape[1] - module.dilation[0] * (module.kernel_size[0] - 1) - 1
+        out_w = padded.shape[2] - module.dilation[1] * (module.kernel_size[1] - 1) - 1
+        rows = slice(0, out_h // module.stride[0] * module.stride[0] + 1, module.stride[0])
+        cols = slice(0, out_w // module.stride[1] * module.stride[1] + 1, module.stride[1])
+        return padded[:, rows, cols]  # the kernel's first tap
+    if isinstance(module, nn.Linear) and attr == "weight":
+        return inp[..., 0]
+    if isinstance(module, nn.BatchNorm2d) and attr == "weight" and module.running_var is not None:
+        return (inp[:, 0] - module.running_mean[0]) / torch.sqrt(module.running_var[0] + module.eps)
+    raise NotImplementedError
+
+
+def activation_jacobian(net: nn.Module, x: torch.Tensor, names: list[str]) -> torch.Tensor | None:
+    """:func:`generic_jacobian` from one eval-mode forward and one input-gradient backward per
+    class: for the first entry of a conv, linear or BN weight (or bias) the per-image
+    derivative is channel 0 of ∂logit/∂output times the matching input values (or 1), summed
+    over positions. None when a named parameter is not of such a module (or a module runs
+    twice), so the caller falls back to the generic path."""
+    modules = dict(net.named_modules())
+    owners: list[tuple[nn.Module, str]] = []
+    for name in names:
+        module_name, _, attr = name.rpartition(".")
+        module = modules.get(module_name)
+        if not isinstance(module, nn.Conv2d | nn.Linear | nn.BatchNorm2d):
+            return None
+        if isinstance(module, nn.BatchNorm2d) and module.running_var is None:
+            return None  # eval-mode BN without running statistics couples the images
+        owners.append((module, attr))
+    calls: dict[nn.Module, list[tuple[torch.Tensor, torch.Tensor]]] = {m: [] for m, _ in owners}
+
+    def keep(module: nn.Module, args: tuple, output: torch.Tensor) -> None:
+        calls[module].append((args[0].detach(), output))
+
+    handles = [m.register_forward_hook(keep) for m in calls]
+    try:
+        with torch.enable_grad():
+            logits = net(x.detach().requires_grad_(True))
+    finally:
+        for handle in handles:
+            handle.remove()
+    if any(len(c) != 1 for c in calls.values()):
+        return None
+    try:
+        factors = [_first_entry_factor(m, attr, calls[m][0][0]) for m, attr in owners]
+    except NotImplementedError:
+        return None
+    unique = list(calls)
+    outputs = [calls[m][0][1] for m in unique]
+    position = {m: i for i, m in enumerate(unique)}
+    columns = []
+    for c in range(logits.shape[1]):
+        grads = torch.autograd.grad(
+            logits[:, c].sum(), outputs, retain_graph=c + 1 < logits.shape[1], allow_unused=True
+        )
+        row = []
+        for (module, _), factor in zip(owners, factors, strict=True):
+            g = grads[position[module]]
+            if g is None:
+                row.append(x.new_zeros(len(x)))
+                continue
+            g0 = g[..., 0] if isinstance(module, nn.Linear) else g[:, 0]
+            value = g0 if factor is None else g0 * factor
+            row.append(value.reshape(len(x), -1).sum(1))
+        columns.append(torch.stack(row, dim=1))
+    return torch.stack(columns, dim=1).detach()  # B x C x P
 
 
 @dataclass(frozen=True)
@@ -125,7 +203,10 @@ def fisher_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None)
         net.eval()
         with torch.no_grad():
             logits = net(inputs)
-        jacobian = _jacobian(net, inputs, names[:TENSORS]).double()
+        jacobian = activation_jacobian(net, inputs, names[:TENSORS])
+        if jacobian is None:
+            jacobian = generic_jacobian(net, inputs, names[:TENSORS])
+        jacobian = jacobian.double()
     return FisherPass(jacobian, fisher_factor(logits), len(names))
 
 
