@@ -45,3 +45,15 @@ def tau_rho(values: np.ndarray, target: np.ndarray) -> tuple[float, float, int]:
 
 def fmt(value: float) -> str:
     return "–" if math.isnan(value) else f"{value:.3f}"
+
+
+def cpu_flags() -> str:
+    """The CPU's matmul-relevant flags (speed claims name them)."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            words = set(handle.read().split())
+    except OSError:
+        return "unknown"
+    return " ".join(
+        f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in words
+    )

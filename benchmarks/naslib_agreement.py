@@ -1,7 +1,8 @@
 """Rank agreement of our proxies with NASLib's own values (NAS-Bench-Suite-Zero), on seeded
-shared NATS-TSS cells, and of both with test accuracy.
+shared NATS-TSS cells, and of both with test accuracy; Zen also against NASLib's Zen of all
+cells (``naslib_zen.csv``) for the three datasets. Writes docs/naslib-agreement.md.
 
-    python benchmarks/naslib_agreement.py --cells 120 --dataset cifar10 --init pytorch
+    python benchmarks/naslib_agreement.py --cells 300 --cache agreement.sqlite
 
 NASLib's protocol: PyTorch default init, batch 64 of real training images with labels, its
 own NB201 network (cell BN without affine or running statistics, conv biases). Ours runs the
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import time
+from pathlib import Path
 
 import numpy as np
-from _shared import npz_data, shared_path
+from _shared import cpu_flags, npz_data, shared_path
 from rich.console import Console
 from rich.table import Table
 from scipy import stats
@@ -28,51 +31,99 @@ from zeronas.spaces import get_space
 COLUMNS = {
     "grad_norm": "grad_norm", "snip": "snip", "plain": "plain", "l2_norm": "l2_norm",
     "fisher": "fisher", "grasp": "grasp", "jacob_cov": "jacov", "epe_nas": "epe_nas",
-    "synflow[log=false]": "synflow", "naswot": "nwot",
+    "synflow[log=false]": "synflow", "naswot": "nwot", "zen": "zen",
 }  # fmt: skip
+ZEN_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def _read(path: Path) -> dict[int, dict[str, str]]:
+    with path.open(newline="") as handle:
+        return {int(r["index"]): r for r in csv.DictReader(handle)}
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(stats.spearmanr(a[ok], b[ok]).statistic)
+
+
+def _render(table: Table) -> str:
+    console = Console(width=120, file=io.StringIO(), record=True)
+    console.print(table)
+    return console.export_text()
+
+
+def agreement_table(args: argparse.Namespace, dataset: str, proxies: str, columns: dict,
+                    reference: dict[int, dict[str, str]], truth) -> str:  # fmt: skip
+    """Score ``args.cells`` seeded cells of ``reference`` and compare, per proxy."""
+    rng = np.random.default_rng(args.seed)
+    indices = sorted(rng.choice(sorted(reference), size=args.cells, replace=False).tolist())
+    run = api.setup(
+        proxies=proxies, dataset=dataset, data=npz_data(dataset), batch_size=args.batch_size,
+        seed=args.seed, init=args.init, cache=args.cache,
+    )  # fmt: skip
+    start = time.perf_counter()
+    records = [record for _, record in run.scorer.score_many([run.space.arch(i) for i in indices])]
+    seconds = time.perf_counter() - start
+    accuracy = np.array([truth.accuracy(i, dataset) for i in indices])
+    table = Table(
+        "proxy", "ρ vs NASLib", "ρ ours vs acc", "ρ NASLib vs acc", "s/cell",
+        title=f"{args.cells} seeded shared cells, {dataset}, init {args.init}, batch "
+        f"{args.batch_size}, real images ({seconds:.0f} s; stored values cost nothing)",
+    )  # fmt: skip
+    for proxy in run.proxies:
+        ours = np.array([r.value(proxy.name) for r in records])
+        theirs = np.array([float(reference[i][columns[proxy.name]]) for i in indices])
+        per_cell = np.mean([r.values[proxy.name].seconds for r in records])
+        table.add_row(
+            proxy.name.replace("[", "\\["), f"{_spearman(ours, theirs):.3f}",
+            f"{_spearman(ours, accuracy):.3f}", f"{_spearman(theirs, accuracy):.3f}",
+            f"{per_cell:.3f}",
+        )  # fmt: skip
+    return _render(table)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cells", type=int, default=120)
-    parser.add_argument("--dataset", default="cifar10")
+    parser.add_argument("--cells", type=int, default=300)
+    parser.add_argument("--datasets", default="cifar10,ImageNet16-120")
     parser.add_argument("--init", default="pytorch")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--proxies", default=",".join(COLUMNS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache", default=None, help="score store (resume, reuse)")
+    parser.add_argument("--doc", type=Path, default=Path("docs/naslib-agreement.md"))
     args = parser.parse_args()
-    reference_file = shared_path(f"benchmarks/nats-tss/naslib_zc_{args.dataset}.csv")
-    with reference_file.open(newline="") as handle:
-        reference = {int(r["index"]): r for r in csv.DictReader(handle)}
     truth = open_ground_truth(None, space=get_space("nats-tss"))
-    rng = np.random.default_rng(args.seed)
-    indices = sorted(rng.choice(sorted(reference), size=args.cells, replace=False).tolist())
-    run = api.setup(
-        proxies=args.proxies, dataset=args.dataset, data=npz_data(args.dataset),
-        batch_size=args.batch_size, seed=args.seed, init=args.init,
-    )  # fmt: skip
-    start = time.perf_counter()
-    records = [run.scorer(run.space.arch(i)) for i in indices]
-    seconds = time.perf_counter() - start
-    accuracy = np.array([truth.accuracy(i, args.dataset) for i in indices])
-    table = Table(
-        "proxy", "ρ vs NASLib", "ρ ours vs acc", "ρ NASLib vs acc", "s/cell",
-        title=f"{args.cells} seeded shared cells, {args.dataset}, init {args.init}, batch "
-        f"{args.batch_size}, real images ({seconds:.0f} s)",
-    )  # fmt: skip
-    for proxy in run.proxies:
-        ours = np.array([r.value(proxy.name) for r in records])
-        theirs = np.array([float(reference[i][COLUMNS[proxy.name]]) for i in indices])
-        ok = np.isfinite(ours) & np.isfinite(theirs)
-        agree = stats.spearmanr(ours[ok], theirs[ok]).statistic
-        ours_acc = stats.spearmanr(ours[ok], accuracy[ok]).statistic
-        theirs_acc = stats.spearmanr(theirs[ok], accuracy[ok]).statistic
-        per_cell = np.mean([r.values[proxy.name].seconds for r in records])
-        table.add_row(
-            proxy.name.replace("[", "\\["), f"{agree:.3f}", f"{ours_acc:.3f}",
-            f"{theirs_acc:.3f}", f"{per_cell:.3f}",
-        )  # fmt: skip
-    Console(width=120).print(table)
+    sections = []
+    for dataset in args.datasets.split(","):
+        reference = _read(shared_path(f"benchmarks/nats-tss/naslib_zc_{dataset}.csv"))
+        sections.append(agreement_table(args, dataset, args.proxies, COLUMNS, reference, truth))
+        print(sections[-1])
+    zen = _read(shared_path("benchmarks/nats-tss/naslib_zen.csv"))
+    for dataset in ZEN_DATASETS:  # NASLib's Zen covers every cell
+        columns = {"zen": f"zen_{dataset}"}
+        sections.append(agreement_table(args, dataset, "zen", columns, zen, truth))
+        print(sections[-1])
+    command = (
+        f"python benchmarks/naslib_agreement.py --cells {args.cells} --datasets "
+        f"{args.datasets} --init {args.init} --batch-size {args.batch_size} --seed {args.seed}"
+    )
+    header = [
+        "# Agreement with NASLib's own proxy values",
+        "",
+        f"Generated by `{command}` (do not edit by hand) on a CPU with "
+        f"{cpu_flags()}, one thread. Spearman ρ of our values against NASLib's "
+        "(`../shared/benchmarks/nats-tss/naslib_zc_<dataset>.csv`, and `naslib_zen.csv` for "
+        "Zen on all cells) on seeded shared cells, and of each against 200-epoch test "
+        "accuracy on the same cells. Our network is the official NB201 one (affine BN with "
+        "running statistics, no conv bias); NASLib's cells use BN without affine or running "
+        "statistics and conv biases. NASLib draws a new batch per architecture; ours is one "
+        "fixed batch of real training images of the dataset. Zen draws its own N(0, 1) "
+        "weights and Gaussian input (seed 0) in both.",
+        "",
+    ]
+    text = "\n".join(header) + "\n" + "\n".join(f"```\n{s.rstrip()}\n```\n" for s in sections)
+    args.doc.write_text(text)
 
 
 if __name__ == "__main__":

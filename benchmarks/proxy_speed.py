@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 import torch
+from _shared import cpu_flags
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -28,7 +29,8 @@ from zeronas.data import load_batch
 from zeronas.datasets import get_dataset
 from zeronas.fastpath import chosen_kernels, using
 from zeronas.init import initialise
-from zeronas.proxies import get_proxy, list_proxies
+from zeronas.passes import PassTally
+from zeronas.proxies import get_proxy, list_proxies, parse_proxy_list
 from zeronas.spaces import get_space
 
 
@@ -36,18 +38,6 @@ def _timed(fn) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-def _cpu_flags() -> str:
-    """The CPU's matmul-relevant flags (speed claims name them)."""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            words = set(handle.read().split())
-    except OSError:
-        return "unknown"
-    return " ".join(
-        f for f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8") if f in words
-    )
 
 
 def _forced_kernel(kernel: str):
@@ -60,6 +50,36 @@ def _forced_kernel(kernel: str):
     return run
 
 
+def _counted_run(net, proxies, x, y) -> tuple[int, float]:
+    """(network forwards, seconds) of scoring ``proxies`` on ``net`` as the scorer does."""
+    calls = []
+    handle = net.register_forward_pre_hook(lambda _m, _a: calls.append(1))
+    try:
+        seconds = _timed(lambda: PassTally([p.name for p in proxies]).run(net, proxies, x, y))
+    finally:
+        handle.remove()
+    return len(calls), seconds
+
+
+def _sharing_table(names: str, space, spec, x, y, cells: int, seed: int) -> Table:
+    """Forwards of the whole network (each loss-gradient one followed by its backward) and
+    seconds per candidate, for the proxies scored together and one at a time."""
+    proxies = parse_proxy_list(names)
+    rng = np.random.default_rng(seed + 1)
+    together, alone = [0, 0.0], [0, 0.0]
+    for _ in range(cells):
+        net = initialise(space.build(space.sample(rng), spec.num_classes, spec.input_shape))
+        for total, groups in ((together, [proxies]), (alone, [[p] for p in proxies])):
+            for group in groups:
+                count, seconds = _counted_run(net, group, x, y)
+                total[0] += count
+                total[1] += seconds
+    table = Table("scored", "network forwards / cell", "s/cell", title=f"Pass sharing: {names}")
+    table.add_row("together", f"{together[0] / cells:.1f}", f"{together[1] / cells:.3f}")
+    table.add_row("one by one", f"{alone[0] / cells:.1f}", f"{alone[1] / cells:.3f}")
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=20)
@@ -69,6 +89,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--each-kernel", action="store_true", help="also time naswot with each Gram kernel"
+    )
+    parser.add_argument(
+        "--sharing",
+        default=None,
+        help="also count the network forwards a candidate costs for these proxies, together "
+        "(shared passes) and one by one: e.g. grad_norm,snip,plain,fisher,grasp,zico",
     )
     args = parser.parse_args()
     space, spec = get_space("nats-tss"), get_dataset(args.dataset)
@@ -100,7 +126,7 @@ def main() -> None:
         "median s/cell",
         "x forward",
         title=f"{args.cells} NATS-TSS cells, {args.dataset}, batch {args.batch_size}, "
-        f"{torch.get_num_threads()} threads, torch {torch.__version__}, CPU flags: {_cpu_flags()}",
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}, CPU flags: {cpu_flags()}",
     )
     for name, values in times.items():
         median = statistics.median(values)
@@ -109,6 +135,8 @@ def main() -> None:
     for choice, made in chosen_kernels().items():
         measured = ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in made["seconds"].items())
         print(f"kernel {choice}: {made['chosen']} (first-use measurement: {measured})")
+    if args.sharing:
+        Console().print(_sharing_table(args.sharing, space, spec, x, y, args.cells, args.seed))
     if "naswot" in names and "relu_count" in names:
         ratio = statistics.median(times["naswot"]) / statistics.median(times["relu_count"])
         print(f"relu_count is {ratio:.0f}x faster than naswot")

@@ -111,12 +111,14 @@ def test_loss_gradient_proxies_share_one_backward(monkeypatch):
     )
     space, dataset = get_space("nats-tss"), get_dataset("cifar10")
     batch = load_batch("synthetic", dataset, 8, seed=0)  # random labels
-    together = Scorer(space, dataset, parse_proxy_list("grad_norm,snip,plain"), batch, repeats=2)
+    shared = parse_proxy_list("grad_norm,snip,plain,fisher")
+    together = Scorer(space, dataset, shared, batch, repeats=2)
     result = together(space.arch(1))
-    assert len(runs) == 2  # one backward per initialisation for three readers
+    assert len(runs) == 2  # one backward per initialisation for four readers
     monkeypatch.undo()
-    alone = Scorer(space, dataset, [get_proxy("snip")], batch, repeats=2)(space.arch(1))
-    assert alone.value("snip") == result.value("snip")
+    for name in ("snip", "fisher"):
+        alone = Scorer(space, dataset, [get_proxy(name)], batch, repeats=2)(space.arch(1))
+        assert alone.value(name) == result.value(name)
     assert all(get_proxy(n).needs_labels for n in ("grad_norm", "snip", "plain", "fisher"))
 
 

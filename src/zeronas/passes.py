@@ -62,8 +62,10 @@ class BackwardPass:
     """What one forward + cross-entropy backward of the labelled batch leaves behind.
 
     ``grads``: parameter name -> ∂L/∂θ (zeros for a parameter on no path to the loss),
-    taken with the network in train mode (batch-statistics BN); ``net`` and ``x``, ``y``
-    are the network and batch it ran on.
+    taken with the network in train mode (batch-statistics BN); ``output_terms``: for every
+    conv and linear call, (module, Σ over positions of a ⊙ ∂L/∂a per sample and output
+    channel, N x C) with a the call's output (foresight's Fisher reads it); ``net`` and
+    ``x``, ``y`` are the network and batch it ran on.
     """
 
     net: nn.Module
@@ -72,6 +74,7 @@ class BackwardPass:
     logits: torch.Tensor
     loss: float
     grads: dict[str, torch.Tensor]
+    output_terms: tuple[tuple[nn.Module, torch.Tensor], ...] = ()
 
 
 def backward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> BackwardPass:
@@ -79,20 +82,36 @@ def backward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Ba
     if y is None:
         raise ZeroNASError("the backward pass needs labels: the batch has none")
     params = dict(net.named_parameters())
+    outputs: list[tuple[nn.Module, torch.Tensor]] = []
+
+    def keep(module: nn.Module, _args: tuple, output: torch.Tensor) -> None:
+        if output.requires_grad:
+            outputs.append((module, output))
+
+    layers = [m for m in net.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    handles = [m.register_forward_hook(keep) for m in layers]
     was_training = net.training
     net.train()
     try:
         with torch.enable_grad():
             logits = net(x)
             loss = functional.cross_entropy(logits, y.to(logits.device))
-            grads = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
+            wanted = list(params.values()) + [a for _, a in outputs]
+            grads = torch.autograd.grad(loss, wanted, allow_unused=True)
     finally:
+        for handle in handles:
+            handle.remove()
         net.train(was_training)
     filled = {
         name: torch.zeros_like(p) if g is None else g
-        for (name, p), g in zip(params.items(), grads, strict=True)
+        for (name, p), g in zip(params.items(), grads, strict=False)
     }
-    return BackwardPass(net, x, y, logits.detach(), float(loss.detach()), filled)
+    terms = []
+    for (module, a), g in zip(outputs, grads[len(params) :], strict=True):
+        if g is not None:
+            product = (a.detach() * g).double()
+            terms.append((module, product.flatten(2).sum(2) if product.dim() > 2 else product))
+    return BackwardPass(net, x, y, logits.detach(), float(loss.detach()), filled, tuple(terms))
 
 
 def _synflow(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None) -> Any:

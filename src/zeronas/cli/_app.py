@@ -11,7 +11,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -19,18 +19,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from zeronas import api
 from zeronas.allocator import keep_freed_memory
 from zeronas.cache import ScoreStore, default_cache_path
 from zeronas.config import ScoringConfig, SearchConfig
-from zeronas.data import DATA_SOURCES
+from zeronas.data import DATA_SOURCES, Batch
 from zeronas.datasets import DATASETS
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.fitness import COMBINERS
 from zeronas.init import INIT_SCHEMES
 from zeronas.jsonio import dumps_json
 from zeronas.limits import Limits
+from zeronas.proxies import Proxy
 
 app = typer.Typer(
     help="Training-free neural architecture search with zero-cost proxies.",
@@ -374,19 +375,30 @@ def print_json(doc: dict[str, Any]) -> None:
     sys.stdout.write(dumps_json(doc))
 
 
-def warn_synthetic(run: api.ScoringSetup) -> None:
-    if run.batch.synthetic and any(p.needs_data for p in run.proxies):
-        warn_synthetic_batch()
-
-
 SYNTHETIC_WARNING = (
     "data-dependent proxies run on a SYNTHETIC Gaussian batch with random labels, not real "
     "images; pass --data cifar|npz:PATH|imagenet16:PATH for real ones"
 )
 
 
-def warn_synthetic_batch() -> None:
-    err.print(f"[yellow]Warning: {SYNTHETIC_WARNING}.[/yellow]")
+def batch_warnings(batch: Batch | None, proxies: Sequence[Proxy]) -> list[str]:
+    """What a result must say about its batch: synthetic images under data-dependent proxies
+    computed live, and random labels under the proxies that read labels."""
+    if batch is None or not batch.synthetic:
+        return []
+    live = [p for p in proxies if p.arch_fn is None]
+    notes = [SYNTHETIC_WARNING] if any(p.needs_data for p in live) else []
+    if labelled := [p.name for p in live if p.needs_labels]:
+        notes.append(
+            f"{', '.join(labelled)} read the batch's labels, which are random on the synthetic "
+            "batch: their values say nothing about the task"
+        )
+    return notes
+
+
+def show_warnings(notes: Sequence[str]) -> None:
+    for warning in notes:
+        err.print(f"[yellow]Warning: {escape(warning)}.[/yellow]")
 
 
 def fmt(value: float) -> str:

@@ -32,14 +32,15 @@ from zeronas.cli._app import (
     TimeoutOpt,
     WorkersOpt,
     app,
+    batch_warnings,
     cache_path,
     cli_errors,
     err,
     fmt,
     out,
     print_json,
+    show_warnings,
     tracked_run,
-    warn_synthetic,
     with_scoring_config,
     writable_folder,
 )
@@ -56,7 +57,7 @@ from zeronas.report import (
 
 def _scoring_setup(config: ScoringConfig, cache: Path | None, no_cache: bool) -> api.ScoringSetup:
     run = api.setup(config, cache=cache_path(cache, no_cache))
-    warn_synthetic(run)
+    show_warnings(batch_warnings(run.batch, run.proxies))
     return run
 
 
@@ -84,6 +85,7 @@ def score(
         "arch": result.arch,
         "index": result.index,
         "data": run.batch.describe(),
+        "warnings": batch_warnings(run.batch, run.proxies),
         "config": config.describe(),
         "seed": config.seed,
         "repeats": config.repeats,
@@ -188,6 +190,7 @@ def correlate(
         "repeats": config.repeats,
         "init": config.init,
         "data": run.batch.describe(),
+        "warnings": batch_warnings(run.batch, run.proxies),
         "rows": [
             {k: json_number(v) if isinstance(v, float) else v for k, v in row.as_dict().items()}
             for row in result.rows

@@ -23,7 +23,6 @@ from rich.table import Table
 from zeronas import api
 from zeronas.cli._app import (
     SEARCH_PROXIES,
-    SYNTHETIC_WARNING,
     AddressOpt,
     AllowPickleOpt,
     BenchmarkOpt,
@@ -39,14 +38,15 @@ from zeronas.cli._app import (
     WeightsOpt,
     WorkersOpt,
     app,
+    batch_warnings,
     cache_path,
     cli_errors,
     err,
     fmt,
     out,
     print_json,
+    show_warnings,
     tracked_run,
-    warn_synthetic_batch,
     with_search_config,
     writable_folder,
 )
@@ -69,8 +69,7 @@ from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
 
 def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
     run = api.search_setup(config, cache=cache_path(cache, no_cache))
-    if run.synthetic_data:
-        warn_synthetic_batch()
+    show_warnings(batch_warnings(run.batch, run.fitness.proxies))
     return run
 
 
@@ -166,7 +165,7 @@ def search(
             executor, workers, timeout_per_arch, address,
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
-    doc["warnings"] = [SYNTHETIC_WARNING] if run.synthetic_data else []
+    doc["warnings"] = batch_warnings(run.batch, run.fitness.proxies)
     files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)

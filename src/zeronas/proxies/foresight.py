@@ -13,8 +13,9 @@ With L the mean cross-entropy of the labelled batch (train-mode BN) and, for eve
     \\text{l2\\_norm} = \\sum_l \\lVert W_l \\rVert_2
 
 grad_norm sums the per-layer Frobenius norms (not one global norm); plain keeps signs. The
-first three read the one shared ``backward`` pass (:mod:`zeronas.passes`). ``fisher`` and
-``grasp`` need passes of their own (activation gradients; a Hessian-gradient product):
+first three and fisher read the one shared ``backward`` pass (:mod:`zeronas.passes`), which
+also keeps the conv/linear output gradients fisher needs; ``grasp`` needs a pass of its own
+(a Hessian-gradient product):
 
 - fisher: for every conv/linear output a (before BN), F_c = ½ mean_n (Σ_hw a ∂L/∂a)² per
   output channel c, broadcast to the C_in·k_h·k_w weights of channel c as foresight does:
@@ -86,39 +87,16 @@ def _labels(y: torch.Tensor | None, name: str) -> torch.Tensor:
     return y
 
 
-@proxy("fisher", needs_data=True, needs_labels=True, reads="own")
-def fisher(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> float:
+@proxy("fisher", needs_data=True, needs_labels=True, reads="backward")
+def fisher(result: BackwardPass) -> float:
     """Σ_l Σ_c ½ mean_n (Σ_hw a ∂L/∂a)² · fan_in over conv/linear outputs a (Theis 2018;
     foresight's channel-wise, fan-in-broadcast form)."""
-    y = _labels(y, "fisher")
-    outputs: list[tuple[nn.Module, torch.Tensor]] = []
-
-    def keep(module: nn.Module, _args: tuple, output: torch.Tensor) -> None:
-        output.retain_grad()
-        outputs.append((module, output))
-
-    layers = [m for m in net.modules() if isinstance(m, _SCORED)]
-    handles = [m.register_forward_hook(keep) for m in layers]
-    was_training = net.training
-    net.train()
-    try:
-        with torch.enable_grad():
-            _loss(net, x, y).backward()
-    finally:
-        for handle in handles:
-            handle.remove()
-        net.train(was_training)
-        net.zero_grad(set_to_none=True)
-    total = 0.0
-    for module, a in outputs:
-        if a.grad is None:
-            continue
-        per_sample = (a.detach() * a.grad).double()
-        if per_sample.dim() > 2:
-            per_sample = per_sample.sum(dim=tuple(range(2, per_sample.dim())))
-        channel = 0.5 * per_sample.pow(2).mean(0)
-        total += float(channel.sum()) * (module.weight[0].numel())
-    return total
+    return float(
+        sum(
+            float((0.5 * per_sample.pow(2).mean(0)).sum()) * module.weight[0].numel()
+            for module, per_sample in result.output_terms
+        )
+    )
 
 
 @proxy("grasp", needs_data=True, needs_labels=True, reads="own")
