@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _shared import NPZ, fmt, npz_data, shared_path, tau_rho
+from _shared import NPZ, cpu_flags, fmt, npz_data, shared_path, tau_rho
 
 from zeronas import api
 from zeronas.fitness import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.proxies import list_proxies, parse_proxy_list
+from zeronas.proxies import PROXY_SETS, list_proxies, parse_proxy_list
 
 #: (proxies, combiner): seed 003's hybrid in three combinations, FreeREA's and NINASWOT's parts
 HYBRIDS = (
@@ -37,38 +37,89 @@ HYBRIDS = (
 SLOW = ("ntk_cond",)  # K backward passes per cell: ask for it explicitly
 
 
-def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTruth) -> list[str]:
-    proxies = args.proxies.split(",")
-    if "params" not in proxies:
-        proxies.append("params")
+#: proxy (or set) -> ((ρ cifar10, cifar100, ImageNet16-120), source): published Spearman ρ
+#: against test accuracy (REFERENCES-PROXIES §9; protocols differ, see the notes below)
+PUBLISHED = {
+    "az_nas": ((0.913, 0.900, 0.886), "AZ-NAS paper, all cells"),
+    "meco": ((0.894, 0.883, 0.845), "MeCo, all cells, 1 image, C10 valid split"),
+    "zico": ((0.80, 0.81, 0.79), "ZiCo paper (≈)"),
+    "vkdnw_agg": ((0.919, 0.919, 0.906), "VKDNW Table 1, filtered subset"),
+    "vkdnw_single": ((0.815, 0.829, 0.814), "VKDNW Table 1, filtered subset"),
+    "vkdnw": ((0.798, 0.802, 0.793), "VKDNW notebook, all cells"),
+    "swap": ((0.810, 0.820, 0.774), "plain SWAP, measured by a 2025 paper"),
+    "jacob_cov": ((0.731, 0.704, 0.701), "foresight notebook, |ρ|, C10 valid split"),
+    "synflow[log=false]": ((0.737, 0.763, 0.751), "foresight notebook, |ρ|, C10 valid split"),
+    "zen": ((0.321, 0.300, 0.344), "VKDNW notebook, all cells"),
+    "flops": ((0.753, 0.727, 0.691), "VKDNW notebook, all cells"),
+}
+DATASET_COLUMN = {"cifar10": 0, "cifar100": 1, "ImageNet16-120": 2}
+
+
+def _published(name: str, dataset: str) -> str:
+    if name not in PUBLISHED:
+        return ""
+    values, source = PUBLISHED[name]
+    return f"{values[DATASET_COLUMN[dataset]]:.3f} ({source})"
+
+
+def _parse_subsets(text: str | None) -> list[tuple[list[str], int]]:
+    """``"vkdnw,vkdnw_single:200;swap:300"`` -> [([vkdnw, vkdnw_single], 200), ([swap], 300)]."""
+    groups = []
+    for item in filter(None, (text or "").split(";")):
+        names, _, count = item.rpartition(":")
+        groups.append((names.split(","), int(count)))
+    return groups
+
+
+def _correlation(args, dataset, truth, proxies, subset=None):
     run = api.setup(
         proxies=proxies, dataset=dataset, data=npz_data(dataset), batch_size=args.batch_size,
         seed=args.seed, repeats=args.repeats, cache=args.cache, device=args.device,
     )  # fmt: skip
+    result = api.run_correlation(
+        run, truth, args.cells, args.seed, workers=args.workers, subset=subset
+    )
+    return run, result
+
+
+def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTruth) -> list[str]:
+    groups = _parse_subsets(args.subsets)
+    costly = {n for names, _ in groups for n in names}
+    main_proxies = [n for n in args.proxies.split(",") if n not in costly]
+    if "params" not in main_proxies:
+        main_proxies.append("params")
     start = time.perf_counter()
-    result = api.run_correlation(run, truth, args.cells, args.seed, workers=args.workers)
+    runs = [(*_correlation(args, dataset, truth, main_proxies), None)]
+    for names, count in groups:
+        runs.append((*_correlation(args, dataset, truth, [*names, "params"], count), count))
     minutes = (time.perf_counter() - start) / 60
-    acc = np.asarray(result.accuracies, dtype=float)
-    values = {
-        p.name: np.array([r.value(p.name) for r in result.records], dtype=float)
-        for p in run.proxies
-    }
+    _, main_result, _ = runs[0]
+    acc = np.asarray(main_result.accuracies, dtype=float)
     lines = [
         f"## {dataset}",
         "",
-        f"{len(acc)} cells, scored in {minutes:.1f} min on {args.workers} processes, {args.device} "
-        "(values read back from the store cost nothing).",
+        f"{len(acc)} cells, scored in {minutes:.1f} min on {args.workers} processes, "
+        f"{args.device} (values read back from the store cost nothing).",
         "",
-        "| proxy | direction | cells | excluded | Kendall τ | Spearman ρ | τ vs params | s/cell |",
-        "|---|---|---|---|---|---|---|---|",
+        "| proxy | direction | cells | excluded | Kendall τ | Spearman ρ | τ vs params "
+        "| s/cell | published ρ |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in result.rows:
-        size_tau = tau_rho(values[row.proxy], values["params"])[0]
-        direction = "higher" if row.higher_is_better else "lower"
-        lines.append(
-            f"| {row.proxy} | {direction} | {row.n} | {row.excluded} | {fmt(row.kendall_tau)} "
-            f"| {fmt(row.spearman_rho)} | {fmt(size_tau)} | {row.seconds_per_cell:.4f} |"
-        )
+    for _, result, count in runs:
+        params = np.array(result.values("params"), dtype=float)
+        for row in result.rows:
+            if row.proxy == "params" and count is not None:
+                continue  # listed once, over all cells
+            size_tau = tau_rho(np.array(result.values(row.proxy), dtype=float), params)[0]
+            direction = "higher" if row.higher_is_better else "lower"
+            name = row.proxy if count is None else f"{row.proxy} (first {count} cells)"
+            kind = " (set)" if row.proxy in PROXY_SETS else ""
+            lines.append(
+                f"| {name}{kind} | {direction} | {row.n} | {row.excluded} "
+                f"| {fmt(row.kendall_tau)} | {fmt(row.spearman_rho)} | {fmt(size_tau)} "
+                f"| {row.seconds_per_cell:.4f} | {_published(row.proxy, dataset)} |"
+            )
+    values = {p.name: np.array(main_result.values(p.name), dtype=float) for p in runs[0][0].proxies}
     hybrids = [(h, c) for h, c in HYBRIDS if set(h.split(",")) <= set(values)]
     if hybrids:
         lines += ["", "| hybrid | combine | Kendall τ | Spearman ρ |", "|---|---|---|---|"]
@@ -86,6 +137,11 @@ def main() -> None:
     parser.add_argument("--proxies", default=default)
     parser.add_argument("--datasets", default=",".join(NPZ))
     parser.add_argument("--cells", type=int, default=1000)
+    parser.add_argument(
+        "--subsets",
+        default=None,
+        help="costly proxies scored on the first N of the cells: 'vkdnw,vkdnw_single:200;swap:300'",
+    )
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
@@ -99,13 +155,17 @@ def main() -> None:
         "# Proxies on NATS-TSS",
         "",
         "Generated by `python benchmarks/proxy_results.py "
-        f"--cells {args.cells} --proxies {args.proxies} --batch-size {args.batch_size} "
-        f"--repeats {args.repeats} --seed {args.seed} --device {args.device}` (do not edit by "
-        "hand). Accuracy: "
+        f"--cells {args.cells} --proxies {args.proxies} --subsets '{args.subsets or ''}' "
+        f"--batch-size {args.batch_size} --repeats {args.repeats} --seed {args.seed} "
+        f"--device {args.device}` (do not edit by hand). Accuracy: "
         "200-epoch test accuracy from `../shared/benchmarks/nats-tss/accuracy.csv`; images: "
-        "the shared real-image samples; Kaiming fan_out init; τ and ρ over the cells "
-        "with a finite value (the others are counted as excluded). Seconds per cell are "
-        "measured on one core of the machine that ran the script.",
+        "the shared real-image samples; Kaiming fan_out init (zen, swap, the AZ-NAS and "
+        "VKDNW proxies draw their own weights as their references do); τ and ρ over the "
+        "cells with a finite value (the others are counted as excluded). A proxy set (set) "
+        "is its combiner over the cells (AZ-NAS: Σ ln rank). Costly proxies run on the first "
+        "N of the same seeded cells, named in their row. Seconds per cell are measured on "
+        f"one core of a CPU with {cpu_flags()}. Published ρ: the reference's number and "
+        "protocol (REFERENCES-PROXIES §9), not always on the same cells or split.",
         "",
     ]
     for dataset in args.datasets.split(","):

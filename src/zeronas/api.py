@@ -170,11 +170,18 @@ def run_correlation(
     workers: int = 1,
     timeout: float | None = None,
     address: str | None = None,
+    subset: int | None = None,
 ) -> CorrelationResult:
     """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
-    space (all with None), scoring on ``executor`` with ``workers`` (:mod:`zeronas.executors`)."""
+    space (all with None), scoring on ``executor`` with ``workers`` (:mod:`zeronas.executors`).
+    ``subset``: only the first ``subset`` of those cells (a seeded subset of the same cells,
+    for proxies too costly for all of them)."""
     check_executor(executor, workers, timeout)
     indices = correlation_indices(run.space, sample, seed)
+    if subset is not None:
+        if not 2 <= subset <= len(indices):
+            raise ParameterError("subset", "run_correlation", f"in [2, {len(indices)}]", subset)
+        indices = indices[:subset]
     computing = run.scorer.computing
     if computing is None:
         return correlate(run.scorer, truth, indices, on_result, None)
