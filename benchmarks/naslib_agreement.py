@@ -82,6 +82,36 @@ def agreement_table(args: argparse.Namespace, dataset: str, proxies: str, column
     return _render(table)
 
 
+def stability_table(args: argparse.Namespace, dataset: str, reference: dict) -> str:
+    """ρ between our values under two seeds (another batch of images and another init) on
+    the first ``args.stability_cells`` of the cells: how far a proxy's ranking is set by the
+    architecture rather than by the draw, the ceiling of any agreement with NASLib's one
+    draw."""
+    rng = np.random.default_rng(args.seed)
+    indices = sorted(rng.choice(sorted(reference), size=args.cells, replace=False).tolist())
+    indices = indices[: args.stability_cells]
+    values = []
+    for seed in (args.seed, args.seed + 1):
+        run = api.setup(
+            proxies=args.stability, dataset=dataset, data=npz_data(dataset),
+            batch_size=args.batch_size, seed=seed, init=args.init, cache=args.cache,
+        )  # fmt: skip
+        archs = [run.space.arch(i) for i in indices]
+        values.append([record for _, record in run.scorer.score_many(archs)])
+    table = Table(
+        "proxy", f"ρ seed {args.seed} vs seed {args.seed + 1}", "ρ vs NASLib (same cells)",
+        title=f"Our own stability: {len(indices)} of the cells, {dataset}",
+    )  # fmt: skip
+    for proxy in run.proxies:
+        first, second = (np.array([r.value(proxy.name) for r in v]) for v in values)
+        column = COLUMNS[proxy.name]
+        theirs = np.array([float(reference[i][column]) for i in indices])
+        table.add_row(
+            proxy.name, f"{_spearman(first, second):.3f}", f"{_spearman(first, theirs):.3f}"
+        )
+    return _render(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cells", type=int, default=300)
@@ -92,6 +122,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cache", default=None, help="score store (resume, reuse)")
     parser.add_argument("--doc", type=Path, default=Path("docs/naslib-agreement.md"))
+    parser.add_argument("--stability", default="plain,grasp,snip")
+    parser.add_argument("--stability-cells", type=int, default=100)
     args = parser.parse_args()
     truth = open_ground_truth(None, space=get_space("nats-tss"))
     sections = []
@@ -99,6 +131,9 @@ def main() -> None:
         reference = _read(shared_path(f"benchmarks/nats-tss/naslib_zc_{dataset}.csv"))
         sections.append(agreement_table(args, dataset, args.proxies, COLUMNS, reference, truth))
         print(sections[-1])
+        if args.stability:
+            sections.append(stability_table(args, dataset, reference))
+            print(sections[-1])
     zen = _read(shared_path("benchmarks/nats-tss/naslib_zen.csv"))
     for dataset in ZEN_DATASETS:  # NASLib's Zen covers every cell
         columns = {"zen": f"zen_{dataset}"}
@@ -106,7 +141,8 @@ def main() -> None:
         print(sections[-1])
     command = (
         f"python benchmarks/naslib_agreement.py --cells {args.cells} --datasets "
-        f"{args.datasets} --init {args.init} --batch-size {args.batch_size} --seed {args.seed}"
+        f"{args.datasets} --init {args.init} --batch-size {args.batch_size} --seed {args.seed} "
+        f"--stability {args.stability} --stability-cells {args.stability_cells}"
     )
     header = [
         "# Agreement with NASLib's own proxy values",
