@@ -70,7 +70,7 @@ def test_score_reports_minus_inf_as_a_value():
         (["score", "--index", "1", "--space", "nats-tps"], "Unknown search space 'nats-tps'"),
         (["score", "--index", "1", "--dataset", "mnist"], "Unknown dataset 'mnist'"),
         (["score"], "exactly one of --arch"),
-        (["score", "--index", "1", "--init", "xavier"], "--init must be one of kaiming, pytorch"),
+        (["score", "--index", "1", "--init", "xavier"], "--init must be one of kaiming, kaiming_"),
         (["correlate", "--benchmark", "/nonexistent/acc.csv"], "not found: '/nonexistent/acc.csv'"),
     ],
 )
@@ -126,3 +126,14 @@ def test_minus_inf_cells_are_excluded_with_a_count():
     (row,) = correlation_rows(records, [50.0, 10.0, 70.0, 60.0, 20.0], proxies)
     assert (row.n, row.excluded) == (3, 2)
     assert row.kendall_tau == pytest.approx(1.0) and row.spearman_rho == pytest.approx(1.0)
+
+
+def test_results_on_the_synthetic_batch_say_which_proxies_read_random_labels():
+    args = ["score", "--index", "1", "--proxies", "snip,relu_count", "--data", "synthetic"]
+    result = runner.invoke(app, [*args, "--batch-size", "4", "--no-cache", "--json"])
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("SYNTHETIC" in w for w in warnings)
+    assert any(w.startswith("snip read the batch's labels") for w in warnings)
+    quiet = runner.invoke(app, [*args[:4], "relu_count", *args[5:], "--no-cache", "--json"])
+    assert json.loads(quiet.stdout)["warnings"] == []  # a data-free proxy: nothing to say
