@@ -102,8 +102,8 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
         f"{args.device} (values read back from the store cost nothing).",
         "",
         "| proxy | direction | cells | excluded | Kendall τ | Spearman ρ | τ vs params "
-        "| s/cell | published ρ |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| top-1 | top-10 | recall 1% | nDCG@100 | s/cell | published ρ |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, result, count in runs:
         params = np.array(result.values("params"), dtype=float)
@@ -117,7 +117,9 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
             lines.append(
                 f"| {name}{kind} | {direction} | {row.n} | {row.excluded} "
                 f"| {fmt(row.kendall_tau)} | {fmt(row.spearman_rho)} | {fmt(size_tau)} "
-                f"| {row.seconds_per_cell:.4f} | {_published(row.proxy, dataset)} |"
+                f"| {row.top1:.2f} | {row.top10:.2f} | {row.recall_1pct:.2f} "
+                f"| {row.ndcg100:.3f} | {row.seconds_per_cell:.4f} "
+                f"| {_published(row.proxy, dataset)} |"
             )
     values = {p.name: np.array(main_result.values(p.name), dtype=float) for p in runs[0][0].proxies}
     hybrids = [(h, c) for h, c in HYBRIDS if set(h.split(",")) <= set(values)]
@@ -165,7 +167,8 @@ def main() -> None:
         "is its combiner over the cells (AZ-NAS: Σ ln rank). Costly proxies run on the first "
         "N of the same seeded cells, named in their row. Seconds per cell are measured on "
         f"one core of a CPU with {cpu_flags()}. Published ρ: the reference's number and "
-        "protocol (REFERENCES-PROXIES §9), not always on the same cells or split.",
+        "protocol (REFERENCES-PROXIES §9), not always on the same cells or split. top-1, "
+        "top-10, recall 1%, nDCG@100: how the ranking picks at the top (docs/metrics.md).",
         "",
     ]
     for dataset in args.datasets.split(","):

@@ -201,22 +201,33 @@ def correlate(
         return print_json(doc)
     table = Table(
         "proxy",
-        "better",
+        "dir",
         "n",
-        "excluded",
-        "Kendall τ",
-        "Spearman ρ",
+        "excl",
+        "τ",
+        "ρ",
+        "top-1",
+        "top-10",
+        "rec 1%",
+        "nDCG",
         "s/cell",
         title=f"{run.space.name} / {run.dataset.name}: {total} cells vs {truth.label}",
+        caption="τ, ρ: Kendall, Spearman; top-1, top-10: accuracy of the best-scored cell and "
+        "mean of the 10 best; rec 1%: share of the true top 1% in the proxy's top 1%; nDCG: "
+        "nDCG@100 (docs/metrics.md); excl: cells without a finite value",
     )
     for row in result.rows:
         table.add_row(
             escape(row.proxy),
-            "higher" if row.higher_is_better else "lower",
+            "↑" if row.higher_is_better else "↓",
             str(row.n),
             str(row.excluded),
             f"{row.kendall_tau:.3f}",
             f"{row.spearman_rho:.3f}",
+            f"{row.top1:.2f}",
+            f"{row.top10:.2f}",
+            f"{row.recall_1pct:.2f}",
+            f"{row.ndcg100:.3f}",
             f"{row.seconds_per_cell:.4f}",
         )
     out.print(table)

@@ -13,6 +13,7 @@ from zeronas.errors import ParameterError
 from zeronas.executors import Executor
 from zeronas.fitness import Fitness
 from zeronas.groundtruth.accuracy import GroundTruth
+from zeronas.groundtruth.ranking import ranking_metrics
 from zeronas.proxies import PROXY_SETS, Proxy, ProxySet, parse_proxy_list, sets_in
 from zeronas.scoring import ArchScores, CachedScorer, Scorer
 
@@ -29,7 +30,9 @@ __all__ = [
 @dataclass(frozen=True)
 class CorrelationRow:
     """τ and ρ over the cells whose value is finite; ``excluded`` counts the others
-    (−inf NASWOT, failures)."""
+    (−inf NASWOT, failures). The picking metrics (:mod:`zeronas.groundtruth.ranking`) are
+    over all cells, non-finite values ranked last: accuracy of the top-1 and mean of the
+    top-10 cells, recall of the true top 1 % in the proxy's top 1 %, nDCG@100."""
 
     proxy: str
     higher_is_better: bool
@@ -38,6 +41,10 @@ class CorrelationRow:
     kendall_tau: float
     spearman_rho: float
     seconds_per_cell: float
+    top1: float = math.nan
+    top10: float = math.nan
+    recall_1pct: float = math.nan
+    ndcg100: float = math.nan
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -72,7 +79,12 @@ def _row(
     if n >= 2 and np.ptp(values[finite]) > 0:
         tau = float(stats.kendalltau(values[finite], acc[finite]).statistic)
         rho = float(stats.spearmanr(values[finite], acc[finite]).statistic)
-    return CorrelationRow(name, higher, n, len(values) - n, tau, rho, seconds)
+    known = np.isfinite(acc)
+    top = ranking_metrics(values[known], acc[known], higher)
+    return CorrelationRow(
+        name, higher, n, len(values) - n, tau, rho, seconds,
+        top.top1, top.top10, top.recall_1pct, top.ndcg100,
+    )  # fmt: skip
 
 
 def correlation_rows(
