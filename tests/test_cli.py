@@ -71,6 +71,7 @@ def test_score_reports_minus_inf_as_a_value():
         (["score", "--index", "1", "--dataset", "mnist"], "Unknown dataset 'mnist'"),
         (["score"], "exactly one of --arch"),
         (["score", "--index", "1", "--init", "xavier"], "--init must be one of kaiming, kaiming_"),
+        (["correlate", "--sample", "lots"], "--sample must be a number of cells or 'all'"),
         (["correlate", "--benchmark", "/nonexistent/acc.csv"], "not found: '/nonexistent/acc.csv'"),
     ],
 )

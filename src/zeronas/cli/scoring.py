@@ -45,7 +45,7 @@ from zeronas.cli._app import (
     writable_folder,
 )
 from zeronas.config import ScoringConfig
-from zeronas.errors import ZeroNASError
+from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.executors import check_executor
 from zeronas.groundtruth.accuracy import open_ground_truth
 from zeronas.report import (
@@ -53,6 +53,16 @@ from zeronas.report import (
     scatter_plot,
     write_scores_csv,
 )
+
+
+def _sample_count(text: str) -> int | None:
+    """``--sample``: a count, or None for all cells (``all`` or 0)."""
+    if text.strip().lower() in ("all", "0"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ParameterError("sample", "correlate", "a number of cells or 'all'", text) from None
 
 
 def _scoring_setup(config: ScoringConfig, cache: Path | None, no_cache: bool) -> api.ScoringSetup:
@@ -115,7 +125,14 @@ def _resolve(config: ScoringConfig, arch: str | None, index: int | None) -> obje
 @with_scoring_config(DEFAULT_PROXIES)
 def correlate(
     config: ScoringConfig,
-    sample: Annotated[int, typer.Option("--sample", help="Cells to sample (0 = all).")] = 1000,
+    sample: Annotated[
+        str,
+        typer.Option(
+            "--sample",
+            help="Cells to sample, or 'all' (also 0) for every cell of the space; resumable: "
+            "stored values are read back, so a killed run continues where it stopped.",
+        ),
+    ] = "1000",
     benchmark: BenchmarkOpt = None,
     allow_pickle: AllowPickleOpt = False,
     hp: HpOpt = None,
@@ -138,7 +155,8 @@ def correlate(
     writable_folder(out_dir)
     check_executor(executor, workers, timeout_per_arch)
     space = config.space_object()
-    total = len(api.correlation_indices(space, sample or None, config.seed))  # checks --sample
+    count = _sample_count(sample)
+    total = len(api.correlation_indices(space, count, config.seed))  # checks --sample
     truth = open_ground_truth(benchmark, allow_pickle, hp, space)
     run = _scoring_setup(config, cache, no_cache)
     columns = (
@@ -162,7 +180,7 @@ def correlate(
         result = api.run_correlation(
             run,
             truth,
-            sample or None,
+            count,
             config.seed,
             lambda _r: progress.advance(task),
             executor,
