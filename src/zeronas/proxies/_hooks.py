@@ -18,6 +18,7 @@ __all__ = [
     "hook_activations",
     "activation_hooks",
     "read_forward",
+    "hooked_forward",
     "probe_forward",
     "shapes_only_convs",
     "patched_forward",
@@ -86,19 +87,26 @@ def read_forward(
     seen twice only while its version counter is unchanged, and inference tensors have none;
     on NATS-TSS the two run at the same speed.)
     """
+    hooked_forward(net, x, lambda: [h for reader in readers for h in reader.attach(net)])
+    return [reader.result() for reader in readers] if results else []
+
+
+def hooked_forward(
+    net: nn.Module, x: torch.Tensor, register: Callable[[], list[RemovableHandle]]
+) -> None:
+    """One train-mode (batch-statistics BN), no-grad forward of ``x`` with the hooks that
+    ``register()`` adds; they are removed and the network's mode restored afterwards."""
     handles: list[RemovableHandle] = []
     was_training = net.training
     net.train()
     try:
-        for reader in readers:
-            handles += reader.attach(net)
+        handles = register()
         with torch.no_grad():
             net(x)
     finally:
         for handle in handles:
             handle.remove()
         net.train(was_training)
-    return [reader.result() for reader in readers] if results else []
 
 
 def probe_forward(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:

@@ -33,6 +33,7 @@ import math
 import torch
 from torch import nn
 
+from zeronas.proxies._hooks import hooked_forward
 from zeronas.proxies.base import proxy
 
 __all__ = ["channel_correlation_min_eigenvalues", "meco", "meco_opt"]
@@ -60,16 +61,7 @@ def channel_correlation_min_eigenvalues(
         else:
             outputs.append(torch.zeros(1, 1, dtype=torch.float64))
 
-    handles = [m.register_forward_hook(keep) for m in net.modules()]
-    was_training = net.training
-    try:
-        net.train()
-        with torch.no_grad():
-            net(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-        net.train(was_training)
+    hooked_forward(net, x, lambda: [m.register_forward_hook(keep) for m in net.modules()])
     generator = torch.Generator().manual_seed(seed)
     by_shape: dict[tuple[float, ...], list[torch.Tensor]] = {}
     for f in outputs:

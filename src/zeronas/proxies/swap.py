@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from zeronas.init import preserved, redraw
-from zeronas.proxies._hooks import HOOKED_ACTIVATIONS
+from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hooked_forward
 from zeronas.proxies.base import proxy
 
 __all__ = ["activation_patterns", "swap"]
@@ -58,16 +58,7 @@ def activation_patterns(net: nn.Module, x: torch.Tensor) -> int:
             codes.append(code)
 
     modules = [m for m in net.modules() if isinstance(m, HOOKED_ACTIVATIONS)]
-    handles = [m.register_forward_hook(keep) for m in modules]
-    was_training = net.training
-    try:
-        net.train()
-        with torch.no_grad():
-            net(x)
-    finally:
-        for handle in handles:
-            handle.remove()
-        net.train(was_training)
+    hooked_forward(net, x, lambda: [m.register_forward_hook(keep) for m in modules])
     if seen is not None:
         return int(seen.sum())
     return int(torch.unique(torch.cat(codes)).numel()) if codes else 0
