@@ -138,3 +138,22 @@ def test_results_on_the_synthetic_batch_say_which_proxies_read_random_labels():
     assert any(w.startswith("snip read the batch's labels") for w in warnings)
     quiet = runner.invoke(app, [*args[:4], "relu_count", *args[5:], "--no-cache", "--json"])
     assert json.loads(quiet.stdout)["warnings"] == []  # a data-free proxy: nothing to say
+
+
+def test_a_proxy_set_gets_its_own_correlation_row_from_its_combiner():
+    members = parse_proxy_list("az_nas")
+    accuracy = [70.0, 60.0, 90.0, 80.0]
+    # trainability -inf (an identity cell) ranks last, it does not exclude the cell
+    columns = {"flops": [3, 1, 4, 2], "az_expressivity": [3, 1, 4, 2],
+               "az_progressivity": [3, 1, 4, 2], "az_trainability": [0, -math.inf, 0, 0]}  # fmt: skip
+    records = [
+        ArchScores(str(i), i, {n: ProxyValue(float(v[i]), 0.5) for n, v in columns.items()}, 0.0)
+        for i in range(4)
+    ]
+    rows = {row.proxy: row for row in correlation_rows(records, accuracy, members)}
+    assert rows["az_trainability"].excluded == 1
+    combined = rows["az_nas"]
+    assert (combined.n, combined.excluded) == (4, 0)
+    assert combined.spearman_rho == pytest.approx(1.0)
+    assert combined.seconds_per_cell == pytest.approx(2.0)  # its members' seconds summed
+    assert combined.top1 == 90.0

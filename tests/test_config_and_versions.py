@@ -143,3 +143,17 @@ def test_searcher_presets_are_named_after_their_papers():
         get_searcher("rea-seed001")
     result = CliRunner().invoke(app, ["search", "--algorithm", "ga-seed003", "--no-cache"])
     assert result.exit_code == 2 and "renamed to 'ga-hsieh'" in result.stderr
+
+
+def test_a_proxy_set_stands_for_its_members_and_brings_its_combiner():
+    scoring = ScoringConfig(proxies="az_nas,naswot")
+    assert scoring.proxies == (
+        "flops", "az_expressivity", "az_progressivity", "az_trainability", "naswot",
+    )  # fmt: skip
+    assert ScoringConfig(proxies="flops,az_nas").proxies[0] == "flops"  # a member listed too
+    assert SearchConfig(scoring=ScoringConfig(proxies="az_nas")).combine == "logrank"
+    assert SearchConfig(scoring=scoring).combine == "norm-sum"  # more than the set
+    explicit = SearchConfig(scoring=ScoringConfig(proxies="az_nas"), combine="rank")
+    assert explicit.combine == "rank"
+    with pytest.raises(ZeroNASError, match="listed twice"):
+        ScoringConfig(proxies="naswot,naswot")
