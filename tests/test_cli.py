@@ -144,8 +144,9 @@ def test_a_proxy_set_gets_its_own_correlation_row_from_its_combiner():
     members = parse_proxy_list("az_nas")
     accuracy = [70.0, 60.0, 90.0, 80.0]
     # trainability -inf (an identity cell) ranks last, it does not exclude the cell
-    columns = {"flops": [3, 1, 4, 2], "az_expressivity": [3, 1, 4, 2],
-               "az_progressivity": [3, 1, 4, 2], "az_trainability": [0, -math.inf, 0, 0]}  # fmt: skip
+    order = [2, 1, 4, 3]
+    columns = {"flops": order, "az_expressivity": order, "az_progressivity": order,
+               "az_trainability": [0, -math.inf, 0, 0]}  # fmt: skip
     records = [
         ArchScores(str(i), i, {n: ProxyValue(float(v[i]), 0.5) for n, v in columns.items()}, 0.0)
         for i in range(4)
