@@ -46,6 +46,15 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.spearmanr(a[ok], b[ok]).statistic)
 
 
+def _scores_in_order(run: api.ScoringSetup, indices: list[int]) -> list:
+    """The records of the cells at ``indices``, in that order (stored values come first
+    from ``score_many``, computed ones as they finish)."""
+    records: list = [None] * len(indices)
+    for position, record in run.scorer.score_many([run.space.arch(i) for i in indices]):
+        records[position] = record
+    return records
+
+
 def _render(table: Table) -> str:
     console = Console(width=120, file=io.StringIO(), record=True)
     console.print(table)
@@ -62,7 +71,7 @@ def agreement_table(args: argparse.Namespace, dataset: str, proxies: str, column
         seed=args.seed, init=args.init, cache=args.cache,
     )  # fmt: skip
     start = time.perf_counter()
-    records = [record for _, record in run.scorer.score_many([run.space.arch(i) for i in indices])]
+    records = _scores_in_order(run, indices)
     seconds = time.perf_counter() - start
     accuracy = np.array([truth.accuracy(i, dataset) for i in indices])
     table = Table(
@@ -96,8 +105,7 @@ def stability_table(args: argparse.Namespace, dataset: str, reference: dict) -> 
             proxies=args.stability, dataset=dataset, data=npz_data(dataset),
             batch_size=args.batch_size, seed=seed, init=args.init, cache=args.cache,
         )  # fmt: skip
-        archs = [run.space.arch(i) for i in indices]
-        values.append([record for _, record in run.scorer.score_many(archs)])
+        values.append(_scores_in_order(run, indices))
     table = Table(
         "proxy", f"ρ seed {args.seed} vs seed {args.seed + 1}", "ρ vs NASLib (same cells)",
         title=f"Our own stability: {len(indices)} of the cells, {dataset}",
