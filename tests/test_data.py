@@ -31,12 +31,13 @@ def test_synthetic_is_seeded_and_shaped():
 
 def test_npz_batch_is_a_seeded_normalised_subset(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (40, 3, 32, 32), dtype=np.uint8)
-    np.savez(tmp_path / "d.npz", x=images, y=np.arange(40))
-    batch = load_batch(f"npz:{tmp_path / 'd.npz'}", CIFAR10, 16, seed=5)
+    np.savez(tmp_path / "d.npz", x=images, y=np.arange(40))  # labels as image ids
+    cifar100 = get_dataset("cifar100")  # 100 classes: the 40 ids are valid labels
+    batch = load_batch(f"npz:{tmp_path / 'd.npz'}", cifar100, 16, seed=5)
     picked = batch.y.numpy()
     assert len(set(picked)) == 16 and not batch.synthetic
-    torch.testing.assert_close(batch.x, _normalised(images[picked], CIFAR10))
-    assert torch.equal(batch.x, load_batch(f"npz:{tmp_path / 'd.npz'}", CIFAR10, 16, seed=5).x)
+    torch.testing.assert_close(batch.x, _normalised(images[picked], cifar100))
+    assert torch.equal(batch.x, load_batch(f"npz:{tmp_path / 'd.npz'}", cifar100, 16, seed=5).x)
 
 
 @pytest.mark.parametrize(
@@ -119,3 +120,15 @@ def test_npz_without_x_names_what_it_found(tmp_path):
     np.savez(tmp_path / "d.npz", images=np.zeros((2, 3, 32, 32), np.uint8))
     with pytest.raises(DataError, match=r"has no array 'x' \(found: \['images'\]\)"):
         load_batch(f"npz:{tmp_path / 'd.npz'}", CIFAR10, 1)
+
+
+def test_labels_outside_the_tasks_classes_leave_the_batch_unlabelled(tmp_path):
+    path = tmp_path / "in16.npz"
+    x = np.zeros((8, 3, 16, 16), dtype=np.uint8)
+    np.savez(path, x=x, y=np.arange(1, 9) * 100)  # 1-based ImageNet labels up to 800
+    batch = load_batch(f"npz:{path}", get_dataset("ImageNet16-120"), 4, seed=0)
+    assert batch.y is None
+    assert "outside ImageNet16-120's classes 0..119" in batch.describe()["labels"]
+    np.savez(path, x=x, y=np.arange(8))
+    good = load_batch(f"npz:{path}", get_dataset("ImageNet16-120"), 4, seed=0)
+    assert good.y is not None and good.describe()["labels"] == "given"

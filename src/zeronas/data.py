@@ -43,6 +43,7 @@ class Batch:
     y: torch.Tensor | None
     source: str
     synthetic: bool
+    label_note: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -57,6 +58,7 @@ class Batch:
             "batch_size": int(self.x.shape[0]),
             "shape": list(self.x.shape[1:]),
             "fingerprint": self.fingerprint,
+            "labels": self.label_note or ("none" if self.y is None else "given"),
         }
 
 
@@ -132,7 +134,14 @@ def _make_batch(
     mean = torch.tensor(dataset.mean).view(1, -1, 1, 1)
     std = torch.tensor(dataset.std).view(1, -1, 1, 1)
     y = None if labels is None else torch.as_tensor(np.asarray(labels)[pick], dtype=torch.long)
-    return Batch((x - mean) / std, y, source, False)
+    note = None
+    if y is not None and (int(y.min()) < 0 or int(y.max()) >= dataset.num_classes):
+        note = (
+            f"labels {int(y.min())}..{int(y.max())} of {source!r} are outside {dataset.name}'s "
+            f"classes 0..{dataset.num_classes - 1}: the batch is used without labels"
+        )
+        y = None
+    return Batch((x - mean) / std, y, source, False, note)
 
 
 def _read_npz(path: Path) -> tuple[np.ndarray, np.ndarray | None]:

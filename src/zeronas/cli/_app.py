@@ -383,10 +383,15 @@ SYNTHETIC_WARNING = (
 
 def batch_warnings(batch: Batch | None, proxies: Sequence[Proxy]) -> list[str]:
     """What a result must say about its batch: synthetic images under data-dependent proxies
-    computed live, and random labels under the proxies that read labels."""
-    if batch is None or not batch.synthetic:
+    computed live, random labels under the proxies that read labels, and labels the task
+    cannot use (outside its classes)."""
+    if batch is None:
         return []
     live = [p for p in proxies if p.arch_fn is None]
+    if batch.label_note and (labelled := [p.name for p in live if p.needs_labels]):
+        return [f"{batch.label_note}, so {', '.join(labelled)} cannot be computed"]
+    if not batch.synthetic:
+        return []
     notes = [SYNTHETIC_WARNING] if any(p.needs_data for p in live) else []
     if labelled := [p.name for p in live if p.needs_labels]:
         notes.append(
