@@ -103,6 +103,23 @@ def test_epe_nas_sums_absolute_class_scores():
     assert get_proxy("epe_nas")(net, X, Y) == pytest.approx(sum(map(abs, scores)), rel=1e-6)
 
 
+def test_epe_nas_naslib_reading_takes_the_pairwise_branch_above_100_classes():
+    net = _net()
+    assert get_proxy("epe_nas", naslib=True)(net, X, Y) == get_proxy("epe_nas")(net, X, Y)
+    torch.manual_seed(3)
+    wide = nn.Sequential(
+        nn.Conv2d(1, 2, 1, bias=False), nn.ReLU(), nn.Flatten(), nn.Linear(8, 101, bias=False)
+    )
+    jacobian = _per_sample_jacobian(wide)
+    s0, s2 = (
+        np.sum(np.log(np.abs(np.corrcoef(jacobian[Y.numpy() == c])) + 1e-5)) / 2 for c in (0, 2)
+    )
+    expected = 2 * abs(s0 - s2) / 2  # Σ_c Σ_c' |s_c − s_c'| over 2 classes, / 2 classes
+    assert get_proxy("epe_nas", naslib=True)(wide, X, Y) == pytest.approx(expected, rel=1e-6)
+    single = torch.tensor([0, 2, 0, 5])  # classes 2 and 5 are seen once: skipped, as NASLib
+    assert get_proxy("epe_nas", naslib=True)(wide, X, single) == 0.0
+
+
 def test_loss_gradient_proxies_share_one_backward(monkeypatch):
     runs = []
     original = passes.COMPUTED_PASSES["backward"]

@@ -15,7 +15,9 @@ real eigenvalues.)
 for each class c present in the labels, s_c = Σ_ij ln(|corr(J_c)|_ij + 10⁻⁵) over the rows of
 its samples; score = Σ_c |s_c|. Uses labels; the reference batch is 256 (``--batch-size``).
 Its branch for more than 100 classes is dead code in the reference, so every dataset uses
-Σ_c |s_c|, as here.
+Σ_c |s_c|, as here. NASLib passes the logit count, so for ImageNet16-120 it takes that branch:
+s_c divided by the class's sample count, classes seen once skipped, score =
+Σ_c Σ_c' |s_c − s_c'| / (classes kept); ``epe_nas[naslib=true]`` reproduces that.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from zeronas.proxies._hooks import probe_forward
 from zeronas.proxies.base import proxy
 
 __all__ = ["input_jacobian", "jacob_cov", "epe_nas"]
@@ -60,14 +63,31 @@ def jacob_cov(net: nn.Module, x: torch.Tensor) -> float:
 
 
 @proxy("epe_nas", needs_data=True, needs_labels=True, reads="own")
-def epe_nas(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> float:
-    """Σ_c |Σ_ij ln(|corr(J_c)|_ij + 1e-5)| over the classes present (EPE-NAS 2021)."""
+def epe_nas(
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, naslib: bool = False
+) -> float:
+    """Σ_c |Σ_ij ln(|corr(J_c)|_ij + 1e-5)| over the classes present (EPE-NAS 2021);
+    ``naslib``: NASLib's reading, which takes the reference's >100-class branch."""
     if y is None:
         raise ValueError("epe_nas needs the batch's labels: it has none")
     jacobian, labels = input_jacobian(net, x), y.cpu().numpy()
-    return float(
-        sum(
-            abs(np.sum(np.log(np.abs(_correlation(jacobian[labels == c])) + _EPS)))
-            for c in np.unique(labels)
+    classes = np.unique(labels)
+    if not (naslib and _class_count(net, x) > 100):
+        return float(
+            sum(
+                abs(np.sum(np.log(np.abs(_correlation(jacobian[labels == c])) + _EPS)))
+                for c in classes
+            )
         )
-    )
+    scores = [  # a class seen once has no correlation matrix: NASLib skips it
+        np.sum(np.log(np.abs(_correlation(rows)) + _EPS)) / len(rows)
+        for rows in (jacobian[labels == c] for c in classes)
+        if len(rows) > 1
+    ]
+    if not scores:
+        return 0.0
+    return float(sum(abs(a - b) for a in scores for b in scores) / len(scores))
+
+
+def _class_count(net: nn.Module, x: torch.Tensor) -> int:
+    return int(probe_forward(net, (1, *x.shape[1:])).shape[-1])
