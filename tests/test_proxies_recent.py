@@ -4,6 +4,8 @@ the checks that catch a wrong sign, aggregation over layers, or pass sharing."""
 
 import copy
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -272,3 +274,13 @@ def test_the_activation_jacobian_equals_the_generic_one_on_a_cell_network():
     assert torch.allclose(fast, generic_jacobian(net, x, names), rtol=1e-4, atol=1e-5)
     layer_norm = nn.Sequential(nn.Flatten(), nn.LayerNorm(192), nn.Linear(192, 3))
     assert activation_jacobian(layer_norm, x, ["1.weight"]) is None  # generic path instead
+
+
+def test_the_frozen_ensemble_is_the_tuning_scripts_choice():
+    doc = (Path(__file__).parents[1] / "docs" / "ensemble-tuning.md").read_text()
+    for label, name in (("Choice", "ensemble"), ("Best without a size term", "ensemble_no_size")):
+        line = next(row for row in doc.splitlines() if row.startswith(f"**{label}:**"))
+        members, combine = re.findall(r"`([^`]*)`", line)
+        frozen = PROXY_SETS.get(name)
+        assert (list(frozen.members), frozen.combine) == (members.split(","), combine)
+    assert not {"skip"} & set(PROXY_SETS.get("ensemble").members)  # no space prior
