@@ -47,8 +47,8 @@ PUBLISHED = {
     "vkdnw_single": ((0.815, 0.829, 0.814), "VKDNW Table 1, filtered subset"),
     "vkdnw": ((0.798, 0.802, 0.793), "VKDNW notebook, all cells"),
     "swap": ((0.810, 0.820, 0.774), "plain SWAP, measured by a 2025 paper"),
-    "jacob_cov": ((0.731, 0.704, 0.701), "foresight notebook, absolute ρ, C10 valid split"),
-    "synflow[log=false]": ((0.737, 0.763, 0.751), "foresight notebook, absolute ρ, C10 valid split"),
+    "jacob_cov": ((0.731, 0.704, 0.701), "foresight, absolute ρ, C10 valid"),
+    "synflow[log=false]": ((0.737, 0.763, 0.751), "foresight, absolute ρ, C10 valid"),
     "zen": ((0.321, 0.300, 0.344), "VKDNW notebook, all cells"),
     "flops": ((0.753, 0.727, 0.691), "VKDNW notebook, all cells"),
 }
