@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from zeronas.proxies import PROXIES
+from zeronas.proxies import PROXIES, PROXY_SETS
 from zeronas.registry import Registry
 from zeronas.search import SEARCHERS
 from zeronas.spaces import SPACES
@@ -55,6 +55,8 @@ def test_every_module_of_a_plugin_package_is_found(package, registry):
     modules = {f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)}
     modules -= {f"{package.__name__}.base"} | {m for m in modules if m.rsplit(".")[-1][0] == "_"}
     registering = {registry.module(name) for name in registry.names()}
+    if registry is PROXIES:  # a proxies module may register proxy sets only (ensemble)
+        registering |= {PROXY_SETS.module(name) for name in PROXY_SETS.names()}
     assert modules <= registering  # each plug-in file registered something, unlisted
 
 
