@@ -245,7 +245,8 @@ def proxy_set(name: str, members: tuple[str, ...], combine: str, description: st
 
 def sets_in(labels: Sequence[str]) -> list[ProxySet]:
     """The proxy sets all of whose members are among ``labels``."""
-    return [s for n in PROXY_SETS if set((s := PROXY_SETS.get(n)).members) <= set(labels)]
+    sets = [PROXY_SETS.get(name) for name in PROXY_SETS]
+    return [s for s in sets if set(s.members) <= set(labels)]
 
 
 def get_proxy(name: str, **options: Any) -> Proxy:
