@@ -28,6 +28,7 @@ shared pass's seconds evenly to its readers and each reader's own work to itself
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -104,7 +105,7 @@ def backward_pass(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Ba
         net.train(was_training)
     filled = {
         name: torch.zeros_like(p) if g is None else g
-        for (name, p), g in zip(params.items(), grads, strict=False)
+        for (name, p), g in zip(params.items(), grads[: len(params)], strict=True)
     }
     terms = []
     for (module, a), g in zip(outputs, grads[len(params) :], strict=True):
@@ -120,24 +121,22 @@ def _synflow(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None) -> Any:
     return synflow_terms(net, tuple(x.shape[1:]))
 
 
-def _az(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Any:
-    from zeronas.proxies.az import az_pass
+def _imported(module: str, name: str) -> Callable[..., Any]:
+    """``module.name``(net, x, y), imported at the first call (the proxies package imports
+    this module)."""
 
-    return az_pass(net, x, y)
+    def compute(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Any:
+        return getattr(importlib.import_module(module), name)(net, x, y)
 
-
-def _vkdnw(net: nn.Module, x: torch.Tensor, y: torch.Tensor | None) -> Any:
-    from zeronas.proxies.vkdnw import fisher_pass
-
-    return fisher_pass(net, x, y)
+    return compute
 
 
 #: pass name -> compute(net, x, y): the passes whose result is handed to their readers.
 COMPUTED_PASSES: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor | None], Any]] = {
     "backward": backward_pass,
     "synflow": _synflow,
-    "az": _az,
-    "vkdnw": _vkdnw,
+    "az": _imported("zeronas.proxies.az", "az_pass"),
+    "vkdnw": _imported("zeronas.proxies.vkdnw", "fisher_pass"),
 }
 
 

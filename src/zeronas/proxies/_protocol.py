@@ -6,7 +6,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["gaussian_input", "block_modules", "pre_pool_module"]
+__all__ = ["gaussian_input", "block_modules", "pre_pool_module", "repeat_seed"]
+
+
+def repeat_seed(seed: int, repeat: int) -> int:
+    """The seed of repeat ``repeat`` of a proxy seeded ``seed`` (distinct for repeats below
+    a million)."""
+    return seed * 1_000_003 + repeat
 
 
 def gaussian_input(x: torch.Tensor, batch: int, seed: int) -> torch.Tensor:

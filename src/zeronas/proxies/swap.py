@@ -29,6 +29,7 @@ from torch import nn
 
 from zeronas.init import preserved, redraw
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hooked_forward
+from zeronas.proxies._protocol import repeat_seed
 from zeronas.proxies.base import proxy
 
 __all__ = ["activation_patterns", "swap"]
@@ -84,7 +85,7 @@ def swap(
     counts = []
     with preserved(net):
         for repeat in range(repeats):
-            redraw(net, "normal", seed * 1_000_003 + repeat)
+            redraw(net, "normal", repeat_seed(seed, repeat))
             counts.append(activation_patterns(net, x[:images]))
     value = sum(counts) / len(counts)
     if sigma > 0:

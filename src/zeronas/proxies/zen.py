@@ -27,8 +27,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from zeronas.init import reinitialised
-from zeronas.proxies._protocol import gaussian_input, pre_pool_module
+from zeronas.init import preserved, redraw
+from zeronas.proxies._protocol import gaussian_input, pre_pool_module, repeat_seed
 from zeronas.proxies.base import proxy
 
 __all__ = ["zen"]
@@ -59,12 +59,13 @@ def zen(
         raise ValueError(f"zen needs repeats >= 1, got {repeats}")
     pool = pre_pool_module(net)
     values = []
-    for repeat in range(repeats):
-        draw = seed * 1_000_003 + repeat
-        inputs = gaussian_input(x, batch, 2 * draw)
-        noise = gaussian_input(x, batch, 2 * draw + 1)
-        with reinitialised(net, "normal", draw), torch.no_grad():
-            net.train()
+    with preserved(net), torch.no_grad():
+        net.train()
+        for repeat in range(repeats):
+            draw = repeat_seed(seed, repeat)
+            inputs = gaussian_input(x, batch, 2 * draw)
+            noise = gaussian_input(x, batch, 2 * draw + 1)
+            redraw(net, "normal", draw)
             clean = _pre_pool_features(net, pool, inputs)
             mixed = _pre_pool_features(net, pool, inputs + gamma * noise)
             delta = float((clean - mixed).abs().sum(dim=(1, 2, 3)).mean())
@@ -73,5 +74,5 @@ def zen(
                 for m in net.modules()
                 if isinstance(m, _BatchNorm) and m.running_var is not None
             )
-        values.append((math.log(delta) if delta > 0 else -math.inf) + correction)
+            values.append((math.log(delta) if delta > 0 else -math.inf) + correction)
     return float(sum(values) / len(values))
