@@ -206,15 +206,6 @@ class SearchSetup:
     def scores(self) -> str | None:
         return self.config.scores
 
-    @property
-    def synthetic_data(self) -> bool:
-        """True when a data-dependent proxy is computed live on the synthetic batch."""
-        return (
-            self.batch is not None
-            and self.batch.synthetic
-            and any(p.needs_data for p in self.fitness.proxies if p.arch_fn is None)
-        )
-
     def describe(self) -> dict[str, Any]:
         return {
             "space": self.space.name,
