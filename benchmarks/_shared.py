@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,19 @@ NPZ = {
 def npz_data(dataset: str) -> str:
     """The ``--data`` value of the shared real-image sample of ``dataset``."""
     return f"npz:{shared_path(NPZ[dataset])}"
+
+
+def labelled_data(dataset: str) -> str:
+    """The ``--data`` of a labelled batch of ``dataset``: for ImageNet16-120, the images of the
+    shared 1000-class sample whose 1-based label is one of the first 120 classes (106 of
+    960), relabelled 0..119, written once to the temporary folder."""
+    if dataset != "ImageNet16-120":
+        return npz_data(dataset)
+    arrays = np.load(shared_path(NPZ[dataset]))
+    keep = (arrays["y"] >= 1) & (arrays["y"] <= 120)
+    path = Path(tempfile.gettempdir()) / "zeronas_imagenet16_120_labelled.npz"
+    np.savez(path, x=arrays["x"][keep], y=arrays["y"][keep] - 1)
+    return f"npz:{path}"
 
 
 def tau_rho(values: np.ndarray, target: np.ndarray) -> tuple[float, float, int]:

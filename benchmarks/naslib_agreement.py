@@ -14,12 +14,11 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _shared import NPZ, cpu_flags, npz_data, shared_path
+from _shared import cpu_flags, labelled_data, shared_path
 from rich.console import Console
 from rich.table import Table
 from scipy import stats
@@ -46,19 +45,6 @@ def _read(path: Path) -> dict[int, dict[str, str]]:
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     ok = np.isfinite(a) & np.isfinite(b)
     return float(stats.spearmanr(a[ok], b[ok]).statistic)
-
-
-def labelled_data(dataset: str) -> str:
-    """The ``--data`` of a labelled batch of ``dataset``: for ImageNet16-120, the images of the
-    shared 1000-class sample whose 1-based label is one of the first 120 classes (106 of
-    960), relabelled 0..119, written once to the temporary folder."""
-    if dataset != "ImageNet16-120":
-        return npz_data(dataset)
-    arrays = np.load(shared_path(NPZ[dataset]))
-    keep = (arrays["y"] >= 1) & (arrays["y"] <= 120)
-    path = Path(tempfile.gettempdir()) / "zeronas_imagenet16_120_labelled.npz"
-    np.savez(path, x=arrays["x"][keep], y=arrays["y"][keep] - 1)
-    return f"npz:{path}"
 
 
 def _scores_in_order(run: api.ScoringSetup, indices: list[int]) -> list:

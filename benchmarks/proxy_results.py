@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _shared import NPZ, cpu_flags, fmt, npz_data, shared_path, tau_rho
+from _shared import NPZ, cpu_flags, fmt, labelled_data, npz_data, shared_path, tau_rho
 
 from zeronas import api
 from zeronas.fitness import Fitness
@@ -53,6 +53,9 @@ PUBLISHED = {
     "flops": ((0.753, 0.727, 0.691), "VKDNW notebook, all cells"),
 }
 DATASET_COLUMN = {"cifar10": 0, "cifar100": 1, "ImageNet16-120": 2}
+#: datasets whose shared sample has labels the task cannot use: proxies that read labels run
+#: on the labelled part of it (benchmarks/_shared.labelled_data), named in their row
+LABELLED = {"ImageNet16-120": "labelled 106-image sample"}
 
 
 def _published(name: str, dataset: str) -> str:
@@ -71,15 +74,31 @@ def _parse_subsets(text: str | None) -> list[tuple[list[str], int]]:
     return groups
 
 
-def _correlation(args, dataset, truth, proxies, subset=None):
+def _correlation(args, dataset, truth, proxies, subset=None, labelled=False):
+    data, batch = npz_data(dataset), args.batch_size
+    if labelled:
+        data, batch = labelled_data(dataset), args.labelled_batch_size
     run = api.setup(
-        proxies=proxies, dataset=dataset, data=npz_data(dataset), batch_size=args.batch_size,
+        proxies=proxies, dataset=dataset, data=data, batch_size=batch,
         seed=args.seed, repeats=args.repeats, cache=args.cache, device=args.device,
     )  # fmt: skip
     result = api.run_correlation(
         run, truth, args.cells, args.seed, workers=args.workers, subset=subset
     )
     return run, result
+
+
+def _labelled_note(args: argparse.Namespace, dataset: str) -> str:
+    return f"{LABELLED[dataset]}, batch {args.labelled_batch_size}" if dataset in LABELLED else ""
+
+
+def _label_split(dataset: str, names: list[str]) -> tuple[list[str], list[str]]:
+    """(names, those needing labels to score on a labelled sample instead): the shared
+    ImageNet16 sample has 1,000-class labels, which ImageNet16-120 cannot use."""
+    if dataset not in LABELLED:
+        return names, []
+    labelled = [n for n in names if parse_proxy_list(n)[0].needs_labels]
+    return [n for n in names if n not in labelled], labelled
 
 
 def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTruth) -> list[str]:
@@ -89,11 +108,19 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
     if "params" not in main_proxies:
         main_proxies.append("params")
     start = time.perf_counter()
-    runs = [(*_correlation(args, dataset, truth, main_proxies), None)]
+    main_proxies, main_labelled = _label_split(dataset, main_proxies)
+    runs = [(*_correlation(args, dataset, truth, main_proxies), None, "")]
+    if main_labelled:
+        labelled = _correlation(args, dataset, truth, [*main_labelled, "params"], None, True)
+        runs.append((*labelled, None, _labelled_note(args, dataset)))
     for names, count in groups:
-        runs.append((*_correlation(args, dataset, truth, [*names, "params"], count), count))
+        names, needing = _label_split(dataset, names)
+        for group, note in ((names, ""), (needing, _labelled_note(args, dataset))):
+            if group:
+                both = _correlation(args, dataset, truth, [*group, "params"], count, bool(note))
+                runs.append((*both, count, note))
     minutes = (time.perf_counter() - start) / 60
-    _, main_result, _ = runs[0]
+    _, main_result, _, _ = runs[0]
     acc = np.asarray(main_result.accuracies, dtype=float)
     lines = [
         f"## {dataset}",
@@ -105,14 +132,15 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
         "| top-1 | top-10 | recall 1% | nDCG@100 | s/cell | published ρ |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for _, result, count in runs:
+    for _, result, count, note in runs:
         params = np.array(result.values("params"), dtype=float)
         for row in result.rows:
-            if row.proxy == "params" and count is not None:
+            if row.proxy == "params" and (count is not None or note):
                 continue  # listed once, over all cells
             size_tau = tau_rho(np.array(result.values(row.proxy), dtype=float), params)[0]
             direction = "higher" if row.higher_is_better else "lower"
-            name = row.proxy if count is None else f"{row.proxy} (first {count} cells)"
+            where = [f"first {count} cells"] if count is not None else []
+            name = row.proxy + (f" ({'; '.join([*where, note])})" if where or note else "")
             kind = " (set)" if row.proxy in PROXY_SETS else ""
             lines.append(
                 f"| {name}{kind} | {direction} | {row.n} | {row.excluded} "
@@ -145,6 +173,7 @@ def main() -> None:
         help="costly proxies scored on the first N of the cells: 'vkdnw,vkdnw_single:200;swap:300'",
     )
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--labelled-batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2)

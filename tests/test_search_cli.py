@@ -53,6 +53,21 @@ def test_freerea_on_a_time_budget_alone(tmp_path, table_args):
     assert doc["best"]["accuracy"] >= 94.36
 
 
+def test_a_two_stage_search_reports_the_reranked_candidates(tmp_path, table_args):
+    args = ["search", *table_args, "--budget", "60", "--proxies", "naswot,logsynflow,skip"]
+    args += ["--screen", "logsynflow", "--rerank", "6", "--out", str(tmp_path), "--json"]
+    doc = json.loads(_ok(args).stdout)
+    assert doc["rerank"]["k"] == 6 and doc["fitness"]["proxies"] == ["logsynflow"]
+    assert len(doc["reranked"]) == 6
+    assert doc["best"]["arch"] in {r["arch"] for r in doc["reranked"]}
+    assert set(doc["best"]["values"]) == {"logsynflow", "naswot", "skip"}
+    assert all(r["accuracy"] is not None for r in doc["reranked"])
+    assert "--rerank must be an integer >= 0. Got -2" in _fail([*args, "--rerank", "-2"])
+    assert "--screen must be proxies to propose with" in _fail(
+        ["search", *table_args, "--rerank", "4"]
+    )
+
+
 def test_search_options_and_constraints(tmp_path, table_args):
     args = ["search", *table_args, "--algorithm", "ga", "-o", "population=8", "--budget", "40"]
     args += ["--max-params", "0.5", "--out", str(tmp_path), "--json"]

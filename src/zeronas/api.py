@@ -32,10 +32,18 @@ from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.groundtruth.scores import TableScorer, open_score_table
 from zeronas.limits import Limits
-from zeronas.proxies import Proxy, get_proxy
-from zeronas.scoring import ArchScores, CachedScorer, Scorer, ScoreSource, reference_archs
+from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
+from zeronas.scoring import (
+    ArchScores,
+    CachedScorer,
+    MemoScorer,
+    Scorer,
+    ScoreSource,
+    reference_archs,
+)
 from zeronas.search import Budget, SearchResult, get_searcher
 from zeronas.search.base import OnEval
+from zeronas.search.rerank import Rerank, rerank
 from zeronas.spaces import SearchSpace
 
 __all__ = [
@@ -201,10 +209,26 @@ class SearchSetup:
     limits: Limits
     batch: Batch | None
     reference_seconds: float = 0.0
+    #: The second stage of a two-stage search (None: one stage).
+    rerank: Rerank | None = None
 
     @property
     def scores(self) -> str | None:
         return self.config.scores
+
+    @property
+    def proxies(self) -> tuple[Proxy, ...]:
+        """Every proxy the search reads: the proposing fitness's, then the second stage's."""
+        names = dict.fromkeys(p.name for p in self.fitness.proxies)
+        extra = self.rerank.fitness.proxies if self.rerank is not None else ()
+        return (*self.fitness.proxies, *(p for p in extra if p.name not in names))
+
+    def memoised(self) -> SearchSetup:
+        """This setup with every score source kept in memory (repeated seeded runs)."""
+        stage = self.rerank
+        if stage is not None:
+            stage = stage.with_source(MemoScorer(stage.score_fn))
+        return dataclasses.replace(self, score_fn=MemoScorer(self.score_fn), rerank=stage)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -216,6 +240,7 @@ class SearchSetup:
             "data": self.batch.describe() if self.batch is not None else None,
             "config": self.config.describe(),
             "reference_seconds": self.reference_seconds,
+            "rerank": self.rerank.describe() if self.rerank is not None else None,
         }
 
 
@@ -228,36 +253,71 @@ def search_setup(
     batch is loaded only when a live proxy needs a network). ``zscore`` fitness takes its
     (μ, σ) from ``reference`` random architectures, scored with the same seed. ``cache``: a
     score-store path for the live scoring. Limits left unset take the space's defaults
-    (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.limits`."""
+    (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.limits`. With
+    ``screen`` proxies the search proposes with those and ``rerank`` prepares the second
+    stage (:mod:`zeronas.search.rerank`)."""
     config = _search_config(config, fields)
     scoring = config.scoring
     space, spec = scoring.space_object(), scoring.dataset_spec()
-    proxy_list = scoring.proxy_list()
     size_penalty = None
     if config.penalty:
         size_penalty = SizePenalty(config.penalty, config.target_kparams, config.width_kparams)
-    fitness = Fitness(tuple(proxy_list), config.combine, config.weights, penalty=size_penalty)
-    if size_penalty is not None and "params" not in fitness.names:
-        proxy_list = [*proxy_list, get_proxy("params")]  # the penalty reads it
+    fitness = Fitness(
+        tuple(scoring.proxy_list()), config.combine, config.weights, penalty=size_penalty
+    )
+    screen = None
+    if config.rerank:
+        screen = Fitness(tuple(parse_proxy_list(config.screen)), config.combine,
+                         penalty=size_penalty)  # fmt: skip
+    proposing = screen or fitness
+    proxy_list = list(proposing.proxies)
+    if size_penalty is not None and "params" not in proposing.names:
+        proxy_list.append(get_proxy("params"))  # the penalty reads it
     limits = config.limits.with_defaults(space.default_limits)
     table = open_score_table(config.scores, spec.name) if config.scores else None
-    live = [p for p in proxy_list if table is None or p.name not in table.values]
-    batch = None
-    if any(p.arch_fn is None for p in live):
-        batch = load_config_batch(scoring)
-    scorer = None
-    if live:
-        live_batch = _dummy_batch(spec) if batch is None else batch
-        scorer = _cached(Scorer.from_config(scoring, live_batch, live), cache)
-    score_fn: ScoreSource = scorer  # type: ignore[assignment]
-    if table is not None:
-        score_fn = TableScorer(space, table, proxy_list, scorer)
+    sources = _ScoreSources(config, space, spec, table, cache)
+    score_fn = sources(proxy_list)
     reference_seconds = 0.0
-    if fitness.combine == "zscore":
+    if config.combine == "zscore":
         t0 = time.perf_counter()
-        fitness = _with_reference(fitness, space, score_fn, config.reference, scoring.seed)
+        proposing = _with_reference(proposing, space, score_fn, config.reference, scoring.seed)
         reference_seconds = time.perf_counter() - t0
-    return SearchSetup(config, space, spec, fitness, score_fn, limits, batch, reference_seconds)
+    stage = None
+    if screen is not None:
+        extra = [p for p in fitness.proxies if p.name not in proposing.names]
+        final = fitness
+        if config.combine == "zscore":
+            final = _with_reference(fitness, space, sources([*proxy_list, *extra]),
+                                    config.reference, scoring.seed)  # fmt: skip
+        stage = Rerank(config.rerank, final, sources(extra))  # type: ignore[arg-type]
+    return SearchSetup(config, space, spec, proposing, score_fn, limits, sources.batch,
+                       reference_seconds, stage)  # fmt: skip
+
+
+class _ScoreSources:
+    """Score sources of one search configuration for any list of proxies: from the table
+    where it has them, else live on the configuration's batch (loaded once, only when a
+    live proxy needs a network), behind the store at ``cache``."""
+
+    def __init__(self, config: SearchConfig, space: SearchSpace, spec: DatasetSpec,
+                 table: Any, cache: str | Path | None) -> None:  # fmt: skip
+        self.config, self.space, self.spec, self.table, self.cache = (
+            config, space, spec, table, cache,
+        )  # fmt: skip
+        self.batch: Batch | None = None
+
+    def __call__(self, proxies: list[Proxy]) -> ScoreSource:
+        table = self.table
+        live = [p for p in proxies if table is None or p.name not in table.values]
+        if any(p.arch_fn is None for p in live) and self.batch is None:
+            self.batch = load_config_batch(self.config.scoring)
+        scorer = None
+        if live:
+            batch = _dummy_batch(self.spec) if self.batch is None else self.batch
+            scorer = _cached(Scorer.from_config(self.config.scoring, batch, live), self.cache)
+        if table is not None:
+            return TableScorer(self.space, table, proxies, scorer)
+        return scorer  # type: ignore[return-value]
 
 
 def _dummy_batch(spec: DatasetSpec) -> Batch:
@@ -299,10 +359,11 @@ def search(
     if not isinstance(executor, Executor):
         check_executor(executor, workers, timeout)
     with scoring_pool(run, executor, workers, timeout, address) as executor_:
-        return searcher.run(
+        result = searcher.run(
             run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,
             on_eval, executor_,
         )  # fmt: skip
+    return rerank(result, run.rerank) if run.rerank is not None else result
 
 
 def scoring_pool(

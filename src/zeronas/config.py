@@ -22,12 +22,14 @@ from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.init import INIT_SCHEMES, check_device
 from zeronas.limits import Limits
-from zeronas.proxies import Proxy, parse_proxy_list, sets_in
+from zeronas.proxies import Proxy, ProxySet, parse_proxy_list, sets_in
 from zeronas.spaces import SearchSpace, get_space
 
 __all__ = ["ScoringConfig", "SearchConfig", "MAX_SEED"]
 
 MAX_SEED = 2**63 - 1
+#: candidates re-scored with every proxy when screen proxies are given without ``rerank``
+DEFAULT_RERANK = 20
 
 
 def _check(ok: bool, name: str, owner: str, allowed: str, value: object) -> None:
@@ -118,7 +120,10 @@ class SearchConfig:
     """What turns scores into a search's fitness, over a :class:`ScoringConfig`.
 
     ``combine`` (``norm-sum``, ``zscore``, ``rank``, ``logrank``; unset: the proxy set's
-    combiner when the proxies are one set, else ``norm-sum``), ``weights`` (one per
+    combiner when the proxies are one set, else ``norm-sum``), ``screen`` and ``rerank``
+    (a two-stage search: the algorithm proposes with the ``screen`` proxies only, then the
+    ``rerank`` fittest candidates are scored with every proxy and the best of them is the
+    answer; unset: the proxy set's own, ``rerank=0`` turns it off), ``weights`` (one per
     proxy), ``penalty`` (seed 002's size penalty ``gdf``/``hsdf``/``rdf``, with its target
     and width in thousands of parameters), ``limits`` (hardware limits checked before
     scoring; unset ones take the space's defaults), ``scores`` (a precomputed score table;
@@ -136,6 +141,8 @@ class SearchConfig:
     limits: Limits = field(default_factory=Limits)
     scores: str | None = None
     reference: int = 50
+    screen: tuple[str, ...] | str | None = None
+    rerank: int | None = None
 
     def __post_init__(self) -> None:
         from zeronas.fitness import COMBINERS, parse_weights
@@ -151,13 +158,34 @@ class SearchConfig:
             object.__setattr__(self, "scores", str(self.scores))
         _check(_is_int(self.reference) and self.reference >= 2, "reference", owner,
                "an integer >= 2", self.reference)  # fmt: skip
+        self._resolve_screen(owner)
+
+    def _resolve_screen(self, owner: str) -> None:
+        exact = self.exact_set()
+        screen, rerank = self.screen, self.rerank
+        if rerank is None:
+            default = exact.rerank if exact is not None and exact.rerank else DEFAULT_RERANK
+            rerank = default if screen or (exact is not None and exact.rerank) else 0
+        _check(_is_int(rerank) and rerank >= 0, "rerank", owner, "an integer >= 0", rerank)
+        if screen is None:
+            screen = exact.screen if exact is not None and rerank else ()
+        labels = tuple(p.name for p in parse_proxy_list(screen)) if screen else ()
+        _check(bool(labels) or rerank == 0, "screen", owner,
+               "proxies to propose with when rerank > 0", self.screen)  # fmt: skip
+        object.__setattr__(self, "screen", labels if rerank else ())
+        object.__setattr__(self, "rerank", rerank if labels else 0)
+
+    def exact_set(self) -> ProxySet | None:
+        """The proxy set whose members the proxies are exactly, if any."""
+        labels = set(self.scoring.proxies)
+        exact = [s for s in sets_in(self.scoring.proxies) if set(s.members) == labels]
+        return exact[0] if exact else None
 
     def default_combine(self) -> str:
         """The combiner of the proxy set the proxies make up (``az_nas``: ``logrank``) when
         they are exactly one set's members, else ``norm-sum``."""
-        labels = set(self.scoring.proxies)
-        exact = [s for s in sets_in(self.scoring.proxies) if set(s.members) == labels]
-        return exact[0].combine if exact else "norm-sum"
+        exact = self.exact_set()
+        return exact.combine if exact is not None else "norm-sum"
 
     def replace(self, **changes: Any) -> SearchConfig:
         return dataclasses.replace(self, **changes)
@@ -167,4 +195,5 @@ class SearchConfig:
         doc["scoring"] = self.scoring.describe()
         doc["limits"] = self.limits.describe()
         doc["weights"] = list(self.weights) if self.weights is not None else None
+        doc["screen"] = list(self.screen)  # type: ignore[arg-type]
         return doc

@@ -121,6 +121,7 @@ def search_document(
         "wall_seconds": result.wall_seconds,
         "ground_truth": truth_label,
         "best": None,
+        "reranked": [_rerank_row(e, accuracy) for e in result.reranked],
     }
     if best is not None:
         doc["best"] = {
@@ -128,10 +129,19 @@ def search_document(
             "index": best.index,
             "step": best.step,
             "values": {n: json_number(v) for n, v in best.values.items()},
-            "fitness": json_number(float(result.final_fitness()[best.arch])),
+            "fitness": json_number(result.best_fitness()),
             "accuracy": accuracy(best.index) if accuracy and best.index is not None else None,
         }
     return doc
+
+
+def _rerank_row(record: Any, accuracy: Callable[[int], float] | None) -> dict[str, Any]:
+    known = accuracy is not None and record.index is not None
+    return {
+        "arch": record.arch, "index": record.index, "status": record.status,
+        "error": record.error, "values": {n: json_number(v) for n, v in record.values.items()},
+        "accuracy": accuracy(record.index) if known else None,
+    }  # fmt: skip
 
 
 def write_history_csv(

@@ -141,6 +141,23 @@ CombineOpt = Annotated[
         "combiner when --proxies names one set (az_nas: logrank), else norm-sum.",
     ),
 ]
+ScreenOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--screen",
+        help="Two-stage search: propose with these cheap proxies, then score the --rerank "
+        "fittest with every proxy and answer with the best of them. Default: the proxy set's "
+        "own (ensemble: flops,logsynflow).",
+    ),
+]
+RerankOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--rerank",
+        help="Candidates re-scored with every proxy after a --screen search (0: one stage). "
+        "Default: the proxy set's own (ensemble: 20), else 20 with --screen.",
+    ),
+]
 PenaltyOpt = Annotated[
     str | None,
     typer.Option("--penalty", help="Size penalty of seed 002: gdf, hsdf or rdf (DESIGN §4)."),
@@ -268,6 +285,8 @@ SCORING_OPTIONS: dict[str, tuple[Any, Any]] = {
 #: (combiner, size penalty, hardware limits, a score table); ``--weights`` is search's own.
 SEARCH_OPTIONS: dict[str, tuple[Any, Any]] = {
     "combine": (CombineOpt, None),
+    "screen": (ScreenOpt, None),
+    "rerank": (RerankOpt, None),
     "scores": (ScoresOpt, None),
     "max_params": (MaxParamsOpt, None),
     "max_flops": (MaxFlopsOpt, None),

@@ -69,7 +69,7 @@ from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
 
 def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
     run = api.search_setup(config, cache=cache_path(cache, no_cache))
-    show_warnings(batch_warnings(run.batch, run.fitness.proxies))
+    show_warnings(batch_warnings(run.batch, run.proxies))
     return run
 
 
@@ -165,7 +165,7 @@ def search(
             executor, workers, timeout_per_arch, address,
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
-    doc["warnings"] = batch_warnings(run.batch, run.fitness.proxies)
+    doc["warnings"] = batch_warnings(run.batch, run.proxies)
     files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)
@@ -232,6 +232,13 @@ def _print_search(doc: dict[str, Any]) -> None:
         table.add_row(f"fitness ({doc['fitness']['combine']})", fmt(float(best["fitness"])))
         if best["accuracy"] is not None:
             table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
+    if doc["reranked"]:
+        stage = doc["rerank"]["fitness"]
+        table.add_row(
+            "second stage",
+            f"the {len(doc['reranked'])} fittest by {', '.join(doc['fitness']['proxies'])} "
+            f"re-scored with {', '.join(stage['proxies'])} ({stage['combine']} over them)",
+        )
     table.add_row("failed / rejected", f"{doc['failed']} / {doc['rejected']}")
     checks = doc.get("limit_checks")
     if checks:

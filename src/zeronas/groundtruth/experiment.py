@@ -10,7 +10,6 @@ charged to every run's search time, so times are those of independent runs).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +22,6 @@ import numpy as np
 from zeronas.api import SearchSetup, scoring_pool, search
 from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.report import curve_plot
-from zeronas.scoring import MemoScorer
 from zeronas.search.base import SearchResult
 
 __all__ = ["RunRecord", "ExperimentRow", "Experiment", "run_experiment", "write_experiment"]
@@ -110,7 +108,7 @@ def run_experiment(
     records: list[RunRecord] = []
     rows: list[ExperimentRow] = []
     for label, setup in setups.items():
-        memo = dataclasses.replace(setup, score_fn=MemoScorer(setup.score_fn))
+        memo = setup.memoised()
         optimum = _optimum(setup, truth)
         with scoring_pool(setup, executor, workers, timeout, address) as pool:
             for algorithm, budget in itertools.product(algorithms, budgets):
@@ -140,7 +138,7 @@ def run_experiment(
 
 def _reported(setup: SearchSetup) -> list[str]:
     """The values a row reports: the fitness proxies, and the size a penalty reads."""
-    names = setup.fitness.names
+    names = [p.name for p in setup.proxies]
     return names + ["params"] if setup.fitness.penalty and "params" not in names else names
 
 

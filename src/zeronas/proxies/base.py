@@ -221,24 +221,40 @@ def derived_proxy(
 class ProxySet:
     """A named set of proxies with the combiner that makes one score of them (AZ-NAS's
     Σ ln rank). Wherever ``--proxies`` is read, the name stands for its members; a search or
-    correlation over all of them also combines them with ``combine``."""
+    correlation over all of them also combines them with ``combine``.
+
+    ``screen`` and ``rerank``: a search over exactly this set proposes with the cheap
+    ``screen`` proxies only, then scores its ``rerank`` fittest candidates with every member
+    and answers with the best of those (a second stage, as in successive halving)."""
 
     name: str
     members: tuple[str, ...]
     combine: str
     description: str
+    screen: tuple[str, ...] = ()
+    rerank: int = 0
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "members": list(self.members), "combine": self.combine,
-                "description": self.description}  # fmt: skip
+                "description": self.description, "screen": list(self.screen),
+                "rerank": self.rerank}  # fmt: skip
 
 
 PROXY_SETS: Registry[ProxySet] = Registry("proxy set", "zeronas.proxies")
 
 
-def proxy_set(name: str, members: tuple[str, ...], combine: str, description: str) -> ProxySet:
+def proxy_set(
+    name: str,
+    members: tuple[str, ...],
+    combine: str,
+    description: str,
+    screen: tuple[str, ...] = (),
+    rerank: int = 0,
+) -> ProxySet:
     """Register the proxy set ``name`` (its members need not be registered yet)."""
-    entry = ProxySet(name, members, combine, description)
+    if bool(screen) != (rerank > 0):
+        raise ZeroNASError(f"proxy set {name!r}: screen proxies and rerank > 0 go together")
+    entry = ProxySet(name, members, combine, description, tuple(screen), rerank)
     PROXY_SETS.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
     return entry
 

@@ -317,7 +317,9 @@ class SearchResult:
     """A finished search: its settings, full history, and why it stopped.
 
     ``best`` is the fittest scored candidate, fitness taken over the whole history (FreeREA's
-    choice of the final answer); ``seconds`` is search time as the evaluator accounts it.
+    choice of the final answer), or, after a second stage (:mod:`zeronas.search.rerank`),
+    the fittest of the ``reranked`` candidates by the ``final`` fitness over them;
+    ``seconds`` is search time as the evaluator accounts it (both stages).
     """
 
     algorithm: str
@@ -336,6 +338,9 @@ class SearchResult:
     #: Architectures checked against the limits, rejected, the rejection rate and the
     #: rejections per limit (None without limits).
     limit_report: dict[str, Any] | None = None
+    #: The second stage: the candidates re-scored with every proxy, and their fitness.
+    reranked: tuple[Evaluation, ...] = ()
+    final: Fitness | None = None
 
     @property
     def scored(self) -> list[Evaluation]:
@@ -343,7 +348,19 @@ class SearchResult:
 
     @property
     def best(self) -> Evaluation | None:
+        if self.final is not None:
+            return _argbest(self.final, [e for e in self.reranked if e.ok])
         return _argbest(self.fitness, self.scored)
+
+    def best_fitness(self) -> float | None:
+        """The answer's fitness, over the set it was chosen from."""
+        best = self.best
+        if best is None:
+            return None
+        if self.final is not None:
+            ok = [e for e in self.reranked if e.ok]
+            return float(self.final([e.values for e in ok])[ok.index(best)])
+        return float(self.final_fitness()[best.arch])
 
     def final_fitness(self) -> dict[str, float]:
         """Fitness of every scored candidate relative to the whole history, by arch."""

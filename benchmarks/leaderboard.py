@@ -1,0 +1,152 @@
+"""The leaderboard (issue 16): our proxies and the frozen ``ensemble`` beside the published
+label-free proxies, on the same NATS-TSS cells, with the same metrics. Writes
+docs/leaderboard.md.
+
+    python benchmarks/leaderboard.py --cells 1000 --subset 200 --cache results.sqlite
+    python benchmarks/leaderboard.py --cells all --subset 0 --cache results.sqlite
+
+Rows are held-out numbers: this script reads the ensemble from the registry and cannot
+change it (it was chosen by benchmarks/ensemble_tuning.py on CIFAR-10's tuning cells; the
+CIFAR-10 rows on those same cells are therefore not held out, and say so). Where a
+reference released its per-cell values (FreeREA: NASWOT, LogSynflow; NASLib: jacov, nwot,
+synflow, zen), a row computes the metrics from those values on the same cells; otherwise
+the paper's ρ is given beside ours with its protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import numpy as np
+from _shared import NPZ, cpu_flags, fmt, shared_path, tau_rho
+from proxy_results import _correlation, _label_split, _labelled_note, _published
+
+from zeronas import api
+from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.ranking import ranking_metrics
+from zeronas.spaces import get_space
+
+#: the published label-free proxies, as zeronas computes them (sets end in their combiner)
+OURS = ("flops", "naswot", "zico", "meco", "az_nas", "ensemble", "ensemble_no_size")
+COSTLY = ("swap", "vkdnw_single", "vkdnw_agg")  # on the first --subset cells only
+#: (file, column pattern, label) of released per-cell values
+RELEASED = (
+    ("nats-tss/reference_scores.csv", "naswot_{d}", "naswot (FreeREA's released values)"),
+    ("nats-tss/reference_scores.csv", "logsynflow_{d}", "logsynflow (FreeREA's released)"),
+    ("nats-tss/naslib_zen.csv", "zen_{d}", "zen (NASLib's released values)"),
+    ("nats-tss/naslib_zc_{d}.csv", "jacov", "jacob_cov (NASLib's released values)"),
+    ("nats-tss/naslib_zc_{d}.csv", "nwot", "naswot (NASLib's released values)"),
+    ("nats-tss/naslib_zc_{d}.csv", "synflow", "synflow (NASLib's released values)"),
+)
+HEADER = (
+    "| row | cells | Kendall τ | Spearman ρ | top-1 | top-10 | recall 1% | nDCG@100 "
+    "| published ρ |\n|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def _row(label: str, values: np.ndarray, acc: np.ndarray, published: str = "") -> str:
+    tau, rho, n = tau_rho(values, acc)
+    top = ranking_metrics(np.where(np.isnan(values), -np.inf, values), acc)
+    return (
+        f"| {label} | {n} | {fmt(tau)} | {fmt(rho)} | {top.top1:.2f} | {top.top10:.2f} "
+        f"| {top.recall_1pct:.2f} | {top.ndcg100:.3f} | {published} |"
+    )
+
+
+def _released(dataset: str, indices: list[int], acc: np.ndarray) -> list[str]:
+    rows = []
+    for file, column, label in RELEASED:
+        path = shared_path("benchmarks") / file.format(d=dataset)
+        if not path.exists():
+            continue
+        with path.open(newline="") as handle:
+            table = {int(r["index"]): r for r in csv.DictReader(handle)}
+        key = column.format(d=dataset)
+        keep = [k for k, i in enumerate(indices) if i in table and table[i].get(key)]
+        if len(keep) < 50:
+            continue
+        values = np.array([float(table[indices[k]][key]) for k in keep])
+        rows.append(_row(label, values, acc[keep]))
+    return rows
+
+
+def _ours(args, dataset, truth, names, count) -> list[str]:
+    plain, labelled = _label_split(dataset, list(names))
+    rows = []
+    for group, note in ((plain, ""), (labelled, _labelled_note(args, dataset))):
+        if not group:
+            continue
+        _, result = _correlation(args, dataset, truth, group, count, bool(note))
+        acc = np.asarray(result.accuracies, dtype=float)
+        for row in result.rows:
+            if row.proxy not in names:
+                continue  # a set's members
+            label = row.proxy + (" (set)" if row.proxy in SETS else "")
+            label += f" ({note})" if note else ""
+            values = np.array(result.values(row.proxy), dtype=float)
+            if not row.higher_is_better:
+                values = -values
+            rows.append(_row(label, values, acc, _published(row.proxy, dataset)))
+    return rows
+
+
+SETS = {"az_nas", "ensemble", "ensemble_no_size", "vkdnw_agg"}
+
+
+def section(args, dataset: str, truth: CSVGroundTruth) -> list[str]:
+    cells = args.cells
+    indices = api.correlation_indices(get_space("nats-tss"), cells, args.seed)
+    acc = np.array([truth.accuracy(i, dataset) for i in indices])
+    tuning = dataset == "cifar10" and cells == 1000 and args.seed == 0
+    note = " These are the ensemble's tuning cells: its rows are not held out." if tuning else ""
+    lines = [f"## {dataset}", "", f"{len(indices)} cells sampled with seed {args.seed}.{note}", ""]
+    lines += [HEADER, *_ours(args, dataset, truth, OURS, None), *_released(dataset, indices, acc)]
+    if args.subset:
+        first = indices[: args.subset]
+        lines += ["", f"The first {args.subset} of these cells (costly proxies):", "", HEADER]
+        lines += _ours(args, dataset, truth, (*OURS, *COSTLY), args.subset)
+        lines += _released(dataset, first, acc[: args.subset])
+    return [*lines, ""]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", default="1000", help="seeded cells, or 'all'")
+    parser.add_argument("--subset", type=int, default=200, help="0: no costly-proxy table")
+    parser.add_argument("--datasets", default=",".join(NPZ))
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--labelled-batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--cache", default=None, help="score store (resume, reuse)")
+    parser.add_argument("--doc", type=Path, default=Path("docs/leaderboard.md"))
+    args = parser.parse_args()
+    args.repeats, args.device = 1, "cpu"
+    label, args.cells = args.cells, None if args.cells == "all" else int(args.cells)
+    truth = CSVGroundTruth(shared_path("benchmarks/nats-tss/accuracy.csv"))
+    lines = [
+        "# Leaderboard: label-free proxies on NATS-TSS",
+        "",
+        f"Generated by `python benchmarks/leaderboard.py --cells {label} --subset "
+        f"{args.subset} --batch-size {args.batch_size} --seed {args.seed}` (do not edit by "
+        "hand). Target: 200-epoch test accuracy. Our rows: zeronas on the shared real-image "
+        f"samples, batch {args.batch_size}, Kaiming fan-out init; zen, swap, AZ-NAS and VKDNW "
+        "draw their own weights and inputs as their references do; MeCo reads one image; "
+        "proxies that need labels say which sample they read. Sets combine their members "
+        "by Σ ln(rank/N) over the cells of the table. Released rows: the reference's own "
+        "per-cell values on the same cells (NASLib's cover 9,445 cells, so fewer). Published "
+        "ρ: the paper's number and protocol, not always the same cells or split. Metrics: "
+        f"docs/metrics.md. CPU: {cpu_flags()}.",
+        "",
+    ]
+    for dataset in args.datasets.split(","):
+        lines += section(args, dataset, truth)
+    args.doc.parent.mkdir(parents=True, exist_ok=True)
+    args.doc.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

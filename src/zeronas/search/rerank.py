@@ -1,0 +1,78 @@
+"""The second stage of a two-stage search: re-score the fittest candidates with costlier
+proxies and answer with the best of them.
+
+A search proposes with cheap *screen* proxies (fitness over its whole history, as usual);
+then its ``k`` fittest candidates are scored with the remaining proxies and ranked by the
+full fitness *over those k* (the set being compared, as AZ-NAS ranks). Proxies fail at the
+top of their ranking, which is where a search picks (docs/metrics.md); screening many
+candidates cheaply and spending the costly proxies on the few best is successive halving
+with two rungs (Jamieson & Talwalkar 2016).
+
+Time: the second stage is scored in this process and its seconds (measured, or recorded by
+the store) are added to the search time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from zeronas.fitness import Fitness
+from zeronas.records import invalid_value
+from zeronas.scoring import ArchScores, ScoreSource
+from zeronas.search.base import Evaluation, SearchResult, top_k
+
+__all__ = ["Rerank", "rerank"]
+
+
+@dataclass(frozen=True)
+class Rerank:
+    """The second stage: ``k`` candidates, scored with ``score_fn`` (the proxies the screen
+    lacks), ranked by ``fitness`` (every proxy)."""
+
+    k: int
+    fitness: Fitness
+    score_fn: ScoreSource
+
+    def describe(self) -> dict[str, Any]:
+        return {"k": self.k, "fitness": self.fitness.describe()}
+
+    def with_source(self, score_fn: ScoreSource) -> Rerank:
+        return dataclasses.replace(self, score_fn=score_fn)
+
+
+def _merged(first: Evaluation, scores: ArchScores, step: int, elapsed: float) -> Evaluation:
+    values = {**first.values, **{n: v.value for n, v in scores.values.items()}}
+    errors = [f"{n}: {v.error}" for n, v in scores.values.items() if v.error]
+    errors += [f"{n}: {why}" for n, v in values.items() if (why := invalid_value(v))]
+    error = scores.error or ("; ".join(dict.fromkeys(errors)) if errors else None)
+    seconds = scores.build_seconds + sum(v.seconds for v in scores.values.values())
+    return Evaluation(
+        step, first.arch, first.index, "failed" if error else "ok", values, seconds,
+        elapsed, error, first.genome,
+    )  # fmt: skip
+
+
+def rerank(result: SearchResult, stage: Rerank) -> SearchResult:
+    """``result`` with its ``stage.k`` fittest candidates re-scored and ``best`` the fittest
+    of them by ``stage.fitness``; search and wall seconds include the second stage."""
+    top = top_k(result.fitness, result.scored, stage.k)
+    t0 = time.perf_counter()
+    genomes: list[Hashable] = [e.genome for e in top]
+    scored = dict(stage.score_fn.score_many(genomes))
+    wall = time.perf_counter() - t0
+    records, elapsed = [], result.seconds
+    for position, first in enumerate(top):
+        record = _merged(first, scored[position], len(result.history) + position, elapsed)
+        elapsed += record.seconds
+        records.append(dataclasses.replace(record, elapsed=elapsed))
+    return dataclasses.replace(
+        result,
+        reranked=tuple(records),
+        final=stage.fitness,
+        seconds=elapsed,
+        wall_seconds=result.wall_seconds + wall,
+    )
