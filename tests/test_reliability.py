@@ -155,7 +155,10 @@ def test_a_read_only_store_serves_what_it_holds(tmp_path, monkeypatch):
     [
         (["search", "--workers", "0"], "--workers must be an integer >= 1. Got 0"),
         (["search", "--proxies", "naswot,naswot"], "proxy 'naswot' is listed twice"),
-        (["search", "--weights", "0,0"], "--weights must be numbers not all zero"),
+        (
+            ["search", "--proxies", "naswot,logsynflow", "--weights", "0,0"],
+            "--weights must be numbers not all zero",
+        ),  # fmt: skip
         (["correlate", "--sample", "100000"], "--sample must be an integer in [2, 15625]"),
         (["search", "--executor", "threads"], "--executor must be one of local, process, ray"),
         (["score", "--index", "1", "--seed", str(2**70)], "--seed must be an integer in"),

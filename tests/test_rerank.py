@@ -57,14 +57,16 @@ def test_the_answer_is_the_best_of_the_k_fittest_by_the_full_fitness():
 
 def test_a_search_over_the_ensemble_screens_and_reranks_by_default():
     config = SearchConfig(ScoringConfig(proxies="ensemble"))
-    assert config.screen == ("flops", "logsynflow") and config.rerank == 20
-    assert config.combine == "logrank"
-    assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=0).screen == ()
-    assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=5).rerank == 5
+    assert config.two_stage() == (("params",), 30) and config.combine == "logrank"
+    assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=0).two_stage() == ((), 0)
+    assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=5).two_stage()[1] == 5
     one_stage = SearchConfig(ScoringConfig(proxies="naswot,logsynflow"))
-    assert one_stage.rerank == 0 and one_stage.screen == ()
+    assert one_stage.two_stage() == ((), 0)
+    # a configuration derived for another proxy list takes that list's defaults
+    assert one_stage.replace(scoring=ScoringConfig(proxies="ensemble")).two_stage()[1] == 30
     given = SearchConfig(ScoringConfig(proxies="naswot,logsynflow"), screen="logsynflow")
-    assert given.rerank == DEFAULT_RERANK and given.screen == ("logsynflow",)
+    assert given.two_stage() == (("logsynflow",), DEFAULT_RERANK)
+    assert given.describe()["screen"] == ["logsynflow"]
     with pytest.raises(ZeroNASError, match="'screen' parameter of SearchConfig must be"):
         SearchConfig(ScoringConfig(proxies="naswot,logsynflow"), rerank=3)
     with pytest.raises(ZeroNASError, match="'rerank' parameter of SearchConfig must be"):

@@ -64,13 +64,14 @@ def test_a_two_stage_search_reports_the_reranked_candidates(tmp_path, table_args
     assert all(r["accuracy"] is not None for r in doc["reranked"])
     assert "--rerank must be an integer >= 0. Got -2" in _fail([*args, "--rerank", "-2"])
     assert "--screen must be proxies to propose with" in _fail(
-        ["search", *table_args, "--rerank", "4"]
+        ["search", *table_args, "--proxies", "naswot,logsynflow", "--rerank", "4"]
     )
 
 
 def test_search_options_and_constraints(tmp_path, table_args):
     args = ["search", *table_args, "--algorithm", "ga", "-o", "population=8", "--budget", "40"]
-    args += ["--max-params", "0.5", "--out", str(tmp_path), "--json"]
+    args += ["--proxies", "naswot,logsynflow", "--max-params", "0.5", "--out", str(tmp_path)]
+    args += ["--json"]
     doc = json.loads(_ok(args).stdout)
     assert doc["params"]["population"] == 8 and doc["limits"]["max_params"] == 0.5
     rows = list(csv.DictReader((tmp_path / "history.csv").open()))

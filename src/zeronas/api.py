@@ -47,6 +47,7 @@ from zeronas.search.rerank import Rerank, rerank
 from zeronas.spaces import SearchSpace
 
 __all__ = [
+    "DEFAULT_SEARCH",
     "ScoringSetup",
     "SearchSetup",
     "setup",
@@ -58,6 +59,10 @@ __all__ = [
     "correlation_indices",
     "scoring_pool",
 ]
+
+#: What plain ``zeronas search`` runs (issue 16; docs/search-defaults.md): the frozen
+#: ensemble, proposing with its screen for ``budget`` candidates, then its second stage.
+DEFAULT_SEARCH: dict[str, Any] = {"proxies": "ensemble", "algorithm": "rea", "budget": 500}
 
 _SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
 _SEARCH_FIELDS = {f.name for f in dataclasses.fields(SearchConfig)} - {"scoring", "limits"}
@@ -265,9 +270,10 @@ def search_setup(
     fitness = Fitness(
         tuple(scoring.proxy_list()), config.combine, config.weights, penalty=size_penalty
     )
+    screen_labels, rerank_count = config.two_stage()
     screen = None
-    if config.rerank:
-        screen = Fitness(tuple(parse_proxy_list(config.screen)), config.combine,
+    if rerank_count:
+        screen = Fitness(tuple(parse_proxy_list(list(screen_labels))), config.combine,
                          penalty=size_penalty)  # fmt: skip
     proposing = screen or fitness
     proxy_list = list(proposing.proxies)
@@ -289,7 +295,7 @@ def search_setup(
         if config.combine == "zscore":
             final = _with_reference(fitness, space, sources([*proxy_list, *extra]),
                                     config.reference, scoring.seed)  # fmt: skip
-        stage = Rerank(config.rerank, final, sources(extra))  # type: ignore[arg-type]
+        stage = Rerank(rerank_count, final, sources(extra))
     return SearchSetup(config, space, spec, proposing, score_fn, limits, sources.batch,
                        reference_seconds, stage)  # fmt: skip
 

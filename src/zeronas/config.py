@@ -158,22 +158,26 @@ class SearchConfig:
             object.__setattr__(self, "scores", str(self.scores))
         _check(_is_int(self.reference) and self.reference >= 2, "reference", owner,
                "an integer >= 2", self.reference)  # fmt: skip
-        self._resolve_screen(owner)
+        if self.screen is not None and self.screen != ():
+            labels = tuple(p.name for p in parse_proxy_list(self.screen))
+            object.__setattr__(self, "screen", labels)
+        self.two_stage()  # a bad combination is refused here
 
-    def _resolve_screen(self, owner: str) -> None:
+    def two_stage(self) -> tuple[tuple[str, ...], int]:
+        """(screen proxies, candidates re-ranked): ``((), 0)`` for one stage. Unset fields
+        take the proxy set's own; screen proxies alone re-rank ``DEFAULT_RERANK``."""
         exact = self.exact_set()
-        screen, rerank = self.screen, self.rerank
+        own = exact is not None and exact.rerank > 0
+        rerank = self.rerank
         if rerank is None:
-            default = exact.rerank if exact is not None and exact.rerank else DEFAULT_RERANK
-            rerank = default if screen or (exact is not None and exact.rerank) else 0
-        _check(_is_int(rerank) and rerank >= 0, "rerank", owner, "an integer >= 0", rerank)
-        if screen is None:
-            screen = exact.screen if exact is not None and rerank else ()
+            rerank = exact.rerank if own else (DEFAULT_RERANK if self.screen else 0)  # type: ignore[union-attr]
+        _check(_is_int(rerank) and rerank >= 0, "rerank", "SearchConfig", "an integer >= 0",
+               rerank)  # fmt: skip
+        screen = self.screen if self.screen is not None else (exact.screen if own else ())  # type: ignore[union-attr]
         labels = tuple(p.name for p in parse_proxy_list(screen)) if screen else ()
-        _check(bool(labels) or rerank == 0, "screen", owner,
+        _check(bool(labels) or rerank == 0, "screen", "SearchConfig",
                "proxies to propose with when rerank > 0", self.screen)  # fmt: skip
-        object.__setattr__(self, "screen", labels if rerank else ())
-        object.__setattr__(self, "rerank", rerank if labels else 0)
+        return (labels, rerank) if rerank else ((), 0)
 
     def exact_set(self) -> ProxySet | None:
         """The proxy set whose members the proxies are exactly, if any."""
@@ -195,5 +199,6 @@ class SearchConfig:
         doc["scoring"] = self.scoring.describe()
         doc["limits"] = self.limits.describe()
         doc["weights"] = list(self.weights) if self.weights is not None else None
-        doc["screen"] = list(self.screen)  # type: ignore[arg-type]
+        screen, rerank = self.two_stage()
+        doc["screen"], doc["rerank"] = list(screen), rerank
         return doc

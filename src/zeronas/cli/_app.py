@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from zeronas.allocator import keep_freed_memory
+from zeronas.api import DEFAULT_SEARCH
 from zeronas.cache import ScoreStore, default_cache_path
 from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.data import DATA_SOURCES, Batch
@@ -147,7 +148,7 @@ ScreenOpt = Annotated[
         "--screen",
         help="Two-stage search: propose with these cheap proxies, then score the --rerank "
         "fittest with every proxy and answer with the best of them. Default: the proxy set's "
-        "own (ensemble: flops,logsynflow).",
+        "own (ensemble: params).",
     ),
 ]
 RerankOpt = Annotated[
@@ -155,7 +156,7 @@ RerankOpt = Annotated[
     typer.Option(
         "--rerank",
         help="Candidates re-scored with every proxy after a --screen search (0: one stage). "
-        "Default: the proxy set's own (ensemble: 20), else 20 with --screen.",
+        "Default: the proxy set's own (ensemble: 30), else 20 with --screen.",
     ),
 ]
 PenaltyOpt = Annotated[
@@ -221,7 +222,7 @@ MaxLatencyOpt = Annotated[
     ),
 ]
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
-SEARCH_PROXIES = "naswot,logsynflow"
+SEARCH_PROXIES = DEFAULT_SEARCH["proxies"]
 
 #: API parameter -> the flag that sets it, where the two names differ.
 _FLAGS = {"timeout": "--timeout-per-arch", "evaluations": "--budget"}
@@ -337,6 +338,8 @@ def _with_config(
         @wraps(fn)
         def wrapper(**kwargs: Any) -> None:
             fields = {n: kwargs.pop(n) for n in list(kwargs) if n in names}
+            if "proxies" in options and "proxies" not in names:  # a command's own list
+                fields["proxies"] = (kwargs.get("proxies") or [proxies])[0]
             return fn(config=build(fields), **kwargs)
 
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in mine + shared]

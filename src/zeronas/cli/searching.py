@@ -108,14 +108,15 @@ def search(
     config: SearchConfig,
     algorithm: Annotated[
         str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
-    ] = "rea",
+    ] = api.DEFAULT_SEARCH["algorithm"],
     weights: WeightsOpt = None,
     budget: Annotated[
         int | None,
         typer.Option(
             "--budget",
-            help="Evaluations (distinct candidates scored); default 100, or no cap when "
-            "--seconds is given; 0 = no cap.",
+            help=f"Evaluations (distinct candidates scored); default "
+            f"{api.DEFAULT_SEARCH['budget']}, or no cap when --seconds is given; 0 = no cap. "
+            "With --rerank, the first stage's.",
         ),
     ] = None,
     seconds: SecondsOpt = None,
@@ -145,7 +146,7 @@ def search(
     check_executor(executor, workers, timeout_per_arch)
     writable_folder(out_dir)
     if budget is None:
-        budget = None if seconds is not None else 100
+        budget = None if seconds is not None else api.DEFAULT_SEARCH["budget"]
     budget = budget or None
     Budget(budget, seconds)
     if weights is not None:

@@ -11,8 +11,11 @@ not change this choice. No space-specific prior (``skip``, tuned SWAP μ/σ) is 
 
 ``ensemble``          flops, az_trainability, logsynflow, jacob_cov with ``logrank``
                       (tuning set: ρ .926, τ .756, top-1 94.11 %, nDCG@100 .679);
-                      a search over it proposes with flops + logsynflow (0.1 s a cell)
-                      and re-ranks its 20 fittest with all four (docs/search-defaults.md);
+                      a search over it proposes with params (a network built, no pass
+                      run) and re-ranks its 30 fittest with all four: the screen was chosen
+                      on the same tuning set by benchmarks/screen_tuning.py
+                      (docs/screen-tuning.md), K = 30 over 20 and 40 by live CIFAR-10
+                      searches (docs/search-defaults.md);
 ``ensemble_no_size``  the best choice without a size term: az_trainability, meco,
                       logsynflow, jacob_cov with ``logrank`` (ρ .928, nDCG@100 .612).
 """
@@ -29,8 +32,8 @@ ensemble = proxy_set(
     "logrank",
     "zeronas' label-free ensemble, chosen on a tuning set (docs/ensemble-tuning.md): "
     "Σ ln(rank / N) of FLOPs, AZ-NAS trainability, LogSynflow and jacob_cov.",
-    screen=("flops", "logsynflow"),
-    rerank=20,
+    screen=("params",),
+    rerank=30,
 )
 
 ensemble_no_size = proxy_set(

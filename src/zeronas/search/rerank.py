@@ -59,6 +59,8 @@ def _merged(first: Evaluation, scores: ArchScores, step: int, elapsed: float) ->
 def rerank(result: SearchResult, stage: Rerank) -> SearchResult:
     """``result`` with its ``stage.k`` fittest candidates re-scored and ``best`` the fittest
     of them by ``stage.fitness``; search and wall seconds include the second stage."""
+    if not result.scored:
+        return dataclasses.replace(result, final=stage.fitness)
     top = top_k(result.fitness, result.scored, stage.k)
     t0 = time.perf_counter()
     genomes: list[Hashable] = [e.genome for e in top]
