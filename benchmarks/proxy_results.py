@@ -132,11 +132,13 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
         "| top-1 | top-10 | recall 1% | nDCG@100 | s/cell | published ρ |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    listed: set[str] = set()
     for _, result, count, note in runs:
         params = np.array(result.values("params"), dtype=float)
         for row in result.rows:
-            if row.proxy == "params" and (count is not None or note):
-                continue  # listed once, over all cells
+            if row.proxy in listed or (row.proxy == "params" and (count is not None or note)):
+                continue  # listed once, over all cells (a subset names it to complete a set)
+            listed.add(row.proxy)
             size_tau = tau_rho(np.array(result.values(row.proxy), dtype=float), params)[0]
             direction = "higher" if row.higher_is_better else "lower"
             where = [f"first {count} cells"] if count is not None else []

@@ -151,9 +151,9 @@ def test_a_proxy_set_stands_for_its_members_and_brings_its_combiner():
         "flops", "az_expressivity", "az_progressivity", "az_trainability", "naswot",
     )  # fmt: skip
     assert ScoringConfig(proxies="flops,az_nas").proxies[0] == "flops"  # a member listed too
-    assert SearchConfig(scoring=ScoringConfig(proxies="az_nas")).combine == "logrank"
-    assert SearchConfig(scoring=scoring).combine == "norm-sum"  # more than the set
+    assert SearchConfig(scoring=ScoringConfig(proxies="az_nas")).fitness_combine() == "logrank"
+    assert SearchConfig(scoring=scoring).fitness_combine() == "norm-sum"  # more than the set
     explicit = SearchConfig(scoring=ScoringConfig(proxies="az_nas"), combine="rank")
-    assert explicit.combine == "rank"
+    assert explicit.fitness_combine() == "rank"
     with pytest.raises(ZeroNASError, match="listed twice"):
         ScoringConfig(proxies="naswot,naswot")

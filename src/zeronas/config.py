@@ -148,9 +148,8 @@ class SearchConfig:
         from zeronas.fitness import COMBINERS, parse_weights
 
         owner = "SearchConfig"
-        if self.combine is None:
-            object.__setattr__(self, "combine", self.default_combine())
-        COMBINERS.get(self.combine)  # an unknown name says "Did you mean ...?"
+        if self.combine is not None:
+            COMBINERS.get(self.combine)  # an unknown name says "Did you mean ...?"
         if self.weights is not None:
             parsed = parse_weights(self.weights, self.scoring.proxy_list())
             object.__setattr__(self, "weights", tuple(parsed) if parsed is not None else None)
@@ -185,9 +184,13 @@ class SearchConfig:
         exact = [s for s in sets_in(self.scoring.proxies) if set(s.members) == labels]
         return exact[0] if exact else None
 
-    def default_combine(self) -> str:
-        """The combiner of the proxy set the proxies make up (``az_nas``: ``logrank``) when
-        they are exactly one set's members, else ``norm-sum``."""
+    def fitness_combine(self) -> str:
+        """``combine``, or unset: the combiner of the proxy set the proxies make up
+        (``az_nas``: ``logrank``) when they are exactly one set's members, else ``norm-sum``.
+        Resolved when asked, so a configuration derived for other proxies (``replace``)
+        takes their set's."""
+        if self.combine is not None:
+            return self.combine
         exact = self.exact_set()
         return exact.combine if exact is not None else "norm-sum"
 
@@ -201,4 +204,5 @@ class SearchConfig:
         doc["weights"] = list(self.weights) if self.weights is not None else None
         screen, rerank = self.two_stage()
         doc["screen"], doc["rerank"] = list(screen), rerank
+        doc["combine"] = self.fitness_combine()
         return doc
