@@ -1,22 +1,27 @@
 """Two-stage search: propose with screen proxies, re-score the k fittest with every proxy,
 answer with the best of them (zeronas.search.rerank)."""
 
+import json
 import math
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from zeronas import api
+from zeronas.cli import app
 from zeronas.config import DEFAULT_RERANK, ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
 from zeronas.fitness import Fitness
 from zeronas.proxies.base import Proxy
 from zeronas.scoring import ArchScores, FunctionSource, ProxyValue
-from zeronas.search import Budget, get_searcher
+from zeronas.search import SEARCHERS, Budget, get_searcher, list_searchers
 from zeronas.search.rerank import Rerank, rerank
 from zeronas.spaces import get_space
 
 SPACE = get_space("nats-tss")
+#: one registered name per searcher class (presets such as rea-cossu share the loop)
+UNPRESET = [n for n in list_searchers() if not SEARCHERS.get(n).preset]
 CONV = Proxy("convs", lambda n, x: 0.0, True, False, False, "conv ops")
 POOL = Proxy("pools", lambda n, x: 0.0, False, False, False, "pool ops (lower is better)")
 
@@ -87,3 +92,16 @@ def test_a_table_search_reranks_with_the_table_and_reports_both_stages(reference
     values = full([e.values for e in result.reranked])
     assert result.best.arch == result.reranked[int(np.argmax(values))].arch
     assert result.seconds > result.history[-1].elapsed  # the second stage is charged
+
+
+@pytest.mark.parametrize("algorithm", UNPRESET)
+def test_every_algorithm_searches_with_the_ensemble_in_two_stages(tmp_path, algorithm):
+    args = ["search", "--proxies", "ensemble", "--algorithm", algorithm, "--budget", "8"]
+    args += ["--rerank", "2", "--batch-size", "8", "--data", "synthetic", "--no-cache"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["fitness"]["proxies"] == ["params"] and doc["evaluations"] == 8
+    assert len(doc["reranked"]) == 2 and doc["best"]["fitness"] is not None
+    assert doc["rerank"]["fitness"]["combine"] == "logrank"
+    assert {"flops", "az_trainability", "logsynflow", "jacob_cov"} <= set(doc["best"]["values"])
