@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from zeronas.data import load_batch
@@ -62,3 +63,23 @@ def test_repeats_average_init_dependent_proxies_only():
 def test_bad_scorer_settings():
     with pytest.raises(ZeroNASError, match="repeats must be >= 1, got 0"):
         Scorer(SPACE, DATASET, [get_proxy("params")], BATCH, repeats=0)
+
+
+@pytest.mark.parametrize(("space", "dataset"), [("nats-tss", "cifar100"), ("blocks", "vww")])
+def test_params_comes_from_the_space_formula_without_building(monkeypatch, space, dataset):
+    """A screen by size builds no network: ``params`` is the space's exact count."""
+    from zeronas.proxies.cost import count_params
+
+    spec, chosen = get_dataset(dataset), get_space(space)
+    batch = load_batch("synthetic", spec, 2, seed=0)
+    scorer = Scorer(chosen, spec, [get_proxy("params")], batch)
+    archs = [chosen.sample(np.random.default_rng(seed)) for seed in range(5)]
+    built = [count_params(chosen.build(a, spec.num_classes, spec.input_shape)) for a in archs]
+
+    def no_build(*args, **kwargs):
+        raise AssertionError("a network was built for params")
+
+    monkeypatch.setattr(chosen, "build", no_build)
+    for arch, count in zip(archs, built, strict=True):
+        scores = scorer.score(arch)
+        assert scores.value("params") == count / 1e6 and scores.build_seconds == 0.0

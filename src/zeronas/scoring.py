@@ -305,7 +305,8 @@ class Scorer(ScoreSource):
         text = self.space.encode(arch)
         index = self.space.index(arch) if self.space.size is not None else None
         values = {p.name: _timed(p, arch) for p in proxies if p.arch_fn is not None}
-        net_proxies = [p for p in proxies if p.arch_fn is None]
+        values |= self._from_formula(arch, proxies)
+        net_proxies = [p for p in proxies if p.arch_fn is None and p.name not in values]
         if not net_proxies:
             return ArchScores(text, index, values, 0.0)
         start = time.perf_counter()
@@ -319,6 +320,16 @@ class Scorer(ScoreSource):
         build_seconds = time.perf_counter() - start
         values |= self._score_network(net, net_proxies)
         return ArchScores(text, index, {p.name: values[p.name] for p in proxies}, build_seconds)
+
+    def _from_formula(self, arch: Hashable, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
+        """``params`` from the space's exact ``costs`` formula where it has one (NATS-TSS,
+        blocks), so that a screen by size builds no network."""
+        costs = getattr(self.space, "costs", None)
+        if costs is None or all(p.name != "params" for p in proxies):
+            return {}
+        start = time.perf_counter()
+        count, _ = costs(arch, self.dataset.num_classes, self.dataset.input_shape)
+        return {"params": ProxyValue(count / 1e6, time.perf_counter() - start)}
 
     def _prepare(self, net: nn.Module, init_seed: int) -> nn.Module:
         """``net`` initialised from ``init_seed`` on the CPU in the standard layout (so the
