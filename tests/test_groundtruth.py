@@ -114,3 +114,52 @@ def test_csv_schedule_label_follows_the_space(accuracy_csv):
     assert tss.label == "test accuracy, 200-epoch schedule (CSV table)"
     with pytest.raises(BenchmarkError, match="Row index 0 .* space 'nats-sss' is '8:8:8:8:8'"):
         open_ground_truth(accuracy_csv, space=get_space("nats-sss"))
+
+
+RECORDED = (0, 11, 284)  # the indices whose full records the shared official copies hold
+DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+
+def test_the_official_tss_file_through_nats_bench_equals_the_table(accuracy_csv):
+    """The real nats_bench path (fast mode) on the official TSS directory, behind the
+    pickle opt-in: accuracies, schedules, the index list, and a record that is absent."""
+    from conftest import shared_file
+
+    from zeronas.spaces import get_space
+
+    folder = shared_file("benchmarks/nats-official/NATS-tss-v1_0-3ffb9-simple")
+    space = get_space("nats-tss")
+    with pytest.raises(BenchmarkError, match="allow it"):
+        open_ground_truth(folder, allow_pickle=False, space=space)
+    official = open_ground_truth(folder, allow_pickle=True, space=space)  # checks all 15,625
+    table = CSVGroundTruth(accuracy_csv)
+    assert official.label == "test accuracy, 200-epoch schedule (NATS-Bench tss file)"
+    for index in RECORDED:
+        for dataset in DATASETS:
+            assert official.accuracy(index, dataset) == pytest.approx(
+                table.accuracy(index, dataset), abs=1e-4
+            )
+    short = open_ground_truth(folder, allow_pickle=True, hp="12", space=space)
+    assert "12-epoch" in short.label
+    assert short.accuracy(11, "cifar10") < official.accuracy(11, "cifar10")
+    with pytest.raises(BenchmarkError, match="has no record of index 1 "):
+        official.accuracy(1, "cifar10")
+    with pytest.raises(BenchmarkError, match="is not a schedule"):
+        open_ground_truth(folder, allow_pickle=True, hp="90", space=space)
+
+
+def test_the_official_sss_file_gives_the_validation_table():
+    from conftest import shared_file
+
+    from zeronas.spaces import get_space
+
+    folder = shared_file("benchmarks/nats-official/NATS-sss-v1_0-50262-simple")
+    table = CSVGroundTruth(shared_file("benchmarks/nats-sss/accuracy_valid_hp90.csv"), "90")
+    official = open_ground_truth(folder, True, space=get_space("nats-sss"), split="valid")
+    assert official.label == "validation accuracy, 90-epoch schedule (NATS-Bench sss file)"
+    assert table.split == "valid"
+    for index in RECORDED:
+        for dataset in DATASETS:  # CIFAR-10's validation is NATS-Bench's "cifar10-valid"
+            assert official.accuracy(index, dataset) == pytest.approx(
+                table.accuracy(index, dataset), abs=1e-3
+            )

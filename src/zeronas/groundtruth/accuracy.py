@@ -219,7 +219,9 @@ class NatsBenchGroundTruth:
                 f"hp {hp!r} is not a schedule of the NATS-Bench {kind!r} file. Allowed: {allowed}"
             )
         self.api, self.hp, self.split, self.kind = api, str(hp), split, kind
-        self.label = f"{split} accuracy, {self.hp}-epoch schedule (NATS-Bench {kind} file)"
+        self.path: str | None = None
+        name = "test" if split == "test" else "validation"
+        self.label = f"{name} accuracy, {self.hp}-epoch schedule (NATS-Bench {kind} file)"
 
     @classmethod
     def open(
@@ -233,10 +235,21 @@ class NatsBenchGroundTruth:
             ) from exc
         if not Path(path).exists():
             raise BenchmarkError(f"NATS-Bench file not found: {str(path)!r}")
-        return cls(create(str(path), space, fast_mode=True, verbose=False), hp, split, space)
+        truth = cls(create(str(path), space, fast_mode=True, verbose=False), hp, split, space)
+        truth.path = str(path)
+        return truth
 
     def accuracy(self, index: int, dataset: str) -> float:
-        info = self.api.get_more_info(int(index), dataset, hp=self.hp, is_random=False)
+        # CIFAR-10's validation split is NATS-Bench's "cifar10-valid" (half the training set)
+        query = "cifar10-valid" if self.split == "valid" and dataset == "cifar10" else dataset
+        try:
+            info = self.api.get_more_info(int(index), query, hp=self.hp, is_random=False)
+        except (AssertionError, FileNotFoundError, KeyError, IndexError) as exc:
+            raise BenchmarkError(
+                f"the NATS-Bench {self.kind} file {self.path or ''!r} has no record of index "
+                f"{index} ({dataset}, hp {self.hp}): a partial copy holds only some records "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
         key = f"{self.split}-accuracy"
         if key not in info:
             raise BenchmarkError(f"NATS-Bench gives no {key!r} for {dataset!r} (has {list(info)})")
@@ -245,12 +258,28 @@ class NatsBenchGroundTruth:
             raise BenchmarkError(f"NATS-Bench {key} of index {index} on {dataset} is {value}")
         return value
 
+    def check_space(self, space: SearchSpace) -> None:
+        """The file's index -> arch list must be ``space``'s index order, every index."""
+        archs = list(getattr(self.api, "meta_archs", []))
+        if space.size is not None and archs and len(archs) != space.size:
+            raise BenchmarkError(
+                f"the NATS-Bench file lists {len(archs)} architectures; space {space.name!r} "
+                f"has {space.size}"
+            )
+        for index, text in enumerate(archs):
+            if space.encode(space.arch(index)) != text:
+                raise BenchmarkError(
+                    f"index {index} of the NATS-Bench file is {text!r}, but space "
+                    f"{space.name!r} puts {space.encode(space.arch(index))!r} there"
+                )
+
 
 def open_ground_truth(
     path: str | Path | None,
     allow_pickle: bool = False,
     hp: str | None = None,
     space: SearchSpace | None = None,
+    split: str = "test",
 ) -> GroundTruth:
     """A CSV table, or (with ``allow_pickle``: the official files are pickles) a NATS-Bench file.
 
@@ -258,7 +287,8 @@ def open_ground_truth(
     shipped with zeronas where it fits (NATS-TSS, 200-epoch test accuracy). ``hp`` defaults
     to ``space``'s full schedule (200 without a space). With ``space``, a CSV's arch column
     is checked against the space's index order, and a NATS-Bench file is opened as that
-    space's (``tss``/``sss``).
+    space's (``tss``/``sss``) and its index list checked against the space's order;
+    ``split`` (``test`` or ``valid``) picks its accuracy (a CSV names its own split).
     """
     path = path or os.environ.get(BENCHMARK_ENV)
     if not path:
@@ -290,4 +320,7 @@ def open_ground_truth(
     kind = space.benchmark_kind if space is not None else "tss"
     if kind is None:
         raise BenchmarkError(f"space {space.name!r} has no NATS-Bench file")  # type: ignore[union-attr]
-    return NatsBenchGroundTruth.open(path, kind, hp)
+    truth = NatsBenchGroundTruth.open(path, kind, hp, split)
+    if space is not None:
+        truth.check_space(space)
+    return truth
