@@ -63,7 +63,7 @@ class CSVGroundTruth:
                 rows = list(reader)
         except (UnicodeDecodeError, csv.Error) as exc:
             raise BenchmarkError(f"Malformed benchmark table {str(self.path)!r}: {exc}") from exc
-        missing = {"index", "arch"} - set(self.columns)
+        missing = {"index"} - set(self.columns)
         if missing:
             raise BenchmarkError(
                 f"Benchmark table {str(self.path)!r} lacks column(s) "
@@ -146,6 +146,8 @@ class CSVGroundTruth:
         return self._number(index, self._column("params_m_", dataset))
 
     def arch(self, index: int) -> str:
+        if "arch" not in self.columns:
+            raise BenchmarkError(f"{str(self.path)!r} has no arch column")
         return self.rows[int(index)]["arch"]
 
     def check_space(self, space: SearchSpace) -> None:
@@ -153,6 +155,14 @@ class CSVGroundTruth:
         row (a table of another space, or another order), naming the first bad row."""
         if space.size is None:
             raise BenchmarkError(f"space {space.name!r} has no index order to look rows up by")
+        if "arch" not in self.columns:  # NAS-Bench-101's table: rows by hash rank only
+            if sorted(self.rows) != list(range(space.size)):
+                raise BenchmarkError(
+                    f"{str(self.path)!r} has {len(self.rows)} rows without an arch column, but "
+                    f"space {space.name!r} has {space.size} indices: is it a table of another "
+                    f"space?"
+                )
+            return
         for index in sorted(self.rows):
             text = self.rows[index]["arch"]
             try:
