@@ -98,7 +98,10 @@ def enumerate_cells(
     labelled graphs hashed)."""
     cells: dict[str, tuple[np.ndarray, tuple[int, ...]]] = {}
     for n in range(2, MAX_VERTICES + 1):
-        pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+        # bit k of ``bits`` is edge (x, y) with k = y (y - 1) / 2 + x, as the official
+        # gen_is_edge_fn: the first labelled graph met per hash is the one NAS-Bench-101
+        # trained, and its vertex numbering decides where a channel remainder goes
+        pairs = [(x, y) for y in range(1, n) for x in range(y)]
         out_mask, in_mask = [0] * n, [0] * n
         for k, (i, j) in enumerate(pairs):
             out_mask[i] |= 1 << k
