@@ -144,3 +144,24 @@ def test_live_experiment_on_two_workers_equals_one(tmp_path, accuracy_csv):
     assert len(runs["1"]) == 2 and runs["1"] == runs["2"]
     # one intra-op thread in the workers, two here: float rounding differs, not the runs
     assert values["1"] == pytest.approx(values["2"], rel=1e-5)
+
+
+def test_a_device_latency_table_limits_the_search(tmp_path, table_args):
+    from conftest import shared_file
+
+    table = shared_file("benchmarks/nats-tss/latency_cifar10.csv")
+    latency = {int(r["index"]): float(r["raspi4_ms"]) for r in csv.DictReader(table.open())}
+    args = ["search", *table_args, "--proxies", "naswot,logsynflow", "--budget", "150"]
+    args += ["--latency-table", f"{table}:raspi4_ms", "--max-latency-ms", "20"]
+    doc = json.loads(_ok([*args, "--out", str(tmp_path), "--json"]).stdout)
+    rows = list(csv.DictReader((tmp_path / "history.csv").open()))
+    assert rows and all(latency[int(r["index"])] <= 20 for r in rows)  # never proposed above
+    assert doc["limit_checks"]["reasons"] == {"latency": doc["limit_checks"]["rejected"]} != {}
+    assert doc["limits"]["latency_table"].endswith(":raspi4_ms")
+    assert "has no column 'raspi5_ms'. Columns: raspi4_ms, pixel3_ms" in _fail(
+        [*args[:-3], f"{table}:raspi5_ms", "--max-latency-ms", "20"]
+    )
+    assert "--max-latency-ms must be set with a latency table" in _fail(args[:-2])
+    assert "a latency table is PATH:COLUMN" in _fail([*args[:-3], str(table), *args[-2:]])
+    other = ["search", "--space", "nats-sss", "--proxies", "params", "--budget", "3"]
+    assert "a table of another space?" in _fail([*other, *args[-4:]])

@@ -6,7 +6,8 @@ Order of the checks, each only when its limit is set: parameters and multiply-ac
 module built; else from a module built on the ``meta`` device, shapes only), model size
 (float32 parameter bytes), peak activation memory (one eager forward of one image, see
 :mod:`zeronas.proxies.memory`) and latency (measured here: a warm-up, then the median of
-several single-image forwards).
+several single-image forwards), or, with a latency table, the table's value for the
+device (looked up by index, right after the size checks).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from torch import nn
 
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ParameterError, ZeroNASError
+from zeronas.latency_table import LatencyTable
 from zeronas.proxies.cost import count_flops, count_params
 from zeronas.proxies.memory import peak_activation_bytes
 from zeronas.spaces.base import SearchSpace
@@ -59,12 +61,20 @@ class Limits:
     max_size_kib: float | None = None
     max_peak_memory_kib: float | None = None
     max_latency_ms: float | None = None
+    #: ``PATH:COLUMN`` of a device's latency table (:mod:`zeronas.latency_table`): then
+    #: ``max_latency_ms`` applies to that device, looked up by index instead of measured.
+    latency_table: str | None = None
 
     def __post_init__(self) -> None:
         for name in _LIMITS:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ParameterError(name, "Limits", "a positive number", value)
+        if self.latency_table is not None:
+            if self.max_latency_ms is None:
+                raise ParameterError("max_latency_ms", "Limits", "set with a latency table",
+                                     None)  # fmt: skip
+            object.__setattr__(self, "latency_table", str(self.latency_table))
 
     @property
     def active(self) -> bool:
@@ -89,10 +99,11 @@ class Limits:
     def with_defaults(self, defaults: dict[str, float]) -> Limits:
         """A copy where every limit left unset takes its value from ``defaults``."""
         values = {n: getattr(self, n) for n in _LIMITS}
-        return Limits(**{n: defaults.get(n) if v is None else v for n, v in values.items()})
+        filled = {n: defaults.get(n) if v is None else v for n, v in values.items()}
+        return Limits(**filled, latency_table=self.latency_table)
 
-    def describe(self) -> dict[str, float | None]:
-        return {n: getattr(self, n) for n in _LIMITS}
+    def describe(self) -> dict[str, float | str | None]:
+        return {**{n: getattr(self, n) for n in _LIMITS}, "latency_table": self.latency_table}
 
 
 def measure_latency_ms(
@@ -124,6 +135,10 @@ class LimitChecker:
 
     def __init__(self, limits: Limits, space: SearchSpace, dataset: DatasetSpec):
         self.limits, self.space, self.dataset = limits, space, dataset
+        self.table: LatencyTable | None = None
+        if limits.latency_table is not None:
+            self.table = LatencyTable(limits.latency_table)
+            self.table.check_space(space)
         self._verdicts: dict[Hashable, str | None] = {}
         self.reasons: Counter[str] = Counter()
 
@@ -159,14 +174,22 @@ class LimitChecker:
             params = count_params(net)
             macs = count_flops(net, shape) // 2 if c.needs_macs else None
         reason = c.violation(params / 1e6, None if macs is None else macs / 1e6)
-        if reason is not None or (c.max_peak_memory_kib is None and c.max_latency_ms is None):
+        if reason is None and self.table is not None:  # a lookup: cheaper than any build
+            latency = self.table(self.space.index(arch))
+            if latency > c.max_latency_ms:  # type: ignore[operator]
+                return (
+                    f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms "
+                    f"({self.table.device}, table)"
+                )
+        measured = c.max_latency_ms is not None and self.table is None
+        if reason is not None or (c.max_peak_memory_kib is None and not measured):
             return reason
         net = self.space.build(arch, classes, shape)
         if c.max_peak_memory_kib is not None:
             peak_kib = peak_activation_bytes(net, shape) / 1024
             if peak_kib > c.max_peak_memory_kib:
                 return f"peak-memory {peak_kib:.1f} KiB > max {c.max_peak_memory_kib:g} KiB"
-        if c.max_latency_ms is not None:
+        if measured:
             latency = measure_latency_ms(net, shape)
             if latency > c.max_latency_ms:
                 return f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms"

@@ -218,7 +218,16 @@ MaxLatencyOpt = Annotated[
     float | None,
     typer.Option(
         "--max-latency-ms",
-        help="Reject above this median latency (ms per image, measured here after a warm-up).",
+        help="Reject above this latency (ms per image): measured here (median after a "
+        "warm-up), or the --latency-table device's.",
+    ),
+]
+LatencyTableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--latency-table",
+        help="PATH:COLUMN of a device latency CSV (index + one ms column per device, e.g. "
+        "latency_cifar10.csv:raspi4_ms): --max-latency-ms then applies to that device.",
     ),
 ]
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
@@ -295,6 +304,7 @@ SEARCH_OPTIONS: dict[str, tuple[Any, Any]] = {
     "max_size_kib": (MaxSizeKibOpt, None),
     "max_peak_memory_kib": (MaxPeakMemoryOpt, None),
     "max_latency_ms": (MaxLatencyOpt, None),
+    "latency_table": (LatencyTableOpt, None),
     "penalty": (PenaltyOpt, None),
     "target_kparams": (TargetOpt, 200.0),
     "width_kparams": (WidthOpt, 400.0),
@@ -309,7 +319,8 @@ def _scoring(fields: dict[str, Any]) -> ScoringConfig:
 
 def _search(fields: dict[str, Any]) -> SearchConfig:
     scoring = _scoring({k: fields.pop(k) for k in list(fields) if k in SCORING_OPTIONS})
-    limits = Limits(**{k: fields.pop(k) for k in list(fields) if k.startswith("max_")})
+    limit_fields = [k for k in list(fields) if k.startswith("max_") or k == "latency_table"]
+    limits = Limits(**{k: fields.pop(k) for k in limit_fields})
     if fields.get("scores") is not None:
         fields["scores"] = str(fields["scores"])
     return SearchConfig(scoring, limits=limits, **fields)
