@@ -158,6 +158,11 @@ def test_a_device_latency_table_limits_the_search(tmp_path, table_args):
     assert rows and all(latency[int(r["index"])] <= 20 for r in rows)  # never proposed above
     assert doc["limit_checks"]["reasons"] == {"latency": doc["limit_checks"]["rejected"]} != {}
     assert doc["limits"]["latency_table"].endswith(":raspi4_ms")
+    costs = doc["best"]["costs"]  # what the answer costs, under every limit in force
+    assert costs["latency_ms_raspi4"] == latency[doc["best"]["index"]] <= 20
+    assert costs["params_m"] == pytest.approx(doc["best"]["values"].get("params", 0), abs=1e-3) or (
+        costs["size_kib"] == pytest.approx(costs["params_m"] * 1e6 * 4 / 1024)
+    )
     assert "has no column 'raspi5_ms'. Columns: raspi4_ms, pixel3_ms" in _fail(
         [*args[:-3], f"{table}:raspi5_ms", "--max-latency-ms", "20"]
     )

@@ -195,6 +195,29 @@ class LimitChecker:
                 return f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms"
         return None
 
+    def costs(self, arch: Hashable) -> dict[str, float]:
+        """What ``arch`` costs under these limits: parameters (M), MACs (M) and size (KiB)
+        always; peak memory (KiB) and latency (ms; the table's device, or measured here)
+        when a limit on them is in force."""
+        shape, classes, c = self.dataset.input_shape, self.dataset.num_classes, self.limits
+        costs = getattr(self.space, "costs", None)
+        net = None
+        if costs is not None:
+            params, macs = costs(arch, classes, shape)
+        else:
+            net = self.space.build(arch, classes, shape)
+            params, macs = count_params(net), count_flops(net, shape) // 2
+        out = {"params_m": params / 1e6, "macs_m": macs / 1e6, "size_kib": params * 4 / 1024}
+        if c.max_peak_memory_kib is not None or (c.max_latency_ms is not None and not self.table):
+            net = net if net is not None else self.space.build(arch, classes, shape)
+        if c.max_peak_memory_kib is not None:
+            out["peak_memory_kib"] = peak_activation_bytes(net, shape) / 1024
+        if self.table is not None:
+            out[f"latency_ms_{self.table.device}"] = self.table(self.space.index(arch))
+        elif c.max_latency_ms is not None:
+            out["latency_ms"] = measure_latency_ms(net, shape)
+        return out
+
     def describe(self) -> dict[str, object]:
         rate = self.rejected / self.checked if self.checked else 0.0
         return {

@@ -58,6 +58,7 @@ from zeronas.groundtruth.accuracy import (
     embedded_ground_truth,
     open_ground_truth,
 )
+from zeronas.limits import LimitChecker
 from zeronas.report import (
     json_number,
     search_document,
@@ -167,6 +168,9 @@ def search(
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
     doc["warnings"] = batch_warnings(run.batch, run.proxies)
+    if result.best is not None:  # what the answer costs, under every limit in force
+        checker = LimitChecker(run.limits, run.space, run.dataset)
+        doc["best"]["costs"] = checker.costs(result.best.genome)
     files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)
@@ -233,6 +237,8 @@ def _print_search(doc: dict[str, Any]) -> None:
         table.add_row(f"fitness ({doc['fitness']['combine']})", fmt(float(best["fitness"])))
         if best["accuracy"] is not None:
             table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
+        costs = ", ".join(f"{k} {v:.4g}" for k, v in best.get("costs", {}).items())
+        table.add_row("costs", costs)
     if doc["reranked"]:
         stage = doc["rerank"]["fitness"]
         table.add_row(
