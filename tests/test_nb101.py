@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from zeronas.errors import ArchError
+from zeronas.errors import ArchError, BenchmarkError
 from zeronas.models.nb101 import NB101Cell, NB101Network, vertex_channels
 from zeronas.spaces import get_space
 from zeronas.spaces import nas_bench_101 as nb101
@@ -126,3 +126,16 @@ def test_the_index_is_the_rank_of_the_hash(tmp_path, monkeypatch):
     assert calls == [1]
     with pytest.raises(ArchError, match="index must be in"):
         space.arch(len(cells))
+
+
+def test_the_shared_table_is_read_by_hash_rank_at_108_epochs():
+    from conftest import shared_file
+
+    from zeronas.groundtruth import open_ground_truth
+
+    truth = open_ground_truth(shared_file("benchmarks/nas-bench-101/accuracy.csv"), space=SPACE)
+    assert truth.label == "test accuracy, 108-epoch schedule (CSV table)"
+    assert truth.accuracy(0, "cifar10") == pytest.approx(92.0606)
+    tss = shared_file("benchmarks/nats-tss/latency_cifar10.csv")  # index only, 15,625 rows
+    with pytest.raises(BenchmarkError, match="a table of another space"):
+        open_ground_truth(tss, space=SPACE)
