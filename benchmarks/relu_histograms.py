@@ -50,7 +50,8 @@ def main() -> None:
             ax.set_title(f"{name} ({len(values)} random networks)", fontsize=9)
             ax.set_xlabel("ReLU activations N_A (one 32x32 image)", fontsize=8)
         axes[0].set_ylabel("networks")
-        axes[0].figure.suptitle("Seed 002 Fig. 7: ReLU activations of sampled networks", fontsize=10)
+        title = "Seed 002 Fig. 7: ReLU activations of sampled networks"
+        axes[0].figure.suptitle(title, fontsize=10)
     print("| space | samples | min | median | max |\n|---|---|---|---|---|")
     for name, values in counts.items():
         print(f"| {name} | {len(values)} | {values.min():,.0f} | {np.median(values):,.0f} "
