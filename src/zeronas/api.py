@@ -48,6 +48,7 @@ from zeronas.spaces import SearchSpace
 
 __all__ = [
     "DEFAULT_SEARCH",
+    "DEFAULT_SEARCH_RUN",
     "ScoringSetup",
     "SearchSetup",
     "setup",
@@ -63,6 +64,11 @@ __all__ = [
 #: What plain ``zeronas search`` runs (issue 16; docs/search-defaults.md): the frozen
 #: ensemble, proposing with its screen for ``budget`` candidates, then its second stage.
 DEFAULT_SEARCH: dict[str, Any] = {"proxies": "ensemble", "algorithm": "rea", "budget": 500}
+#: The run arguments of :func:`search` that plain ``zeronas search`` uses.
+DEFAULT_SEARCH_RUN: dict[str, Any] = {
+    "algorithm": DEFAULT_SEARCH["algorithm"],
+    "budget": DEFAULT_SEARCH["budget"],
+}
 
 _SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
 _SEARCH_FIELDS = {f.name for f in dataclasses.fields(SearchConfig)} - {"scoring", "limits"}
