@@ -360,12 +360,14 @@ def search(
     workers: int = 1,
     timeout: float | None = None,
     address: str | None = None,
+    on_rerank: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
     """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``, stopping after
     ``budget`` evaluations and/or ``seconds`` of search time. Live scoring runs on
     ``executor`` with ``workers`` when that is asked for (more than one worker, Ray, or a
     per-candidate ``timeout``), or on ``executor`` itself when it is a started
-    :class:`~zeronas.executors.Executor`."""
+    :class:`~zeronas.executors.Executor`. A two-stage setup then re-ranks (``on_rerank``:
+    its progress, done and total)."""
     searcher = get_searcher(algorithm, **dict(options or {}))
     budget_ = Budget(budget, seconds)
     if not isinstance(executor, Executor):
@@ -375,7 +377,7 @@ def search(
             run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,
             on_eval, executor_,
         )  # fmt: skip
-    return rerank(result, run.rerank) if run.rerank is not None else result
+    return rerank(result, run.rerank, on_rerank) if run.rerank is not None else result
 
 
 def scoring_pool(

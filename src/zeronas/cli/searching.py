@@ -160,11 +160,11 @@ def search(
     }  # fmt: skip
     with (
         tracked_run(run_id, cache_path(cache, no_cache), "search", settings),
-        _search_progress(budget, seconds, accuracy, json_out) as on_eval,
+        _search_progress(budget, seconds, accuracy, json_out) as (on_eval, on_rerank),
     ):
         result = api.search(
             run, algorithm, budget, seconds, config.scoring.seed, options, on_eval,
-            executor, workers, timeout_per_arch, address,
+            executor, workers, timeout_per_arch, address, on_rerank,
         )  # fmt: skip
     doc = search_document(result, run.describe(), accuracy, label)
     doc["warnings"] = batch_warnings(run.batch, run.proxies)
@@ -192,9 +192,10 @@ def _search_progress(
     seconds: float | None,
     accuracy: Callable[[int], float] | None,
     quiet: bool,
-) -> Iterator[Callable[[Evaluation, Evaluator], None]]:
+) -> Iterator[tuple[Callable[[Evaluation, Evaluator], None], Callable[[int, int], None]]]:
     """A Rich progress bar (evaluations, or seconds when only a time budget is given) whose
-    text shows the best fitness and, with ground truth, the best's accuracy."""
+    text shows the best fitness and, with ground truth, the best's accuracy; then one for
+    the second stage of a two-stage search."""
     columns = (
         TextColumn("[bold]search"),
         BarColumn(),
@@ -215,7 +216,14 @@ def _search_progress(
             done = evaluator.evaluations if budget else evaluator.elapsed
             progress.update(task, completed=done, description=text)
 
-        yield on_eval
+        second: list[Any] = []
+
+        def on_rerank(done: int, total: int) -> None:
+            if not second:
+                second.append(progress.add_task("second stage: re-scoring", total=total))
+            progress.update(second[0], completed=done)
+
+        yield on_eval, on_rerank
 
 
 def _print_search(doc: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,15 +56,22 @@ def _merged(first: Evaluation, scores: ArchScores, step: int, elapsed: float) ->
     )  # fmt: skip
 
 
-def rerank(result: SearchResult, stage: Rerank) -> SearchResult:
+def rerank(
+    result: SearchResult, stage: Rerank, on_scored: Callable[[int, int], None] | None = None
+) -> SearchResult:
     """``result`` with its ``stage.k`` fittest candidates re-scored and ``best`` the fittest
-    of them by ``stage.fitness``; search and wall seconds include the second stage."""
+    of them by ``stage.fitness``; search and wall seconds include the second stage.
+    ``on_scored(done, total)`` is called as each candidate is scored (progress)."""
     if not result.scored:
         return dataclasses.replace(result, final=stage.fitness)
     top = top_k(result.fitness, result.scored, stage.k)
     t0 = time.perf_counter()
     genomes: list[Hashable] = [e.genome for e in top]
-    scored = dict(stage.score_fn.score_many(genomes))
+    scored = {}
+    for position, scores in stage.score_fn.score_many(genomes):
+        scored[position] = scores
+        if on_scored is not None:
+            on_scored(len(scored), len(genomes))
     wall = time.perf_counter() - t0
     records, elapsed = [], result.seconds
     for position, first in enumerate(top):
