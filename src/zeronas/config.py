@@ -166,13 +166,13 @@ class SearchConfig:
         """(screen proxies, candidates re-ranked): ``((), 0)`` for one stage. Unset fields
         take the proxy set's own; screen proxies alone re-rank ``DEFAULT_RERANK``."""
         exact = self.exact_set()
-        own = exact is not None and exact.rerank > 0
+        own = exact if exact is not None and exact.rerank > 0 else None
         rerank = self.rerank
         if rerank is None:
-            rerank = exact.rerank if own else (DEFAULT_RERANK if self.screen else 0)  # type: ignore[union-attr]
+            rerank = own.rerank if own else (DEFAULT_RERANK if self.screen else 0)
         _check(_is_int(rerank) and rerank >= 0, "rerank", "SearchConfig", "an integer >= 0",
                rerank)  # fmt: skip
-        screen = self.screen if self.screen is not None else (exact.screen if own else ())  # type: ignore[union-attr]
+        screen = self.screen if self.screen is not None else (own.screen if own else ())
         labels = tuple(p.name for p in parse_proxy_list(screen)) if screen else ()
         _check(bool(labels) or rerank == 0, "screen", "SearchConfig",
                "proxies to propose with when rerank > 0", self.screen)  # fmt: skip
