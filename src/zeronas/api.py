@@ -273,13 +273,12 @@ def search_setup(
     size_penalty = None
     if config.penalty:
         size_penalty = SizePenalty(config.penalty, config.target_kparams, config.width_kparams)
-    fitness = Fitness(
-        tuple(scoring.proxy_list()), config.fitness_combine(), config.weights, penalty=size_penalty
-    )
+    combine = config.fitness_combine()
+    fitness = Fitness(tuple(scoring.proxy_list()), combine, config.weights, penalty=size_penalty)
     screen_labels, rerank_count = config.two_stage()
     screen = None
     if rerank_count:
-        screen = Fitness(tuple(parse_proxy_list(list(screen_labels))), config.fitness_combine(),
+        screen = Fitness(tuple(parse_proxy_list(list(screen_labels))), combine,
                          penalty=size_penalty)  # fmt: skip
     proposing = screen or fitness
     proxy_list = list(proposing.proxies)
@@ -290,7 +289,7 @@ def search_setup(
     sources = _ScoreSources(config, space, spec, table, cache)
     score_fn = sources(proxy_list)
     reference_seconds = 0.0
-    if config.fitness_combine() == "zscore":
+    if combine == "zscore":
         t0 = time.perf_counter()
         proposing = _with_reference(proposing, space, score_fn, config.reference, scoring.seed)
         reference_seconds = time.perf_counter() - t0
@@ -298,7 +297,7 @@ def search_setup(
     if screen is not None:
         extra = [p for p in fitness.proxies if p.name not in proposing.names]
         final = fitness
-        if config.fitness_combine() == "zscore":
+        if combine == "zscore":
             final = _with_reference(fitness, space, sources([*proxy_list, *extra]),
                                     config.reference, scoring.seed)  # fmt: skip
         stage = Rerank(rerank_count, final, sources(extra))
