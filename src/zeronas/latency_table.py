@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from zeronas.errors import ZeroNASError
-from zeronas.spaces.base import SearchSpace
+from zeronas.spaces.base import SearchSpace, first_mismatch
 
 __all__ = ["LatencyTable", "split_table_spec"]
 
@@ -76,13 +76,12 @@ class LatencyTable:
             raise ZeroNASError(
                 f"a latency table looks cells up by index; space {space.name!r} has no index order"
             )
-        if self.archs:
-            for index, text in sorted(self.archs.items()):
-                if space.encode(space.arch(index)) != text:
-                    raise ZeroNASError(
-                        f"latency table {str(self.path)!r} row {index} is {text!r}, not index "
-                        f"{index} of space {space.name!r}: a table of another space?"
-                    )
+        bad = first_mismatch(space, sorted(self.archs.items()))
+        if bad is not None:
+            raise ZeroNASError(
+                f"latency table {str(self.path)!r} row {bad[0]} is {bad[1]!r}, not index "
+                f"{bad[0]} of space {space.name!r}: a table of another space?"
+            )
         if len(self.values) != space.size or np.isnan(self.values).any():
             raise ZeroNASError(
                 f"latency table {str(self.path)!r} covers {int((~np.isnan(self.values)).sum())} "

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from zeronas.errors import BenchmarkError
-from zeronas.spaces.base import SearchSpace
+from zeronas.spaces.base import SearchSpace, first_mismatch
 
 __all__ = [
     "GroundTruth",
@@ -163,18 +163,14 @@ class CSVGroundTruth:
                     f"space?"
                 )
             return
-        for index in sorted(self.rows):
-            text = self.rows[index]["arch"]
-            try:
-                expected = space.encode(space.arch(index))
-            except ValueError:
-                expected = None
-            if text != expected:
-                raise BenchmarkError(
-                    f"Row index {index} of {str(self.path)!r} has arch {text!r}, but index "
-                    f"{index} of space {space.name!r} is {expected!r}: is it a table of "
-                    f"another space?"
-                )
+        bad = first_mismatch(space, ((i, self.rows[i]["arch"]) for i in sorted(self.rows)))
+        if bad is not None:
+            index, text, expected = bad
+            raise BenchmarkError(
+                f"Row index {index} of {str(self.path)!r} has arch {text!r}, but index "
+                f"{index} of space {space.name!r} is {expected!r}: is it a table of "
+                f"another space?"
+            )
 
 
 class EmbeddedGroundTruth:
@@ -276,12 +272,13 @@ class NatsBenchGroundTruth:
                 f"the NATS-Bench file lists {len(archs)} architectures; space {space.name!r} "
                 f"has {space.size}"
             )
-        for index, text in enumerate(archs):
-            if space.encode(space.arch(index)) != text:
-                raise BenchmarkError(
-                    f"index {index} of the NATS-Bench file is {text!r}, but space "
-                    f"{space.name!r} puts {space.encode(space.arch(index))!r} there"
-                )
+        bad = first_mismatch(space, enumerate(archs))
+        if bad is not None:
+            index, text, expected = bad
+            raise BenchmarkError(
+                f"index {index} of the NATS-Bench file is {text!r}, but space "
+                f"{space.name!r} puts {expected!r} there"
+            )
 
 
 def open_ground_truth(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import inspect
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,9 @@ from torch import nn
 from zeronas.params import keyword_defaults, resolve_parameters
 from zeronas.registry import Registry
 
-__all__ = ["SearchSpace", "SPACES", "register_space", "get_space", "list_spaces"]
+__all__ = [
+    "SearchSpace", "SPACES", "register_space", "get_space", "list_spaces", "first_mismatch",
+]  # fmt: skip
 
 Arch = Hashable
 
@@ -80,6 +82,21 @@ class SearchSpace(abc.ABC):
         if self.size is None:
             raise NotImplementedError(f"space {self.name!r} is not finite")
         return (self.arch(i) for i in range(self.size))
+
+
+def first_mismatch(
+    space: SearchSpace, archs: Iterable[tuple[int, str]]
+) -> tuple[int, str, str | None] | None:
+    """The first ``(index, text, expected)`` where a table's arch string ``text`` is not the
+    space's architecture at ``index`` (``expected`` None: no such index), else None."""
+    for index, text in archs:
+        try:
+            expected = space.encode(space.arch(index))
+        except ValueError:
+            expected = None
+        if text != expected:
+            return index, text, expected
+    return None
 
 
 SPACES: Registry[type[SearchSpace]] = Registry("search space", "zeronas.spaces", "zeronas.spaces")
