@@ -176,7 +176,8 @@ def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTrut
             size_tau = tau_rho(np.array(result.values(row.proxy), dtype=float), params)[0]
             direction = "higher" if row.higher_is_better else "lower"
             where = [f"first {count} cells"] if count is not None else []
-            name = row.proxy + (f" ({'; '.join([*where, note])})" if where or note else "")
+            parts = [*where, note] if note else where
+            name = row.proxy + (f" ({'; '.join(parts)})" if parts else "")
             kind = " (set)" if row.proxy in PROXY_SETS else ""
             lines.append(
                 f"| {name}{kind} | {direction} | {row.n} | {row.excluded} "
