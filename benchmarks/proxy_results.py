@@ -137,8 +137,7 @@ def _label_split(dataset: str, names: list[str]) -> tuple[list[str], list[str]]:
 
 def dataset_section(args: argparse.Namespace, dataset: str, truth: CSVGroundTruth) -> list[str]:
     groups = _parse_subsets(args.subsets) + _parse_subsets(_own_subsets(args, dataset))
-    costly = {n for names, _ in groups for n in names}
-    main_proxies = [n for n in args.proxies.split(",") if n not in costly]
+    main_proxies = args.proxies.split(",")  # a subset naming one of these completes a set
     if "params" not in main_proxies:
         main_proxies.append("params")
     start = time.perf_counter()
