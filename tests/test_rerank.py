@@ -62,14 +62,14 @@ def test_the_answer_is_the_best_of_the_k_fittest_by_the_full_fitness():
 
 def test_a_search_over_the_ensemble_screens_and_reranks_by_default():
     config = SearchConfig(ScoringConfig(proxies="ensemble"))
-    assert config.two_stage() == (("params",), 30) and config.fitness_combine() == "logrank"
+    assert config.two_stage() == (("params",), 20) and config.fitness_combine() == "logrank"
     assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=0).two_stage() == ((), 0)
     assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=5).two_stage()[1] == 5
     one_stage = SearchConfig(ScoringConfig(proxies="naswot,logsynflow"))
     assert one_stage.two_stage() == ((), 0)
     # a configuration derived for another proxy list takes that list's defaults
     derived = one_stage.replace(scoring=ScoringConfig(proxies="ensemble"))
-    assert derived.two_stage()[1] == 30 and derived.fitness_combine() == "logrank"
+    assert derived.two_stage()[1] == 20 and derived.fitness_combine() == "logrank"
     given = SearchConfig(ScoringConfig(proxies="naswot,logsynflow"), screen="logsynflow")
     assert given.two_stage() == (("logsynflow",), DEFAULT_RERANK)
     assert given.describe()["screen"] == ["logsynflow"]

@@ -156,7 +156,7 @@ RerankOpt = Annotated[
     typer.Option(
         "--rerank",
         help="Candidates re-scored with every proxy after a --screen search (0: one stage). "
-        "Default: the proxy set's own (ensemble: 30), else 20 with --screen.",
+        "Default: the proxy set's own (ensemble: 20), else 20 with --screen.",
     ),
 ]
 PenaltyOpt = Annotated[

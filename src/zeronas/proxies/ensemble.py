@@ -11,11 +11,11 @@ not change this choice. No space-specific prior (``skip``, tuned SWAP μ/σ) is 
 
 ``ensemble``          flops, az_trainability, logsynflow, jacob_cov with ``logrank``
                       (tuning set: ρ .926, τ .756, top-1 94.11 %, nDCG@100 .679);
-                      a search over it proposes with params (a network built, no pass
-                      run) and re-ranks its 30 fittest with all four: the screen was chosen
-                      on the same tuning set by benchmarks/screen_tuning.py
-                      (docs/screen-tuning.md), K = 30 over 20 and 40 by live CIFAR-10
-                      searches (docs/search-defaults.md);
+                      a search over it proposes with params (from the space's formula)
+                      and re-ranks its 20 fittest with all four, as chosen on the same
+                      tuning set by benchmarks/screen_tuning.py (docs/screen-tuning.md);
+                      live CIFAR-10 searches (docs/search-defaults.md) pick REA, and K = 30
+                      adds 0.06 points for 50 % more time, over the 60 s budget;
 ``ensemble_no_size``  the best choice without a size term: az_trainability, meco,
                       logsynflow, jacob_cov with ``logrank`` (ρ .928, nDCG@100 .612).
 """
@@ -33,7 +33,7 @@ ensemble = proxy_set(
     "zeronas' label-free ensemble, chosen on a tuning set (docs/ensemble-tuning.md): "
     "Σ ln(rank / N) of FLOPs, AZ-NAS trainability, LogSynflow and jacob_cov.",
     screen=("params",),
-    rerank=30,
+    rerank=20,
 )
 
 ensemble_no_size = proxy_set(
