@@ -1,5 +1,5 @@
 """Two-stage search: propose with screen proxies, re-score the k fittest with every proxy,
-answer with the best of them (zeronas.search.rerank)."""
+answer with the best of them (zeronas.rerank)."""
 
 import json
 import math
@@ -14,9 +14,9 @@ from zeronas.config import DEFAULT_RERANK, ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
 from zeronas.fitness import Fitness
 from zeronas.proxies.base import Proxy
+from zeronas.rerank import Rerank, rerank
 from zeronas.scoring import ArchScores, FunctionSource, ProxyValue
 from zeronas.search import SEARCHERS, Budget, get_searcher, list_searchers
-from zeronas.search.rerank import Rerank, rerank
 from zeronas.spaces import get_space
 
 SPACE = get_space("nats-tss")

@@ -33,6 +33,7 @@ from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample
 from zeronas.groundtruth.scores import TableScorer, open_score_table
 from zeronas.limits import Limits
 from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
+from zeronas.rerank import Rerank, rerank
 from zeronas.scoring import (
     ArchScores,
     CachedScorer,
@@ -43,7 +44,6 @@ from zeronas.scoring import (
 )
 from zeronas.search import Budget, SearchResult, get_searcher
 from zeronas.search.base import OnEval
-from zeronas.search.rerank import Rerank, rerank
 from zeronas.spaces import SearchSpace
 
 __all__ = [
@@ -266,7 +266,7 @@ def search_setup(
     score-store path for the live scoring. Limits left unset take the space's defaults
     (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.limits`. With
     ``screen`` proxies the search proposes with those and ``rerank`` prepares the second
-    stage (:mod:`zeronas.search.rerank`)."""
+    stage (:mod:`zeronas.rerank`)."""
     config = _search_config(config, fields)
     scoring = config.scoring
     space, spec = scoring.space_object(), scoring.dataset_spec()

@@ -317,7 +317,7 @@ class SearchResult:
     """A finished search: its settings, full history, and why it stopped.
 
     ``best`` is the fittest scored candidate, fitness taken over the whole history (FreeREA's
-    choice of the final answer), or, after a second stage (:mod:`zeronas.search.rerank`),
+    choice of the final answer), or, after a second stage (:mod:`zeronas.rerank`),
     the fittest of the ``reranked`` candidates by the ``final`` fitness over them;
     ``seconds`` is search time as the evaluator accounts it (both stages).
     """
