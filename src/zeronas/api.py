@@ -374,7 +374,7 @@ def search(
     with scoring_pool(run, executor, workers, timeout, address) as executor_:
         result = searcher.run(
             run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,
-            on_eval, executor_,
+            on_eval, executor_, run.config.objectives,
         )  # fmt: skip
     return rerank(result, run.rerank, on_rerank) if run.rerank is not None else result
 

@@ -18,6 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from zeronas.costs import check_costs
 from zeronas.datasets import DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.init import INIT_SCHEMES, check_device
@@ -143,6 +144,9 @@ class SearchConfig:
     reference: int = 50
     screen: tuple[str, ...] | str | None = None
     rerank: int | None = None
+    #: Costs a multi-objective search minimises beside fitness (``nsga2``; other searchers
+    #: record them): names of :data:`zeronas.costs.COSTS`, comma-separated or a tuple.
+    objectives: tuple[str, ...] | str = ()
 
     def __post_init__(self) -> None:
         from zeronas.fitness import COMBINERS, parse_weights
@@ -160,13 +164,22 @@ class SearchConfig:
         if self.screen is not None and self.screen != ():
             labels = tuple(p.name for p in parse_proxy_list(self.screen))
             object.__setattr__(self, "screen", labels)
+        object.__setattr__(self, "objectives", check_costs(self.objectives))
+        limits = self.limits
+        if limits.latency_table and limits.max_latency_ms is None:
+            _check("latency_ms" in self.objectives, "max_latency_ms", owner,
+                   "set with a latency table (or latency_ms an objective)", None)  # fmt: skip
+        if self.objectives and (self.rerank or self.screen):
+            raise ZeroNASError(
+                "a multi-objective search (objectives) runs in one stage: drop screen/rerank"
+            )
         self.two_stage()  # a bad combination is refused here
 
     def two_stage(self) -> tuple[tuple[str, ...], int]:
         """(screen proxies, candidates re-ranked): ``((), 0)`` for one stage. Unset fields
         take the proxy set's own; screen proxies alone re-rank ``DEFAULT_RERANK``."""
         exact = self.exact_set()
-        own = exact if exact is not None and exact.rerank > 0 else None
+        own = exact if exact is not None and exact.rerank > 0 and not self.objectives else None
         rerank = self.rerank
         if rerank is None:
             rerank = own.rerank if own else (DEFAULT_RERANK if self.screen else 0)

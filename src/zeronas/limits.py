@@ -13,21 +13,16 @@ device (looked up by index, right after the size checks).
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-from torch import nn
 
+from zeronas.costs import CostModel, measure_latency_ms
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ParameterError, ZeroNASError
-from zeronas.latency_table import LatencyTable
-from zeronas.proxies.cost import count_flops, count_params
-from zeronas.proxies.memory import peak_activation_bytes
 from zeronas.spaces.base import SearchSpace
 
 __all__ = [
@@ -70,10 +65,7 @@ class Limits:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ParameterError(name, "Limits", "a positive number", value)
-        if self.latency_table is not None:
-            if self.max_latency_ms is None:
-                raise ParameterError("max_latency_ms", "Limits", "set with a latency table",
-                                     None)  # fmt: skip
+        if self.latency_table is not None:  # alone, it gives a latency cost objective
             object.__setattr__(self, "latency_table", str(self.latency_table))
 
     @property
@@ -102,28 +94,18 @@ class Limits:
         filled = {n: defaults.get(n) if v is None else v for n, v in values.items()}
         return Limits(**filled, latency_table=self.latency_table)
 
+    def cost_names(self) -> list[str]:
+        """The costs reported for an answer under these limits: parameters, MACs and size
+        always; peak memory and latency when a limit on them is in force (or a table)."""
+        names = ["params", "macs", "size_kib"]
+        if self.max_peak_memory_kib is not None:
+            names.append("peak_memory_kib")
+        if self.max_latency_ms is not None or self.latency_table is not None:
+            names.append("latency_ms")
+        return names
+
     def describe(self) -> dict[str, float | str | None]:
         return {**{n: getattr(self, n) for n in _LIMITS}, "latency_table": self.latency_table}
-
-
-def measure_latency_ms(
-    net: nn.Module, input_shape: tuple[int, ...], warmup: int = 3, repeats: int = 10
-) -> float:
-    """Median milliseconds of an eval-mode, inference-mode forward of one image."""
-    was_training = net.training
-    net.eval()
-    x = torch.zeros((1, *input_shape))
-    times = []
-    try:
-        with torch.inference_mode():
-            for i in range(warmup + repeats):
-                t0 = time.perf_counter()
-                net(x)
-                if i >= warmup:
-                    times.append((time.perf_counter() - t0) * 1000)
-    finally:
-        net.train(was_training)
-    return statistics.median(times)
 
 
 class LimitChecker:
@@ -135,10 +117,8 @@ class LimitChecker:
 
     def __init__(self, limits: Limits, space: SearchSpace, dataset: DatasetSpec):
         self.limits, self.space, self.dataset = limits, space, dataset
-        self.table: LatencyTable | None = None
-        if limits.latency_table is not None:
-            self.table = LatencyTable(limits.latency_table)
-            self.table.check_space(space)
+        self.model = CostModel(space, dataset, limits.latency_table)
+        self.table = self.model.table
         self._verdicts: dict[Hashable, str | None] = {}
         self.reasons: Counter[str] = Counter()
 
@@ -162,61 +142,35 @@ class LimitChecker:
         return self._verdicts[arch]
 
     def _check(self, arch: Hashable) -> str | None:
-        c, shape, classes = self.limits, self.dataset.input_shape, self.dataset.num_classes
+        c = self.limits
         if not c.active:
             return None
-        costs = getattr(self.space, "costs", None)
-        if costs is not None:
-            params, macs = costs(arch, classes, shape)
-        else:
-            with torch.device("meta"):
-                net = self.space.build(arch, classes, shape)
-            params = count_params(net)
-            macs = count_flops(net, shape) // 2 if c.needs_macs else None
-        reason = c.violation(params / 1e6, None if macs is None else macs / 1e6)
-        if reason is None and self.table is not None:  # a lookup: cheaper than any build
-            latency = self.table(self.space.index(arch))
+        sizes = ["params", "macs"] if c.needs_macs else ["params"]
+        cost = self.model(arch, sizes)
+        reason = c.violation(cost["params"], cost.get("macs"))
+        if reason is None and self.table is not None and c.max_latency_ms is not None:
+            latency = self.model(arch, ["latency_ms"])["latency_ms"]
             if latency > c.max_latency_ms:  # type: ignore[operator]
                 return (
                     f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms "
                     f"({self.table.device}, table)"
                 )
-        measured = c.max_latency_ms is not None and self.table is None
-        if reason is not None or (c.max_peak_memory_kib is None and not measured):
+        if reason is not None:
             return reason
-        net = self.space.build(arch, classes, shape)
         if c.max_peak_memory_kib is not None:
-            peak_kib = peak_activation_bytes(net, shape) / 1024
+            peak_kib = self.model(arch, ["peak_memory_kib"])["peak_memory_kib"]
             if peak_kib > c.max_peak_memory_kib:
                 return f"peak-memory {peak_kib:.1f} KiB > max {c.max_peak_memory_kib:g} KiB"
-        if measured:
-            latency = measure_latency_ms(net, shape)
+        if c.max_latency_ms is not None and self.table is None:
+            latency = self.model(arch, ["latency_ms"])["latency_ms"]
             if latency > c.max_latency_ms:
                 return f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms"
         return None
 
     def costs(self, arch: Hashable) -> dict[str, float]:
-        """What ``arch`` costs under these limits: parameters (M), MACs (M) and size (KiB)
-        always; peak memory (KiB) and latency (ms; the table's device, or measured here)
-        when a limit on them is in force."""
-        shape, classes, c = self.dataset.input_shape, self.dataset.num_classes, self.limits
-        costs = getattr(self.space, "costs", None)
-        net = None
-        if costs is not None:
-            params, macs = costs(arch, classes, shape)
-        else:
-            net = self.space.build(arch, classes, shape)
-            params, macs = count_params(net), count_flops(net, shape) // 2
-        out = {"params_m": params / 1e6, "macs_m": macs / 1e6, "size_kib": params * 4 / 1024}
-        if c.max_peak_memory_kib is not None or (c.max_latency_ms is not None and not self.table):
-            net = net if net is not None else self.space.build(arch, classes, shape)
-        if c.max_peak_memory_kib is not None:
-            out["peak_memory_kib"] = peak_activation_bytes(net, shape) / 1024
-        if self.table is not None:
-            out[f"latency_ms_{self.table.device}"] = self.table(self.space.index(arch))
-        elif c.max_latency_ms is not None:
-            out["latency_ms"] = measure_latency_ms(net, shape)
-        return out
+        """What ``arch`` costs under these limits (:meth:`Limits.cost_names`; latency from
+        the table's device or measured here)."""
+        return self.model(arch, self.limits.cost_names())
 
     def describe(self) -> dict[str, object]:
         rate = self.rejected / self.checked if self.checked else 0.0

@@ -159,6 +159,15 @@ RerankOpt = Annotated[
         "Default: the proxy set's own (ensemble: 20), else 20 with --screen.",
     ),
 ]
+ObjectivesOpt = Annotated[
+    str,
+    typer.Option(
+        "--objectives",
+        help="Costs to minimise beside fitness (--algorithm nsga2; others record them): "
+        "latency_ms (the --latency-table device's, else measured here), params, macs, flops, "
+        "size_kib, peak_memory_kib. Writes pareto.csv, pareto.png and the hypervolume.",
+    ),
+]
 PenaltyOpt = Annotated[
     str | None,
     typer.Option("--penalty", help="Size penalty of seed 002: gdf, hsdf or rdf (DESIGN §4)."),
@@ -227,7 +236,8 @@ LatencyTableOpt = Annotated[
     typer.Option(
         "--latency-table",
         help="PATH:COLUMN of a device latency CSV (index + one ms column per device, e.g. "
-        "latency_cifar10.csv:raspi4_ms): --max-latency-ms then applies to that device.",
+        "latency_cifar10.csv:raspi4_ms): --max-latency-ms and the latency_ms objective then "
+        "read that device.",
     ),
 ]
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
@@ -297,6 +307,7 @@ SEARCH_OPTIONS: dict[str, tuple[Any, Any]] = {
     "combine": (CombineOpt, None),
     "screen": (ScreenOpt, None),
     "rerank": (RerankOpt, None),
+    "objectives": (ObjectivesOpt, ""),
     "scores": (ScoresOpt, None),
     "max_params": (MaxParamsOpt, None),
     "max_flops": (MaxFlopsOpt, None),

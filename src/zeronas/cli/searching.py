@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,7 +60,7 @@ from zeronas.groundtruth.accuracy import (
     embedded_ground_truth,
     open_ground_truth,
 )
-from zeronas.limits import LimitChecker
+from zeronas.pareto_report import pareto_files
 from zeronas.report import (
     json_number,
     search_document,
@@ -136,6 +138,14 @@ def search(
     address: AddressOpt = None,
     timeout_per_arch: TimeoutOpt = None,
     json_out: JsonOpt = False,
+    pick_under_latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            "--pick-under-latency-ms",
+            help="Answer with the fittest member of the Pareto front whose latency is at most "
+            "this (needs --objectives with latency_ms).",
+        ),
+    ] = None,
 ) -> None:
     """Search a space for the fittest architecture under a budget.
 
@@ -152,6 +162,10 @@ def search(
     Budget(budget, seconds)
     if weights is not None:
         config = config.replace(weights=tuple(weights.split(",")))
+    if pick_under_latency_ms is not None and "latency_ms" not in config.objectives:
+        raise ZeroNASError(
+            "--pick-under-latency-ms picks from the latency front: add latency_ms to --objectives"
+        )
     accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config.scoring)
     run = _search_setup(config, cache, no_cache)
     settings = {
@@ -166,12 +180,17 @@ def search(
             run, algorithm, budget, seconds, config.scoring.seed, options, on_eval,
             executor, workers, timeout_per_arch, address, on_rerank,
         )  # fmt: skip
+    if pick_under_latency_ms is not None:
+        result = dataclasses.replace(result, pick=("latency_ms", pick_under_latency_ms))
     doc = search_document(result, run.describe(), accuracy, label)
+    doc["pick"] = result.pick
     doc["warnings"] = batch_warnings(run.batch, run.proxies)
     if result.best is not None:  # what the answer costs, under every limit in force
-        checker = LimitChecker(run.limits, run.space, run.dataset)
-        doc["best"]["costs"] = checker.costs(result.best.genome)
+        doc["best"]["costs"] = result.best_costs()
     files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
+    if result.objectives and result.cost_model is not None:
+        doc["pareto"] = pareto_files(out_dir, result, result.cost_model, accuracy, run.space.size)
+        files += [Path(f) for f in doc["pareto"].get("files", [])]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)
     if doc["best"] is None:  # nothing to answer with: an error, not a quiet exit 0
@@ -247,6 +266,15 @@ def _print_search(doc: dict[str, Any]) -> None:
             table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
         costs = ", ".join(f"{k} {v:.4g}" for k, v in best.get("costs", {}).items())
         table.add_row("costs", costs)
+    if doc.get("pick"):
+        table.add_row("picked", f"fittest front member with {doc['pick'][0]} <= {doc['pick'][1]:g}")
+    if doc.get("pareto"):
+        front = doc["pareto"]
+        text = f"{front['size']} members over {', '.join(front['objectives'])}; hypervolume "
+        text += f"{front.get('hypervolume', math.nan):.3f} (scaled)"
+        if "hypervolume_fraction" in front:
+            text += f", {front['hypervolume_fraction']:.3f} of the true front's (accuracy)"
+        table.add_row("pareto front", text)
     if doc["reranked"]:
         stage = doc["rerank"]["fitness"]
         table.add_row(

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from zeronas.costs import CostModel, check_costs
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.executors import Executor
@@ -107,6 +108,8 @@ class Evaluation:
     elapsed: float
     error: str | None = None
     genome: Hashable = field(default=None, compare=False, repr=False)
+    #: Hardware costs of a multi-objective search (:mod:`zeronas.costs`), by cost name.
+    costs: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -128,12 +131,19 @@ class Evaluator:
         clock: Callable[[], float] = time.perf_counter,
         executor: Executor | None = None,
         checker: LimitChecker | None = None,
+        costs: Sequence[str] = (),
     ) -> None:
-        if limits is not None and limits.active and dataset is None:
-            raise ZeroNASError("limits need the dataset (class count and input shape)")
+        if ((limits is not None and limits.active) or costs) and dataset is None:
+            raise ZeroNASError("limits and costs need the dataset (class count and input shape)")
         if checker is None and limits is not None and limits.active:
             checker = LimitChecker(limits, space, dataset)  # type: ignore[arg-type]
         self.checker = checker
+        #: Costs every scored candidate records (the objectives of a multi-objective search).
+        self.costs = check_costs(costs)
+        self.cost_model: CostModel | None = None
+        if dataset is not None:
+            table = limits.latency_table if limits is not None else None
+            self.cost_model = checker.model if checker else CostModel(space, dataset, table)
         self.space, self.fitness, self.budget = space, fitness, budget
         self.score_fn = as_source(space, score_fn)
         self.limits, self.dataset, self.on_eval, self.clock = (
@@ -223,17 +233,32 @@ class Evaluator:
         records = []
         for position, genome in enumerate(genomes):
             scores = results[position]
-            self._account(share, _seconds(scores) / self.parallelism)
-            records.append(self._from_scores(genome, scores))
+            t1 = self.clock()
+            costs = self._costs(genome, scores)
+            spent = self.clock() - t1  # a measured latency is part of the candidate's cost
+            self._account(share + spent, _seconds(scores) / self.parallelism + spent)
+            records.append(self._from_scores(genome, scores, costs))
         return records
 
-    def _from_scores(self, genome: Hashable, scores: ArchScores) -> Evaluation:
+    def _costs(self, genome: Hashable, scores: ArchScores) -> dict[str, float]:
+        if not self.costs or scores.error or self.cost_model is None:
+            return {}
+        try:
+            return self.cost_model(genome, self.costs)
+        except Exception as exc:  # noqa: BLE001 -- recorded as this candidate's failure
+            return {"error": f"costs: {type(exc).__name__}: {exc}"}  # type: ignore[dict-item]
+
+    def _from_scores(self, genome: Hashable, scores: ArchScores, costs: dict) -> Evaluation:
         self.evaluations += 1
         errors = [f"{n}: {v.error}" for n, v in scores.values.items() if v.error]
+        if "error" in costs:
+            errors.append(str(costs.pop("error")))
         error = scores.error or ("; ".join(errors) if errors else None)
         values = {n: v.value for n, v in scores.values.items()}
         status = "failed" if error else "ok"
-        return self._record(genome, status, values, _seconds(scores), error, index=scores.index)
+        return self._record(
+            genome, status, values, _seconds(scores), error, index=scores.index, costs=costs
+        )
 
     def best(self) -> Evaluation | None:
         """The best scored candidate so far, by fitness over the whole history."""
@@ -272,6 +297,7 @@ class Evaluator:
         seconds: float,
         error: str | None,
         index: int | None = None,
+        costs: dict[str, float] | None = None,
     ) -> Evaluation:
         if index is None and self.space.size is not None:
             index = self.space.index(genome)
@@ -285,6 +311,7 @@ class Evaluator:
             self.elapsed,
             error,
             genome,
+            costs or {},
         )
         self._memo[genome] = record
         self.history.append(record)
@@ -341,6 +368,13 @@ class SearchResult:
     #: The second stage: the candidates re-scored with every proxy, and their fitness.
     reranked: tuple[Evaluation, ...] = ()
     final: Fitness | None = None
+    #: The costs a multi-objective search minimised beside fitness (:mod:`zeronas.costs`).
+    objectives: tuple[str, ...] = ()
+    #: The search's own cost model (what candidates cost; values remembered per arch).
+    cost_model: CostModel | None = field(default=None, compare=False, repr=False)
+    #: (cost, limit): the answer is the fittest front member within that budget
+    #: (:meth:`pick_under`) instead of the fittest candidate.
+    pick: tuple[str, float] | None = None
 
     @property
     def scored(self) -> list[Evaluation]:
@@ -348,6 +382,8 @@ class SearchResult:
 
     @property
     def best(self) -> Evaluation | None:
+        if self.pick is not None:
+            return self.pick_under(*self.pick)
         if self.final is not None:
             return _argbest(self.final, [e for e in self.reranked if e.ok])
         return _argbest(self.fitness, self.scored)
@@ -357,10 +393,42 @@ class SearchResult:
         best = self.best
         if best is None:
             return None
-        if self.final is not None:
+        if self.final is not None and self.pick is None:
             ok = [e for e in self.reranked if e.ok]
             return float(self.final([e.values for e in ok])[ok.index(best)])
         return float(self.final_fitness()[best.arch])
+
+    def best_costs(self) -> dict[str, float] | None:
+        """What the answer costs under the limits in force (None without an answer)."""
+        best = self.best
+        if best is None or self.cost_model is None:
+            return None
+        names = (self.limits or Limits()).cost_names()
+        return {**self.cost_model(best.genome, names), **best.costs}
+
+    def pareto(self) -> list[Evaluation]:
+        """The scored candidates no other one beats in fitness (over the whole history) and
+        every cost at once, in the order of the first cost (fittest first without costs)."""
+        from zeronas.pareto import nondominated, objective_matrix
+
+        scored = self.scored
+        points = objective_matrix(self.fitness, scored, self.objectives)
+        front = [scored[i] for i in np.flatnonzero(nondominated(points))]
+        key = self.objectives[0] if self.objectives else None
+        fitness = self.final_fitness()
+        return sorted(front, key=lambda e: e.costs[key] if key else -fitness[e.arch])
+
+    def pick_under(self, cost: str, limit: float) -> Evaluation | None:
+        """The fittest member of the front whose ``cost`` is at most ``limit`` (None if no
+        member is); ``cost`` must be one of the search's objectives."""
+        if cost not in self.objectives:
+            raise ZeroNASError(
+                f"cannot pick under a {cost} budget: the search's objectives are "
+                f"{', '.join(self.objectives) or 'none'}"
+            )
+        fitness = self.final_fitness()
+        under = [e for e in self.pareto() if e.costs[cost] <= limit]
+        return max(under, key=lambda e: fitness[e.arch], default=None)
 
     def final_fitness(self) -> dict[str, float]:
         """Fitness of every scored candidate relative to the whole history, by arch."""
@@ -417,14 +485,17 @@ class Searcher(abc.ABC):
         dataset: DatasetSpec | None = None,
         on_eval: OnEval | None = None,
         executor: Executor | None = None,
+        objectives: Sequence[str] = (),
     ) -> SearchResult:
         """Search ``space`` with a seeded RNG; the same seed and number of workers give the
-        same history, whatever the executor."""
+        same history, whatever the executor. ``objectives``: costs every candidate records,
+        which a multi-objective searcher minimises beside fitness."""
         self.validate()
         rng = np.random.default_rng(seed)
         evaluator = Evaluator(
-            space, score_fn, fitness, budget, limits, dataset, on_eval, executor=executor
-        )
+            space, score_fn, fitness, budget, limits, dataset, on_eval, executor=executor,
+            costs=objectives,
+        )  # fmt: skip
         proposing = space
         if evaluator.checker is not None:  # propose only architectures within the limits
             proposing = LimitedSpace(space, evaluator.checker)
@@ -448,6 +519,8 @@ class Searcher(abc.ABC):
             evaluator.evaluations,
             limits,
             evaluator.checker.describe() if evaluator.checker is not None else None,
+            objectives=tuple(objectives),
+            cost_model=evaluator.cost_model,
         )
 
 
