@@ -16,13 +16,17 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Hashable, Iterable
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
-from zeronas.latency_table import LatencyTable
+from zeronas.latency_table import LatencyTable, open_latency_table
+
+if TYPE_CHECKING:
+    from zeronas.block_latency import BlockLatencyTable
 from zeronas.proxies.cost import count_flops, count_params
 from zeronas.proxies.memory import peak_activation_bytes
 from zeronas.spaces.base import SearchSpace
@@ -86,9 +90,9 @@ class CostModel:
         self, space: SearchSpace, dataset: DatasetSpec, latency_table: str | None = None
     ) -> None:
         self.space, self.dataset = space, dataset
-        self.table: LatencyTable | None = None
+        self.table: LatencyTable | BlockLatencyTable | None = None
         if latency_table is not None:
-            self.table = LatencyTable(latency_table)
+            self.table = open_latency_table(latency_table)
             self.table.check_space(space)
         self._known: dict[Hashable, dict[str, float]] = {}
 
@@ -121,7 +125,7 @@ class CostModel:
             if macs is not None:
                 out |= {"macs": macs / 1e6, "flops": 2 * macs / 1e6}
         if "latency_ms" in names and self.table is not None:
-            out["latency_ms"] = self.table(self.space.index(arch))
+            out["latency_ms"] = self.table.latency(self.space, arch, self.dataset)
         elif "latency_ms" in names:
             net = self.space.build(arch, classes, shape)
             out["latency_ms"] = measure_latency_ms(net, shape)

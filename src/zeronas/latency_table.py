@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Hashable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from zeronas.errors import ZeroNASError
 from zeronas.spaces.base import SearchSpace, first_mismatch
 
-__all__ = ["LatencyTable", "split_table_spec"]
+if TYPE_CHECKING:
+    from zeronas.block_latency import BlockLatencyTable
+
+__all__ = ["LatencyTable", "open_latency_table", "split_table_spec"]
 
 
 def split_table_spec(spec: str) -> tuple[Path, str]:
@@ -90,3 +95,24 @@ class LatencyTable:
 
     def __call__(self, index: int) -> float:
         return float(self.values[index])
+
+    def latency(self, space: SearchSpace, arch: Hashable, dataset: object = None) -> float:
+        """``arch``'s latency on the table's device, looked up by its index in ``space``."""
+        return self(space.index(arch))
+
+
+def open_latency_table(spec: str) -> LatencyTable | BlockLatencyTable:
+    """The table ``PATH:COLUMN`` names: by index (a CSV with an ``index`` column) or per
+    block (the ``blocks`` space's lookup table, :mod:`zeronas.block_latency`)."""
+    from zeronas.block_latency import BlockLatencyTable
+
+    path, column = split_table_spec(spec)
+    if not path.is_file():
+        raise ZeroNASError(f"latency table not found: {str(path)!r}")
+    with path.open(newline="") as handle:
+        columns = next(csv.reader(handle), [])
+    if "index" not in columns and "part" in columns:
+        if column not in columns:
+            raise ZeroNASError(f"latency table {str(path)!r} has no column {column!r}")
+        return BlockLatencyTable(path, column, str(spec))
+    return LatencyTable(spec)

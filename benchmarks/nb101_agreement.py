@@ -1,0 +1,134 @@
+"""Rank agreement of our proxies with NASLib's own values on NAS-Bench-101 (issue 18):
+``../shared/benchmarks/nas-bench-101/naslib_zc_500.csv`` holds NASLib's values for 500 cells
+(given as adjacency + operations); a seeded subset of them is scored here under NASLib's
+protocol and compared per proxy, and each against NB101 test accuracy (mean of three
+108-epoch runs, looked up by module hash). Writes docs/nb101-agreement.md.
+
+    ZERONAS_CACHE_DIR=... python benchmarks/nb101_agreement.py --cells 100 --cache store.sqlite
+
+NASLib's protocol (as on NATS-TSS, docs/naslib-agreement.md): PyTorch default init, a batch
+of 64 labelled CIFAR-10 training images. NASLib's NB101 network is the same stem, stacks and
+cells as ours (conv-BN-ReLU without conv bias; BN in train mode at initialisation), so no
+option needs changing besides init and batch. The hash index (ZERONAS_CACHE_DIR) is needed for
+the accuracy lookup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+from _shared import cpu_flags, labelled_data, shared_path
+from naslib_agreement import _render, _spearman
+from rich.table import Table
+
+from zeronas import api
+from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.models.nb101 import NB101Cell
+from zeronas.spaces import get_space
+
+#: our proxy -> NASLib's column (NB101 file)
+COLUMNS = {
+    "params": "params", "flops": "flops", "l2_norm": "l2_norm", "synflow[log=false]": "synflow",
+    "grad_norm": "grad_norm", "snip": "snip", "plain": "plain", "fisher": "fisher",
+    "jacob_cov": "jacov", "epe_nas": "epe_nas", "grasp": "grasp",
+}  # fmt: skip
+
+
+def _cell(row: dict[str, str]) -> NB101Cell:
+    bits = row["adjacency_7x7_rowmajor"]
+    matrix = [[int(bits[7 * i + j]) for j in range(7)] for i in range(7)]
+    return NB101Cell.from_spec(matrix, row["ops"].split("|"))
+
+
+def _table(args, space, truth, rows: list[dict[str, str]], proxies: str) -> str:
+    """Score ``rows``' cells with ``proxies``; one rendered table of agreement."""
+    archs = [_cell(r) for r in rows]
+    run = api.setup(
+        space="nas-bench-101", proxies=proxies, dataset="cifar10",
+        data=labelled_data("cifar10"), batch_size=args.batch_size, seed=args.seed,
+        init=args.init, cache=args.cache,
+    )  # fmt: skip
+    start = time.perf_counter()
+    records: list = [None] * len(archs)
+    for position, record in run.scorer.score_many(archs):
+        records[position] = record
+    seconds = time.perf_counter() - start
+    accuracy = np.array([truth.accuracy(space.index(a), "cifar10") for a in archs])
+    table = Table(
+        "proxy", "ρ vs NASLib", "ρ ours vs test acc", "ρ NASLib vs test acc", "s/cell",
+        title=f"{len(rows)} seeded cells of NASLib's 500, cifar10, init {args.init}, batch "
+        f"{args.batch_size}, real images ({seconds:.0f} s; stored values cost nothing)",
+    )  # fmt: skip
+    for proxy in run.proxies:
+        ours = np.array([r.value(proxy.name) for r in records])
+        theirs = np.array([float(r[COLUMNS[proxy.name]]) for r in rows])
+        per_cell = np.mean([r.values[proxy.name].seconds for r in records])
+        table.add_row(
+            proxy.name.replace("[", "\\["), f"{_spearman(ours, theirs):.3f}",
+            f"{_spearman(ours, accuracy):.3f}", f"{_spearman(theirs, accuracy):.3f}",
+            f"{per_cell:.3f}",
+        )  # fmt: skip
+    return _render(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cells", type=int, default=100)
+    parser.add_argument("--proxies", default=",".join(c for c in COLUMNS if c != "grasp"))
+    parser.add_argument("--costly", default="grasp:30",
+                        help="PROXIES:COUNT scored on the first COUNT cells only")  # fmt: skip
+    parser.add_argument("--init", default="pytorch")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cache", default=None, help="score store (resume, reuse)")
+    parser.add_argument("--doc", type=Path, default=Path("docs/nb101-agreement.md"))
+    args = parser.parse_args()
+    path = shared_path("benchmarks/nas-bench-101/naslib_zc_500.csv")
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rng = np.random.default_rng(args.seed)
+    rows = [rows[i] for i in rng.choice(len(rows), size=args.cells, replace=False)]
+    space = get_space("nas-bench-101")
+    truth = open_ground_truth(shared_path("benchmarks/nas-bench-101/accuracy.csv"), space=space)
+    names, _, count = args.costly.rpartition(":")
+    groups = [(args.proxies, len(rows))] + ([(names, int(count))] if names else [])
+    tables = [_table(args, space, truth, rows[:n], proxies) for proxies, n in groups]
+    text = "\n".join(tables)
+    print(text)
+    accuracy = [truth.accuracy(space.index(_cell(r)), "cifar10") for r in rows]
+    naslib_val = np.array([float(r["naslib_val_accuracy"]) for r in rows])
+    check = _spearman(naslib_val, np.array(accuracy))
+    command = (
+        f"python benchmarks/nb101_agreement.py --cells {args.cells} --costly {args.costly} "
+        f"--init {args.init} --batch-size {args.batch_size} --seed {args.seed}"
+    )
+    args.doc.write_text(
+        "\n".join(
+            [
+                "# Agreement with NASLib's own proxy values on NAS-Bench-101",
+                "",
+                f"Generated by `{command}` (do not edit by hand) on a CPU with {cpu_flags()}, one "
+                f"thread. Spearman ρ of our values against NASLib's "
+                "(`../shared/benchmarks/nas-bench-101/naslib_zc_500.csv`) on a seeded subset of "
+                "its 500 cells, and of each against NB101 test accuracy (mean of three 108-epoch "
+                "runs, looked up by module hash). Both networks are the NB101 paper's (stem conv "
+                "to 128 channels, 3 stacks of 3 cells, conv-BN-ReLU without conv bias); both use "
+                "PyTorch's default initialisation and a batch of 64 labelled CIFAR-10 training "
+                "images; NASLib draws a new batch per architecture, ours is one fixed batch. The "
+                "cells' hashes all resolve in the official index (a check of the file's cells). "
+                f"NASLib's own validation accuracy vs our test accuracy: ρ {check:.3f}.",
+                "",
+                *(f"```\n{t.rstrip()}\n```\n" for t in tables),
+                "",
+            ]
+        )  # fmt: skip
+    )
+    print(f"wrote {args.doc}")
+
+
+if __name__ == "__main__":
+    main()
