@@ -40,6 +40,17 @@ class ArchScores:
     def value(self, name: str) -> float:
         return self.values[name].value
 
+    @property
+    def seconds(self) -> float:
+        """Building plus every proxy's seconds."""
+        return self.build_seconds + sum(v.seconds for v in self.values.values())
+
+    def failure(self) -> str | None:
+        """Why these scores are a failure: the build's error, else every proxy's error
+        (``name: error``, joined by ``; ``), else None."""
+        errors = [f"{n}: {v.error}" for n, v in self.values.items() if v.error]
+        return self.error or ("; ".join(errors) if errors else None)
+
 
 def invalid_value(value: float) -> str | None:
     """Why ``value`` is a failure rather than a score: NaN and +inf are; -inf is a value

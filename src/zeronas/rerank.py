@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from zeronas.fitness import Fitness
-from zeronas.records import invalid_value
 from zeronas.scoring import ArchScores, ScoreSource
 from zeronas.search.base import Evaluation, SearchResult, top_k
 
@@ -45,14 +44,12 @@ class Rerank:
 
 
 def _merged(first: Evaluation, scores: ArchScores, step: int, elapsed: float) -> Evaluation:
+    """``first`` (the first stage's record, valid values) with the second stage's values."""
     values = {**first.values, **{n: v.value for n, v in scores.values.items()}}
-    errors = [f"{n}: {v.error}" for n, v in scores.values.items() if v.error]
-    errors += [f"{n}: {why}" for n, v in values.items() if (why := invalid_value(v))]
-    error = scores.error or ("; ".join(dict.fromkeys(errors)) if errors else None)
-    seconds = scores.build_seconds + sum(v.seconds for v in scores.values.values())
+    error = scores.failure()
     return Evaluation(
-        step, first.arch, first.index, "failed" if error else "ok", values, seconds,
-        elapsed, error, first.genome,
+        step, first.arch, first.index, "failed" if error else "ok", values, scores.seconds,
+        elapsed, error, first.genome, first.costs,
     )  # fmt: skip
 
 

@@ -236,7 +236,7 @@ class Evaluator:
             t1 = self.clock()
             costs = self._costs(genome, scores)
             spent = self.clock() - t1  # a measured latency is part of the candidate's cost
-            self._account(share + spent, _seconds(scores) / self.parallelism + spent)
+            self._account(share + spent, scores.seconds / self.parallelism + spent)
             records.append(self._from_scores(genome, scores, costs))
         return records
 
@@ -250,14 +250,13 @@ class Evaluator:
 
     def _from_scores(self, genome: Hashable, scores: ArchScores, costs: dict) -> Evaluation:
         self.evaluations += 1
-        errors = [f"{n}: {v.error}" for n, v in scores.values.items() if v.error]
+        error = scores.failure()
         if "error" in costs:
-            errors.append(str(costs.pop("error")))
-        error = scores.error or ("; ".join(errors) if errors else None)
+            error = "; ".join(filter(None, [error, str(costs.pop("error"))]))
         values = {n: v.value for n, v in scores.values.items()}
         status = "failed" if error else "ok"
         return self._record(
-            genome, status, values, _seconds(scores), error, index=scores.index, costs=costs
+            genome, status, values, scores.seconds, error, index=scores.index, costs=costs
         )
 
     def best(self) -> Evaluation | None:
@@ -318,10 +317,6 @@ class Evaluator:
         if self.on_eval is not None:
             self.on_eval(record, self)
         return record
-
-
-def _seconds(scores: ArchScores) -> float:
-    return scores.build_seconds + sum(v.seconds for v in scores.values.values())
 
 
 def _argbest(fitness: Fitness, records: Sequence[Evaluation]) -> Evaluation | None:
