@@ -70,7 +70,7 @@ def _nsga2(budget: int, cache=None, live: bool = False):
     run = api.search_setup(
         **scoring, objectives="latency_ms", latency_table=f"{table}:raspi4_ms", cache=cache
     )
-    return api.search(run, "nsga2", budget=budget, seed=0, options={"population": 8})
+    return api.search(run, "nsga2", budget=budget, seed=0, options={"population": 6})
 
 
 def test_nsga2_front_is_the_non_dominated_set_of_its_history():
@@ -108,9 +108,9 @@ def test_a_resumed_multi_objective_run_equals_an_uninterrupted_one(tmp_path):
     """The store holds what a killed run finished; running again replays it for free and
     goes on: the history (architectures, values, costs) equals an uninterrupted run's."""
     store = tmp_path / "store.sqlite"
-    uninterrupted = _nsga2(30, live=True)
-    _nsga2(12, cache=store, live=True)  # the "killed" run: 12 candidates stored
-    resumed = _nsga2(30, cache=store, live=True)
+    uninterrupted = _nsga2(24, live=True)
+    _nsga2(9, cache=store, live=True)  # the "killed" run: 9 candidates stored
+    resumed = _nsga2(24, cache=store, live=True)
     strip = [(e.arch, e.values, e.costs) for e in uninterrupted.history]
     assert [(e.arch, e.values, e.costs) for e in resumed.history] == strip
     assert [e.arch for e in resumed.pareto()] == [e.arch for e in uninterrupted.pareto()]
