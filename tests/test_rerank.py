@@ -105,3 +105,15 @@ def test_every_algorithm_searches_with_the_ensemble_in_two_stages(tmp_path, algo
     assert len(doc["reranked"]) == 2 and doc["best"]["fitness"] is not None
     assert doc["rerank"]["fitness"]["combine"] == "logrank"
     assert {"flops", "az_trainability", "logsynflow", "jacob_cov"} <= set(doc["best"]["values"])
+
+
+def test_the_second_stage_runs_on_the_workers_and_answers_the_same():
+    run = api.search_setup(
+        proxies="logsynflow,params", screen="params", rerank=4, data="synthetic", batch_size=8
+    )
+    serial = api.search(run, "random", budget=20, seed=3)
+    parallel = api.search(run, "random", budget=20, seed=3, workers=2)
+    assert [e.arch for e in parallel.reranked] == [e.arch for e in serial.reranked]
+    assert parallel.best.arch == serial.best.arch
+    for one, two in zip(serial.reranked, parallel.reranked, strict=True):
+        assert two.values["logsynflow"] == pytest.approx(one.values["logsynflow"], rel=1e-5)

@@ -376,7 +376,13 @@ def search(
             run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,
             on_eval, executor_, run.config.objectives,
         )  # fmt: skip
-    return rerank(result, run.rerank, on_rerank) if run.rerank is not None else result
+    if run.rerank is None:
+        return result
+    if isinstance(executor, Executor):  # it runs the first stage's scorer: score here
+        return rerank(result, run.rerank, on_rerank)
+    stage = run.rerank.score_fn
+    with _pool(stage, executor, workers, timeout, address) as second:
+        return rerank(result, run.rerank, on_rerank, second)
 
 
 def scoring_pool(
@@ -390,7 +396,16 @@ def scoring_pool(
     when more than one worker, Ray or a timeout is asked for, else none (in-process)."""
     if isinstance(executor, Executor):
         return contextlib.nullcontext(executor)
-    computing = run.score_fn.computing
+    return _pool(run.score_fn, executor, workers, timeout, address)
+
+
+def _pool(
+    score_fn: ScoreSource, executor: str, workers: int, timeout: float | None,
+    address: str | None,
+) -> contextlib.AbstractContextManager[Executor | None]:  # fmt: skip
+    """A new executor running ``score_fn``'s live scoring when one is asked for (more than
+    one worker, Ray, or a timeout), else none (in-process)."""
+    computing = score_fn.computing
     wanted = workers > 1 or executor != "local" or timeout is not None
     if wanted and computing is not None:
         return make_executor(executor, computing, workers, timeout, address)

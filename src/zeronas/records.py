@@ -46,9 +46,13 @@ class ArchScores:
         return self.build_seconds + sum(v.seconds for v in self.values.values())
 
     def failure(self) -> str | None:
-        """Why these scores are a failure: the build's error, else every proxy's error
-        (``name: error``, joined by ``; ``), else None."""
-        errors = [f"{n}: {v.error}" for n, v in self.values.items() if v.error]
+        """Why these scores are a failure: the build's error, else every proxy's error or
+        invalid value (NaN, +inf; ``name: why``, joined by ``; ``), else None."""
+        errors = [
+            f"{n}: {why}"
+            for n, v in self.values.items()
+            if (why := v.error or invalid_value(v.value))
+        ]
         return self.error or ("; ".join(errors) if errors else None)
 
 

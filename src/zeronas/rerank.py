@@ -20,6 +20,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from zeronas.executors import Executor
 from zeronas.fitness import Fitness
 from zeronas.scoring import ArchScores, ScoreSource
 from zeronas.search.base import Evaluation, SearchResult, top_k
@@ -54,26 +55,32 @@ def _merged(first: Evaluation, scores: ArchScores, step: int, elapsed: float) ->
 
 
 def rerank(
-    result: SearchResult, stage: Rerank, on_scored: Callable[[int, int], None] | None = None
+    result: SearchResult,
+    stage: Rerank,
+    on_scored: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> SearchResult:
     """``result`` with its ``stage.k`` fittest candidates re-scored and ``best`` the fittest
-    of them by ``stage.fitness``; search and wall seconds include the second stage.
-    ``on_scored(done, total)`` is called as each candidate is scored (progress)."""
+    of them by ``stage.fitness``; search and wall seconds include the second stage (search
+    seconds as the evaluator's rule: each candidate's seconds / the executor's workers).
+    ``on_scored(done, total)`` is called as each candidate is scored (progress);
+    ``executor``: scores them in parallel (its workers run ``stage.score_fn``)."""
     if not result.scored:
         return dataclasses.replace(result, final=stage.fitness)
     top = top_k(result.fitness, result.scored, stage.k)
     t0 = time.perf_counter()
     genomes: list[Hashable] = [e.genome for e in top]
     scored = {}
-    for position, scores in stage.score_fn.score_many(genomes):
+    for position, scores in stage.score_fn.score_many(genomes, executor):
         scored[position] = scores
         if on_scored is not None:
             on_scored(len(scored), len(genomes))
     wall = time.perf_counter() - t0
     records, elapsed = [], result.seconds
+    workers = executor.workers if executor is not None else 1
     for position, first in enumerate(top):
         record = _merged(first, scored[position], len(result.history) + position, elapsed)
-        elapsed += record.seconds
+        elapsed += record.seconds / workers
         records.append(dataclasses.replace(record, elapsed=elapsed))
     return dataclasses.replace(
         result,
