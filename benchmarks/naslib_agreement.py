@@ -80,9 +80,17 @@ def agreement_table(args: argparse.Namespace, dataset: str, proxies: str, column
         title=f"{args.cells} seeded shared cells, {dataset}, init {args.init}, batch "
         f"{args.batch_size}, real images ({seconds:.0f} s; stored values cost nothing)",
     )  # fmt: skip
-    for proxy in run.proxies:
+    rows = [reference[i] for i in indices]
+    return agreement_rows(table, run.proxies, records, rows, columns, accuracy)
+
+
+def agreement_rows(table: Table, proxies, records: list, rows: list[dict[str, str]],
+                   columns: dict, accuracy: np.ndarray) -> str:  # fmt: skip
+    """Per proxy: ρ ours vs theirs (``rows[k][columns[name]]``), each vs ``accuracy``, and
+    our seconds per cell; the rendered ``table``."""
+    for proxy in proxies:
         ours = np.array([r.value(proxy.name) for r in records])
-        theirs = np.array([float(reference[i][columns[proxy.name]]) for i in indices])
+        theirs = np.array([float(row[columns[proxy.name]]) for row in rows])
         per_cell = np.mean([r.values[proxy.name].seconds for r in records])
         table.add_row(
             proxy.name.replace("[", "\\["), f"{_spearman(ours, theirs):.3f}",

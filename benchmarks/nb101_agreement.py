@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 from _shared import cpu_flags, labelled_data, shared_path
-from naslib_agreement import _render, _spearman
+from naslib_agreement import _spearman, agreement_rows
 from rich.table import Table
 
 from zeronas import api
@@ -63,16 +63,7 @@ def _table(args, space, truth, rows: list[dict[str, str]], proxies: str) -> str:
         title=f"{len(rows)} seeded cells of NASLib's 500, cifar10, init {args.init}, batch "
         f"{args.batch_size}, real images ({seconds:.0f} s; stored values cost nothing)",
     )  # fmt: skip
-    for proxy in run.proxies:
-        ours = np.array([r.value(proxy.name) for r in records])
-        theirs = np.array([float(r[COLUMNS[proxy.name]]) for r in rows])
-        per_cell = np.mean([r.values[proxy.name].seconds for r in records])
-        table.add_row(
-            proxy.name.replace("[", "\\["), f"{_spearman(ours, theirs):.3f}",
-            f"{_spearman(ours, accuracy):.3f}", f"{_spearman(theirs, accuracy):.3f}",
-            f"{per_cell:.3f}",
-        )  # fmt: skip
-    return _render(table)
+    return agreement_rows(table, run.proxies, records, rows, COLUMNS, accuracy)
 
 
 def main() -> None:
