@@ -5,8 +5,9 @@ Cost names (all lower is better): ``params`` (M parameters), ``macs`` (M multipl
 accumulates), ``flops`` (M FLOPs, 2 per MAC), ``size_kib`` (KiB of float32 parameters),
 ``peak_memory_kib`` (KiB of activations, :mod:`zeronas.proxies.memory`) and ``latency_ms``:
 a device's table value looked up by index (:mod:`zeronas.latency_table`) when a table is
-given, else measured on this machine (:func:`zeronas.limits.measure_latency_ms`: eager
-PyTorch, one image, median of 10 after 3 warm-ups). Parameters and MACs come from the space's
+given (by index, or summed per block: :mod:`zeronas.block_latency`), else measured on this
+machine (:func:`measure_latency_ms`: eager PyTorch, one image, median of 10 after 3
+warm-ups). Parameters and MACs come from the space's
 exact ``costs`` formula when it has one (no module built), else from a module built on the
 ``meta`` device (shapes only).
 """
@@ -24,12 +25,12 @@ from torch import nn
 from zeronas.datasets import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.latency_table import LatencyTable, open_latency_table
-
-if TYPE_CHECKING:
-    from zeronas.block_latency import BlockLatencyTable
 from zeronas.proxies.cost import count_flops, count_params
 from zeronas.proxies.memory import peak_activation_bytes
 from zeronas.spaces.base import SearchSpace
+
+if TYPE_CHECKING:
+    from zeronas.block_latency import BlockLatencyTable
 
 __all__ = ["COSTS", "CostModel", "check_costs", "measure_latency_ms"]
 
@@ -95,10 +96,6 @@ class CostModel:
             self.table = open_latency_table(latency_table)
             self.table.check_space(space)
         self._known: dict[Hashable, dict[str, float]] = {}
-
-    @property
-    def latency_source(self) -> str:
-        return f"{self.table.device} (table)" if self.table is not None else "measured here"
 
     def __call__(self, arch: Hashable, names: Iterable[str]) -> dict[str, float]:
         known = self._known.setdefault(arch, {})

@@ -150,7 +150,7 @@ class LimitChecker:
         reason = c.violation(cost["params"], cost.get("macs"))
         if reason is None and self.table is not None and c.max_latency_ms is not None:
             latency = self.model(arch, ["latency_ms"])["latency_ms"]
-            if latency > c.max_latency_ms:  # type: ignore[operator]
+            if latency > c.max_latency_ms:
                 return (
                     f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms "
                     f"({self.table.device}, table)"
@@ -166,11 +166,6 @@ class LimitChecker:
             if latency > c.max_latency_ms:
                 return f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms"
         return None
-
-    def costs(self, arch: Hashable) -> dict[str, float]:
-        """What ``arch`` costs under these limits (:meth:`Limits.cost_names`; latency from
-        the table's device or measured here)."""
-        return self.model(arch, self.limits.cost_names())
 
     def describe(self) -> dict[str, object]:
         rate = self.rejected / self.checked if self.checked else 0.0

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-def _finite(points: np.ndarray) -> np.ndarray:
+def _points(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, dtype=float)
     if points.ndim != 2:
         raise ValueError(f"points must be a 2-D array (points x objectives), got {points.shape}")
@@ -40,7 +40,7 @@ def nondominated(points: np.ndarray) -> np.ndarray:
     """Mask of the points no other point dominates (≤ in every objective, < in one);
     duplicates of a non-dominated point are all kept. A row with a non-finite value is
     dominated by any finite row."""
-    points = _finite(points)
+    points = _points(points)
     if len(points) == 0:
         return np.zeros(0, dtype=bool)
     ok = np.isfinite(points).all(axis=1)
@@ -53,7 +53,7 @@ def nondominated(points: np.ndarray) -> np.ndarray:
 def pareto_ranks(points: np.ndarray) -> np.ndarray:
     """0 for the first front, 1 for the front once it is removed, ...; rows with a
     non-finite value come after every finite front."""
-    points = _finite(points)
+    points = _points(points)
     ranks = np.zeros(len(points), dtype=int)
     ok = np.isfinite(points).all(axis=1)
     if ok.any():
@@ -64,7 +64,7 @@ def pareto_ranks(points: np.ndarray) -> np.ndarray:
 
 def crowding_distance(points: np.ndarray) -> np.ndarray:
     """NSGA-II's crowding distance of each point within ``points`` (one front)."""
-    points = _finite(points)
+    points = _points(points)
     n, k = points.shape
     distance = np.zeros(n)
     if n <= 2:
@@ -82,7 +82,7 @@ def crowding_distance(points: np.ndarray) -> np.ndarray:
 def hypervolume(points: np.ndarray, reference: Sequence[float]) -> float:
     """The volume dominated by ``points`` and bounded by ``reference`` (a point every
     counted point must dominate; others add nothing)."""
-    points = _finite(points)
+    points = _points(points)
     reference = np.asarray(reference, dtype=float)
     keep = np.isfinite(points).all(axis=1) & (points < reference).all(axis=1)
     if not keep.any():

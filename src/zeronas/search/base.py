@@ -43,6 +43,7 @@ from zeronas.limits import (
     NoArchitectureWithinLimits,
 )
 from zeronas.params import keyword_defaults, resolve_parameters
+from zeronas.records import failure_text
 from zeronas.registry import Registry
 from zeronas.scoring import ArchScores, ScoreSource, as_source
 from zeronas.spaces.base import SearchSpace
@@ -234,25 +235,26 @@ class Evaluator:
         for position, genome in enumerate(genomes):
             scores = results[position]
             t1 = self.clock()
-            costs = self._costs(genome, scores)
+            costs, failure = self._costs(genome, scores)
             spent = self.clock() - t1  # a measured latency is part of the candidate's cost
             self._account(share + spent, scores.seconds / self.parallelism + spent)
-            records.append(self._from_scores(genome, scores, costs))
+            records.append(self._from_scores(genome, scores, costs, failure))
         return records
 
-    def _costs(self, genome: Hashable, scores: ArchScores) -> dict[str, float]:
+    def _costs(self, genome: Hashable, scores: ArchScores) -> tuple[dict[str, float], str | None]:
+        """The candidate's costs (the search's objectives), or why they could not be had."""
         if not self.costs or scores.error or self.cost_model is None:
-            return {}
+            return {}, None
         try:
-            return self.cost_model(genome, self.costs)
+            return self.cost_model(genome, self.costs), None
         except Exception as exc:  # noqa: BLE001 -- recorded as this candidate's failure
-            return {"error": f"costs: {type(exc).__name__}: {exc}"}  # type: ignore[dict-item]
+            return {}, f"costs: {failure_text(exc)}"
 
-    def _from_scores(self, genome: Hashable, scores: ArchScores, costs: dict) -> Evaluation:
+    def _from_scores(
+        self, genome: Hashable, scores: ArchScores, costs: dict[str, float], failure: str | None
+    ) -> Evaluation:
         self.evaluations += 1
-        error = scores.failure()
-        if "error" in costs:
-            error = "; ".join(filter(None, [error, str(costs.pop("error"))]))
+        error = "; ".join(filter(None, [scores.failure(), failure])) or None
         values = {n: v.value for n, v in scores.values.items()}
         status = "failed" if error else "ok"
         return self._record(
