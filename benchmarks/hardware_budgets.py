@@ -74,9 +74,7 @@ def _front_row(args, table: Path, truth, device: str, out: Path) -> str:
         result = api.search(run, "nsga2", args.front_budget, None, seed)
         folder = out / f"{device}-seed{seed}"
         folder.mkdir(parents=True, exist_ok=True)
-        summary = pareto_files(
-            folder, result, result.cost_model, lambda i: truth.accuracy(i, "cifar10"), 15625
-        )
+        summary = pareto_files(folder, result, lambda i: truth.accuracy(i, "cifar10"), 15625)
         fractions.append(summary["hypervolume_fraction"])
         sizes.append(summary["size"])
     row = (

@@ -78,11 +78,11 @@ def _scaled_hypervolume(points: np.ndarray, front: np.ndarray) -> float:
 def pareto_files(
     out_dir: Path,
     result: SearchResult,
-    model: CostModel,
     accuracy: Callable[[int], float] | None,
     space_size: int | None,
 ) -> dict[str, Any]:
-    """Write pareto.csv and pareto.png into ``out_dir``; the summary for run.json."""
+    """Write pareto.csv and pareto.png into ``out_dir``; the summary for run.json (with
+    ``accuracy`` and a finite space of ``space_size`` cells: the true front's fraction)."""
     costs = result.objectives
     scored, front = result.scored, result.pareto()
     summary: dict[str, Any] = {"objectives": ["fitness", *costs], "size": len(front)}
@@ -93,8 +93,8 @@ def pareto_files(
     mask = nondominated(points)
     summary["hypervolume"] = _scaled_hypervolume(points[ok], points[mask])
     truth = None
-    if accuracy is not None:
-        everything = space_costs(model, costs, space_size)
+    if accuracy is not None and result.cost_model is not None:
+        everything = space_costs(result.cost_model, costs, space_size)
         if everything is not None:
             acc = np.array([accuracy(i) for i in range(space_size)], dtype=float)  # type: ignore[arg-type]
             truth = np.column_stack([-acc, everything])

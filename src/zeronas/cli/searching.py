@@ -188,8 +188,8 @@ def search(
     if result.best is not None:  # what the answer costs, under every limit in force
         doc["best"]["costs"] = result.best_costs()
     files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
-    if result.objectives and result.cost_model is not None:
-        doc["pareto"] = pareto_files(out_dir, result, result.cost_model, accuracy, run.space.size)
+    if result.objectives:
+        doc["pareto"] = pareto_files(out_dir, result, accuracy, run.space.size)
         files += [Path(f) for f in doc["pareto"].get("files", [])]
     doc["files"] = [str(f) for f in files]
     write_json(files[0], doc)
