@@ -115,6 +115,51 @@ def test_cache_commands(tmp_path):
     )
 
 
+def test_merge_adds_missing_keys_keeps_own_rows_and_counts_disagreements(tmp_path):
+    ours, theirs = ScoreStore(tmp_path / "ours.sqlite"), ScoreStore(tmp_path / "theirs.sqlite")
+    ours.put(KEY, "cell-a", {"naswot": StoredScore(1.0, 0.5, None)}, V1)
+    ours.put(KEY, "cell-b", {"naswot": StoredScore(2.0, 0.5, None)}, V1)
+    theirs.put(KEY, "cell-a", {"naswot": StoredScore(1.0, 0.7, None)}, V1)  # same value
+    theirs.put(KEY, "cell-b", {"naswot": StoredScore(2.5, 0.7, None)}, V1)  # another value
+    theirs.put(KEY, "cell-c", {"naswot": StoredScore(-math.inf, 0.1, None)}, V1)
+    theirs.put(KEY, "cell-d", {"naswot": StoredScore(math.nan, 0.1, "ValueError: x")}, V1)
+    assert ours.merge(theirs.path) == {"added": 2, "present": 1, "differing": 1}
+    got = {c: ours.get(KEY, c, V1)["naswot"] for c in ("cell-a", "cell-b", "cell-c", "cell-d")}
+    assert got["cell-a"] == StoredScore(1.0, 0.5, None)  # ours kept, seconds included
+    assert got["cell-b"].value == 2.0 and got["cell-c"].value == -math.inf
+    assert math.isnan(got["cell-d"].value) and got["cell-d"].error == "ValueError: x"
+    assert ours.merge(theirs.path) == {"added": 0, "present": 3, "differing": 1}
+    # a CSV export merges the same way, into an empty store
+    assert theirs.export(tmp_path / "theirs.csv") == 4
+    fresh = ScoreStore(tmp_path / "fresh.sqlite")
+    assert fresh.merge(tmp_path / "theirs.csv") == {"added": 4, "present": 0, "differing": 0}
+    assert fresh.get(KEY, "cell-c", V1)["naswot"].value == -math.inf
+    assert fresh.get(KEY, "cell-d", V1)["naswot"].error == "ValueError: x"
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(CacheError, match="neither a score store nor a CSV file"):
+        fresh.merge(tmp_path / "bad.csv")
+    with pytest.raises(CacheError, match="nothing to merge"):
+        fresh.merge(tmp_path / "missing.sqlite")
+
+
+def test_cache_merge_command(tmp_path):
+    space = get_space("nats-tss")
+    for name, index in (("a", 3), ("b", 7)):
+        api.setup(proxies="params", batch_size=2, cache=tmp_path / f"{name}.sqlite").scorer(
+            space.arch(index)
+        )
+    runner = CliRunner()
+    args = ["cache", "merge", str(tmp_path / "b.sqlite"), "--cache", str(tmp_path / "a.sqlite")]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["merged"][str(tmp_path / "b.sqlite")]["added"] == 1
+    assert ScoreStore(tmp_path / "a.sqlite").info()["rows"] == 2
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "added 0 rows, 1 already present" in " ".join(
+        again.stdout.split()
+    )
+
+
 def test_a_store_exports_as_a_scores_table_that_search_reads(tmp_path):
     path, space = tmp_path / "s.sqlite", get_space("nats-tss")
     run = api.setup(proxies="params,skip", batch_size=2, cache=path)

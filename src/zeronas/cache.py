@@ -341,6 +341,75 @@ class ScoreStore:
                 writer.writerow(row)
         return len(rows)
 
+    def merge(self, source: str | Path) -> dict[str, int]:
+        """Add every row of another store (an SQLite store, or a CSV file ``export`` wrote)
+        whose key this one lacks; a key present in both keeps this store's row. Returns the
+        counts ``added``, ``present`` (same key, same value) and ``differing`` (same key,
+        another value: a scoring that is not deterministic, or another machine's numerics)."""
+        if self.read_only:
+            raise CacheError(f"cannot merge into {str(self.path)!r}: it is read-only here")
+        source = Path(source)
+        if not source.is_file():
+            raise CacheError(f"nothing to merge: {str(source)!r} is not a file")
+        rows = self._source_rows(source)
+        key = "space, arch, proxy, options, dataset, batch, seed, version"
+        counts = {"added": 0, "present": 0, "differing": 0}
+        with self._transaction() as db:
+            db.execute("CREATE TEMP TABLE incoming AS SELECT * FROM scores WHERE 0")
+            db.executemany("INSERT INTO incoming VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            same, differing = db.execute(
+                "SELECT SUM(s.value IS i.value), SUM(s.value IS NOT i.value) FROM incoming i "
+                f"JOIN scores s USING ({key})"
+            ).fetchone()
+            before = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+            db.execute("INSERT INTO scores SELECT * FROM incoming WHERE 1 ON CONFLICT DO NOTHING")
+            after = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+            db.execute("DROP TABLE incoming")
+        counts.update(added=after - before, present=same or 0, differing=differing or 0)
+        return counts
+
+    def _source_rows(self, source: Path) -> list[tuple]:
+        """The rows of a store file or of an ``export`` CSV, in the ``scores`` column order."""
+        with source.open("rb") as handle:
+            is_sqlite = handle.read(16) == b"SQLite format 3\x00"
+        if is_sqlite:
+            other = sqlite3.connect(f"file:{source.resolve()}?mode=ro", uri=True)
+            try:
+                schema = other.execute(
+                    "SELECT value FROM meta WHERE key = 'schema_version'"
+                ).fetchone()
+                if schema is None or int(schema[0]) != SCHEMA_VERSION:
+                    raise CacheError(
+                        f"{str(source)!r} is a score store of schema {schema and schema[0]}; "
+                        f"this zeronas merges schema {SCHEMA_VERSION}"
+                    )
+                return other.execute("SELECT * FROM scores").fetchall()
+            except sqlite3.Error as exc:
+                raise CacheError(f"cannot read {str(source)!r} as a score store: {exc}") from exc
+            finally:
+                other.close()
+        columns = ["space", "arch", "proxy", "options", "dataset", "batch", "seed", "version"]
+        columns += ["value", "seconds", "error", "created"]
+        with source.open(newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header != columns:
+                raise CacheError(
+                    f"{str(source)!r} is neither a score store nor a CSV file `zeronas cache "
+                    f"export` wrote (its header: {header})"
+                )
+            rows = []
+            for line, row in enumerate(reader, start=2):
+                try:
+                    value = float(row[8])
+                    rows.append(
+                        (*row[:6], int(row[6]), row[7], None if math.isnan(value) else value,
+                         float(row[9]), row[10] or None, float(row[11]))
+                    )  # fmt: skip
+                except (ValueError, IndexError) as exc:
+                    raise CacheError(f"{str(source)!r}, line {line}: {exc}") from exc
+        return rows
+
     def values_by_proxy(
         self, space: str, dataset: str, current: Mapping[str, str] | None = None
     ) -> dict[str, dict[str, tuple[float, float]]]:

@@ -1,4 +1,4 @@
-"""`zeronas cache info | export | clear`: the score store."""
+"""`zeronas cache info | export | merge | clear`: the score store."""
 
 from __future__ import annotations
 
@@ -132,6 +132,30 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
                 + ["" if c is None else repr(c[1]) for c in cells]
             )
     return len(indexed)
+
+
+@cache_app.command("merge")
+@cli_errors
+def merge(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(help="Score stores (SQLite) or CSV files `zeronas cache export` wrote."),
+    ],
+    cache: CacheOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add other machines' or runs' scores to this store: keys it lacks are added, keys it
+    has keep its own row; values that differ for one key are counted."""
+    path: Path = cache_path(cache, no_cache=False)  # type: ignore[assignment]
+    store = ScoreStore(path)
+    counts = {str(source): store.merge(source) for source in sources}
+    if json_out:
+        return print_json({"cache": str(path), "merged": counts})
+    for source, c in counts.items():
+        out.print(
+            f"{escape(source)}: added {c['added']} rows, {c['present']} already present, "
+            f"{c['differing']} present with another value (kept this store's)"
+        )
 
 
 @cache_app.command("clear")
