@@ -13,7 +13,6 @@ from zeronas.cli import app
 from zeronas.config import DEFAULT_RERANK, ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
 from zeronas.fitness import Fitness
-from zeronas.limits import Limits
 from zeronas.proxies.base import Proxy
 from zeronas.rerank import Rerank, rerank
 from zeronas.scoring import ArchScores, FunctionSource, ProxyValue
@@ -65,13 +64,6 @@ def test_a_search_over_the_ensemble_screens_and_reranks_by_default():
     config = SearchConfig(ScoringConfig(proxies="ensemble"))
     assert config.two_stage() == (("params",), 20) and config.fitness_combine() == "logrank"
     assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=0).two_stage() == ((), 0)
-    # under a hardware limit the size screen degenerates: the ensemble screens by logsynflow
-    for limit in (Limits(max_params=0.5), Limits(latency_table="t.csv:x", max_latency_ms=9)):
-        limited = SearchConfig(ScoringConfig(proxies="ensemble"), limits=limit)
-        assert limited.two_stage() == (("logsynflow",), 20)
-    chosen = SearchConfig(ScoringConfig(proxies="ensemble"), limits=Limits(max_params=1),
-                          screen="params")  # fmt: skip
-    assert chosen.two_stage() == (("params",), 20)  # a screen given is kept
     assert SearchConfig(ScoringConfig(proxies="ensemble"), rerank=5).two_stage()[1] == 5
     one_stage = SearchConfig(ScoringConfig(proxies="naswot,logsynflow"))
     assert one_stage.two_stage() == ((), 0)

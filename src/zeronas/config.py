@@ -177,9 +177,7 @@ class SearchConfig:
 
     def two_stage(self) -> tuple[tuple[str, ...], int]:
         """(screen proxies, candidates re-ranked): ``((), 0)`` for one stage. Unset fields
-        take the proxy set's own (its screen under limits when a limit is set here; the
-        space's default limits do not count); screen proxies alone re-rank
-        ``DEFAULT_RERANK``."""
+        take the proxy set's own; screen proxies alone re-rank ``DEFAULT_RERANK``."""
         exact = self.exact_set()
         own = exact if exact is not None and exact.rerank > 0 and not self.objectives else None
         rerank = self.rerank
@@ -187,9 +185,7 @@ class SearchConfig:
             rerank = own.rerank if own else (DEFAULT_RERANK if self.screen else 0)
         _check(_is_int(rerank) and rerank >= 0, "rerank", "SearchConfig", "an integer >= 0",
                rerank)  # fmt: skip
-        screen = self.screen
-        if screen is None:
-            screen = own.screen_for(self.limits.active) if own else ()
+        screen = self.screen if self.screen is not None else (own.screen if own else ())
         labels = tuple(p.name for p in parse_proxy_list(screen)) if screen else ()
         _check(bool(labels) or rerank == 0, "screen", "SearchConfig",
                "proxies to propose with when rerank > 0", self.screen)  # fmt: skip

@@ -225,10 +225,7 @@ class ProxySet:
 
     ``screen`` and ``rerank``: a search over exactly this set proposes with the cheap
     ``screen`` proxies only, then scores its ``rerank`` fittest candidates with every member
-    and answers with the best of those (a second stage, as in successive halving).
-    ``screen_limited``: the screen instead when the search has a hardware limit (a size
-    screen such as params degenerates under one: the largest networks within a latency
-    budget are mostly ones whose convolutions feed nothing)."""
+    and answers with the best of those (a second stage, as in successive halving)."""
 
     name: str
     members: tuple[str, ...]
@@ -236,16 +233,11 @@ class ProxySet:
     description: str
     screen: tuple[str, ...] = ()
     rerank: int = 0
-    screen_limited: tuple[str, ...] = ()
-
-    def screen_for(self, limited: bool) -> tuple[str, ...]:
-        """The screen proxies of a search with (``limited``) or without a hardware limit."""
-        return (self.screen_limited or self.screen) if limited else self.screen
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "members": list(self.members), "combine": self.combine,
                 "description": self.description, "screen": list(self.screen),
-                "rerank": self.rerank, "screen_limited": list(self.screen_limited)}  # fmt: skip
+                "rerank": self.rerank}  # fmt: skip
 
 
 PROXY_SETS: Registry[ProxySet] = Registry("proxy set", "zeronas.proxies")
@@ -258,14 +250,11 @@ def proxy_set(
     description: str,
     screen: tuple[str, ...] = (),
     rerank: int = 0,
-    screen_limited: tuple[str, ...] = (),
 ) -> ProxySet:
     """Register the proxy set ``name`` (its members need not be registered yet)."""
-    if bool(screen) != (rerank > 0) or (screen_limited and not screen):
+    if bool(screen) != (rerank > 0):
         raise ZeroNASError(f"proxy set {name!r}: screen proxies and rerank > 0 go together")
-    entry = ProxySet(
-        name, members, combine, description, tuple(screen), rerank, tuple(screen_limited)
-    )
+    entry = ProxySet(name, members, combine, description, tuple(screen), rerank)
     PROXY_SETS.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
     return entry
 

@@ -15,12 +15,7 @@ not change this choice. No space-specific prior (``skip``, tuned SWAP μ/σ) is 
                       and re-ranks its 20 fittest with all four, as chosen on the same
                       tuning set by benchmarks/screen_tuning.py (docs/screen-tuning.md);
                       live CIFAR-10 searches (docs/search-defaults.md) pick REA, and K = 30
-                      adds 0.06 points for 50 % more time, over the 60 s budget.
-                      With a hardware limit set, it screens with logsynflow instead
-                      (docs/hardware-budgets.md): within a latency budget the largest cells
-                      are mostly ones whose convolutions feed nothing (chance accuracy).
-                      On unlimited CIFAR-10 the two screens tie (94.08 vs 94.10,
-                      docs/screen-tuning.md) and params costs nothing;
+                      adds 0.06 points for 50 % more time, over the 60 s budget;
 ``ensemble_no_size``  the best choice without a size term: az_trainability, meco,
                       logsynflow, jacob_cov with ``logrank`` (ρ .928, nDCG@100 .612).
 """
@@ -39,7 +34,6 @@ ensemble = proxy_set(
     "Σ ln(rank / N) of FLOPs, AZ-NAS trainability, LogSynflow and jacob_cov.",
     screen=("params",),
     rerank=20,
-    screen_limited=("logsynflow",),
 )
 
 ensemble_no_size = proxy_set(
