@@ -2,7 +2,8 @@
 Kendall τ (and Spearman ρ) against the benchmark's accuracy, against model size
 (parameters) and the τ between relu_count and naswot; the scatter plots of Figs. 8–10
 (naswot and relu_count against accuracy, one row per dataset). Writes
-docs/seed002/exp1-<space>.md and .png.
+docs/seed002/exp1-<space>[-<name>].md and .png (the plot: when naswot and relu_count
+are among ``--proxies``).
 
     python benchmarks/seed002_exp1.py --space nats-sss --cache store.sqlite
     python benchmarks/seed002_exp1.py --space nas-bench-101 --datasets cifar10
@@ -10,7 +11,10 @@ docs/seed002/exp1-<space>.md and .png.
 Ground truth: NATS-SSS validation accuracy after 90 epochs (the only SSS accuracy offline),
 NAS-Bench-101 test accuracy after 108 epochs (mean of three runs), NATS-TSS test accuracy
 after 200 epochs. Images: the shared real-image sample of each dataset.
-``--subsets 'ensemble:200'`` adds costlier proxies on the first 200 of the same cells.
+``--subsets 'ensemble:200'`` adds costlier proxies on the first 200 of the same cells:
+
+    python benchmarks/seed002_exp1.py --space nats-sss --proxies relu_count \
+        --subsets ensemble:200 --name ensemble
 """
 
 from __future__ import annotations
@@ -94,6 +98,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--cache", default=None, help="score store (resume, reuse)")
     parser.add_argument("--out", type=Path, default=Path("docs/seed002"))
+    parser.add_argument("--name", default="", help="writes exp1-<space>-<name>.md")
     args = parser.parse_args()
     datasets = args.datasets or DATASETS.get(args.space, "cifar10,cifar100,ImageNet16-120")
     space = get_space(args.space)
@@ -103,8 +108,11 @@ def main() -> None:
         lines, plotted, accuracy = dataset_rows(args, dataset, truth)
         rows += lines
         panels[dataset] = (plotted, accuracy)
-    figure = args.out / f"exp1-{args.space}.png"
-    _plot(figure, panels, truth.label)
+    stem = f"exp1-{args.space}" + (f"-{args.name}" if args.name else "")
+    figure = args.out / f"{stem}.png"
+    plots = all(set(PLOTTED) <= set(plotted) for plotted, _ in panels.values())
+    if plots:
+        _plot(figure, panels, truth.label)
     command = "python benchmarks/seed002_exp1.py " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items()
         if k not in ("cache", "workers", "out") and v not in ("", None)
@@ -123,13 +131,13 @@ def main() -> None:
         "|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"![naswot and relu_count against accuracy]({figure.name})",
+        f"![naswot and relu_count against accuracy]({figure.name})" if plots else "",
         "",
     ])  # fmt: skip
-    doc = args.out / f"exp1-{args.space}.md"
+    doc = args.out / f"{stem}.md"
     doc.write_text(text)
     print(text)
-    print(f"wrote {doc} and {figure}")
+    print(f"wrote {doc}" + (f" and {figure}" if plots else ""))
 
 
 def _plot(path: Path, panels: dict, label: str) -> None:
