@@ -135,6 +135,7 @@ def main() -> None:
         "",
     ])  # fmt: skip
     doc = args.out / f"{stem}.md"
+    doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text)
     print(text)
     print(f"wrote {doc}" + (f" and {figure}" if plots else ""))
