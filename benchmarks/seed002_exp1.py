@@ -65,7 +65,8 @@ def dataset_rows(args, dataset: str, truth) -> tuple[list[str], dict[str, np.nda
     ]
     lines, plotted, accuracy = [], {}, None
     for proxies, subset in groups:
-        run, result, seconds = _scored(args, dataset, truth, f"{proxies},params", subset)
+        listed = proxies if "params" in proxies.split(",") else f"{proxies},params"
+        run, result, seconds = _scored(args, dataset, truth, listed, subset)
         acc = np.asarray(result.accuracies, dtype=float)
         size = np.asarray(result.values("params"), dtype=float)
         values = {name: np.asarray(result.values(name), dtype=float) for name in proxies.split(",")}

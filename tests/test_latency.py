@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 from test_search_cli import _fail, _ok
 
@@ -93,3 +95,17 @@ def test_latency_cli_measures_and_builds(small_table, tmp_path):
     assert (doc["parts"], doc["measured_now"]) == (16, 16)
     assert "needs the full grid" in _fail(build)  # 50 random networks leave a small grid
     assert "measures the 'blocks' space" in _fail([*build, "--space", "nats-tss"])
+
+
+def test_the_shipped_cifar10_table_covers_every_part_and_predicts_any_network():
+    """docs/latency's table (built on one CPU) holds exactly the grid's parts, so every
+    network of the space on CIFAR-10 input gets a prediction from it."""
+    space, spec = get_space("blocks"), get_dataset("cifar10")
+    path = Path(__file__).parents[1] / "docs" / "latency" / "blocks-cifar10-avx2.csv"
+    rows = list(csv.DictReader(path.open()))
+    assert len(rows) == len(table_parts(space, spec)) == 12138
+    assert all(float(r["latency_ms"]) > 0 for r in rows)
+    table = open_latency_table(f"{path}:latency_ms")
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        assert 0 < table.latency(space, space.sample(rng), spec) < 1000
