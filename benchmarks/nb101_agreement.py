@@ -131,8 +131,9 @@ def main() -> None:
     accuracy = [truth.accuracy(space.index(_cell(r)), "cifar10") for r in rows]
     naslib_val = np.array([float(r["naslib_val_accuracy"]) for r in rows])
     check = _spearman(naslib_val, np.array(accuracy))
+    hashes = len({_cell(r).hash for r in rows})
     command = (
-        f"python benchmarks/nb101_agreement.py --cells {args.cells} --proxies {args.proxies} "
+        f"python benchmarks/nb101_agreement.py --cells {args.cells} --proxies '{args.proxies}' "
         f"--costly '{args.costly}' --stability '{args.stability}' "
         f"--init {args.init} --batch-size {args.batch_size} --seed {args.seed}"
     )
@@ -150,7 +151,10 @@ def main() -> None:
                 "PyTorch's default initialisation and a batch of 64 labelled CIFAR-10 training "
                 "images; NASLib draws a new batch per architecture, ours is one fixed batch. The "
                 "cells' hashes all resolve in the official index (a check of the file's cells). "
-                f"NASLib's own validation accuracy vs our test accuracy: ρ {check:.3f}.",
+                f"NASLib's own validation accuracy vs our test accuracy: ρ {check:.3f}. The "
+                f"file's {len(rows)} rows hold {hashes} distinct cells (module hashes): "
+                "NASLib lists some cells more than once, under other vertex numberings, "
+                "with values from other draws.",
                 "",
                 *(f"```\n{t.rstrip()}\n```\n" for t in tables),
                 "",
