@@ -51,6 +51,9 @@ __all__ = [
 SCHEMA_VERSION = 2
 _MIGRATABLE = {1}  # schema 1 -> 2: same tables; its rows become stale (see above)
 CACHE_ENV = "ZERONAS_CACHE"
+#: The ``scores`` columns in table order: what ``export`` writes and ``merge`` reads.
+_COLUMNS = ["space", "arch", "proxy", "options", "dataset", "batch", "seed", "version",
+            "value", "seconds", "error", "created"]  # fmt: skip
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -326,15 +329,13 @@ class ScoreStore:
 
     def export(self, path: str | Path) -> int:
         """Write every row to a CSV file; returns the number of rows."""
-        columns = ["space", "arch", "proxy", "options", "dataset", "batch", "seed", "version"]
-        columns += ["value", "seconds", "error", "created"]
         try:
-            rows = self._db.execute(f"SELECT {', '.join(columns)} FROM scores").fetchall()
+            rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM scores").fetchall()
         except sqlite3.Error as exc:
             raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
         with Path(path).open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(columns)
+            writer.writerow(_COLUMNS)
             for row in rows:
                 row = list(row)
                 row[8] = "nan" if row[8] is None else repr(row[8])
@@ -353,7 +354,6 @@ class ScoreStore:
             raise CacheError(f"nothing to merge: {str(source)!r} is not a file")
         rows = self._source_rows(source)
         key = "space, arch, proxy, options, dataset, batch, seed, version"
-        counts = {"added": 0, "present": 0, "differing": 0}
         with self._transaction() as db:
             db.execute("CREATE TEMP TABLE incoming AS SELECT * FROM scores WHERE 0")
             db.executemany("INSERT INTO incoming VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -365,8 +365,7 @@ class ScoreStore:
             db.execute("INSERT INTO scores SELECT * FROM incoming WHERE 1 ON CONFLICT DO NOTHING")
             after = db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
             db.execute("DROP TABLE incoming")
-        counts.update(added=after - before, present=same or 0, differing=differing or 0)
-        return counts
+        return {"added": after - before, "present": same or 0, "differing": differing or 0}
 
     def _source_rows(self, source: Path) -> list[tuple]:
         """The rows of a store file or of an ``export`` CSV, in the ``scores`` column order."""
@@ -388,12 +387,10 @@ class ScoreStore:
                 raise CacheError(f"cannot read {str(source)!r} as a score store: {exc}") from exc
             finally:
                 other.close()
-        columns = ["space", "arch", "proxy", "options", "dataset", "batch", "seed", "version"]
-        columns += ["value", "seconds", "error", "created"]
         with source.open(newline="") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
-            if header != columns:
+            if header != _COLUMNS:
                 raise CacheError(
                     f"{str(source)!r} is neither a score store nor a CSV file `zeronas cache "
                     f"export` wrote (its header: {header})"
