@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -135,6 +136,12 @@ def test_merge_adds_missing_keys_keeps_own_rows_and_counts_disagreements(tmp_pat
     assert fresh.merge(tmp_path / "theirs.csv") == {"added": 4, "present": 0, "differing": 0}
     assert fresh.get(KEY, "cell-c", V1)["naswot"].value == -math.inf
     assert fresh.get(KEY, "cell-d", V1)["naswot"].error == "ValueError: x"
+    # and so does a gzip-compressed one (written compressed for a .gz name)
+    assert theirs.export(tmp_path / "theirs.csv.gz") == 4
+    assert (tmp_path / "theirs.csv.gz").read_bytes()[:2] == b"\x1f\x8b"
+    packed = ScoreStore(tmp_path / "packed.sqlite")
+    assert packed.merge(tmp_path / "theirs.csv.gz") == {"added": 4, "present": 0, "differing": 0}
+    assert packed.get(KEY, "cell-c", V1)["naswot"].value == -math.inf
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
     with pytest.raises(CacheError, match="neither a score store nor a CSV file"):
         fresh.merge(tmp_path / "bad.csv")
@@ -199,6 +206,13 @@ def _stored_rows(path) -> int:
 ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
+def _start(command: list[str], stdout: Path) -> subprocess.Popen:
+    """``command`` started beside the test, its output to ``stdout`` (one thread: the other
+    core runs the test's own subprocesses)."""
+    with stdout.open("w") as handle:
+        return subprocess.Popen(command, env=ENV, stdout=handle, stderr=subprocess.DEVNULL)
+
+
 def _kill_once_stored(command: list[str], store, rows: int) -> None:
     """Run ``command`` and SIGKILL it once ``store`` holds ``rows`` scores."""
     proc = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -213,6 +227,8 @@ def _kill_once_stored(command: list[str], store, rows: int) -> None:
 def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_csv):
     env = ENV
     killed = tmp_path / "killed.sqlite"
+    fresh_json = tmp_path / "fresh.json"
+    fresh = _start(_correlate(tmp_path / "fresh.sqlite", accuracy_csv, tmp_path / "c"), fresh_json)
     _kill_once_stored(_correlate(killed, accuracy_csv, tmp_path / "a"), killed, 100)
     partial = _stored_rows(killed)
     assert 100 <= partial < 300  # of 150 cells x 2 proxies
@@ -220,10 +236,7 @@ def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_cs
         _correlate(killed, accuracy_csv, tmp_path / "b"), env=env, capture_output=True,
         text=True, check=True,
     )  # fmt: skip
-    fresh = subprocess.run(
-        _correlate(tmp_path / "fresh.sqlite", accuracy_csv, tmp_path / "c"), env=env,
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+    assert fresh.wait(timeout=600) == 0
     with sqlite3.connect(killed) as db:
         counts = db.execute("SELECT COUNT(*) FROM scores GROUP BY arch, proxy").fetchall()
     assert len(counts) == 300 and {c for (c,) in counts} == {1}  # each cell once
@@ -234,7 +247,7 @@ def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_cs
             for r in json.loads(text)["rows"]
         ]
 
-    assert table(resumed.stdout) == table(fresh.stdout)
+    assert table(resumed.stdout) == table(fresh_json.read_text())
     scores = [(tmp_path / d / "scores.csv").read_text().splitlines() for d in "bc"]
     fields = [0, 1, 2, 3, 6]  # index, arch, accuracy, synflow, relu_count (not the seconds)
     strip = [[[r.split(",")[i] for i in fields] for r in rows] for rows in scores]
@@ -252,15 +265,13 @@ def _search(cache, out_dir, budget="40", run_id="kill-test"):
 def test_search_killed_midway_resumes_to_the_same_history(tmp_path):
     env = ENV
     killed = tmp_path / "killed.sqlite"
+    fresh = _start(_search(tmp_path / "fresh.sqlite", tmp_path / "c"), tmp_path / "c.json")
     _kill_once_stored(_search(killed, tmp_path / "a"), killed, 30)
     resumed = subprocess.run(
         _search(killed, tmp_path / "b"), env=env, capture_output=True, text=True, check=True
     )
     assert "resuming run 'kill-test'" in resumed.stderr
-    subprocess.run(
-        _search(tmp_path / "fresh.sqlite", tmp_path / "c"), env=env, capture_output=True,
-        check=True,
-    )  # fmt: skip
+    assert fresh.wait(timeout=600) == 0
 
     def history(folder):
         rows = (tmp_path / folder / "history.csv").read_text().splitlines()

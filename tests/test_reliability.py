@@ -2,6 +2,7 @@
 documented behaviour), never a traceback, never a quietly wrong result."""
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -202,6 +203,9 @@ def test_resume_with_the_same_file_named_another_way(tmp_path, accuracy_csv, mon
     assert again.exit_code == 0 and "resuming run 'r'" in again.stderr
 
 
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
+
+
 def _children(pid):
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
@@ -223,12 +227,14 @@ def _history(folder):
 def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     tmp_path, sig, workers
 ):
-    reference = subprocess.run(
-        _search_command(tmp_path, workers, "ref", "ref.db"), capture_output=True, text=True
-    )
-    assert reference.returncode == 0, reference.stderr
+    reference = subprocess.Popen(  # beside the cut run: every process has one thread
+        _search_command(tmp_path, workers, "ref", "ref.db"), env=ONE_THREAD,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     command = _search_command(tmp_path, workers, "cut", "cut.db")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, env=ONE_THREAD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 120
     while not (tmp_path / "cut.db").exists() and time.monotonic() < deadline:
         time.sleep(0.1)  # the store exists: set-up is done, scoring has begun
@@ -237,6 +243,7 @@ def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
     if process.returncode == 0:
+        reference.kill()
         pytest.skip("the run finished before the signal: nothing was interrupted")
     assert process.returncode == 130, stderr
     assert "Interrupted. Every candidate scored so far is kept" in stderr
@@ -245,7 +252,8 @@ def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     alive = [pid for pid in workers_seen if Path(f"/proc/{pid}").exists()]
     states = [Path(f"/proc/{pid}/stat").read_text().split()[2] for pid in alive]
     assert all(state == "Z" for state in states)  # gone, or a zombie no longer running
-    resumed = subprocess.run(command, capture_output=True, text=True)
+    resumed = subprocess.run(command, env=ONE_THREAD, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming run 'fault'" in resumed.stderr
+    assert reference.wait(timeout=600) == 0
     assert _history(tmp_path / "cut") == _history(tmp_path / "ref")

@@ -23,6 +23,7 @@ as NULL with its error.
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import math
 import os
@@ -34,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from zeronas.errors import ZeroNASError
 
@@ -81,6 +82,19 @@ class ReadOnlyStoreWarning(UserWarning):
 def _writable(path: Path) -> bool:
     """This process can write ``path`` and make the journal files beside it."""
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _open_text(path: Path, mode: str) -> IO[str]:
+    """A CSV file for ``mode`` 'r' or 'w', gzip-compressed when it is (read: by its first two
+    bytes) or is to be (write: by a ``.gz`` suffix)."""
+    if mode == "r":
+        with path.open("rb") as handle:
+            packed = handle.read(2) == b"\x1f\x8b"
+    else:
+        packed = path.suffix == ".gz"
+    if packed:
+        return gzip.open(path, mode + "t", newline="")
+    return path.open(mode, newline="")
 
 
 def package_version() -> str:
@@ -328,12 +342,13 @@ class ScoreStore:
         }
 
     def export(self, path: str | Path) -> int:
-        """Write every row to a CSV file; returns the number of rows."""
+        """Write every row to a CSV file (gzip-compressed when ``path`` ends in ``.gz``);
+        returns the number of rows."""
         try:
             rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM scores").fetchall()
         except sqlite3.Error as exc:
             raise CacheError(f"score store {str(self.path)!r}: {exc}") from exc
-        with Path(path).open("w", newline="") as handle:
+        with _open_text(Path(path), "w") as handle:
             writer = csv.writer(handle)
             writer.writerow(_COLUMNS)
             for row in rows:
@@ -343,10 +358,11 @@ class ScoreStore:
         return len(rows)
 
     def merge(self, source: str | Path) -> dict[str, int]:
-        """Add every row of another store (an SQLite store, or a CSV file ``export`` wrote)
-        whose key this one lacks; a key present in both keeps this store's row. Returns the
-        counts ``added``, ``present`` (same key, same value) and ``differing`` (same key,
-        another value: a scoring that is not deterministic, or another machine's numerics)."""
+        """Add every row of another store (an SQLite store, or a CSV file ``export`` wrote,
+        gzip-compressed or not) whose key this one lacks; a key present in both keeps this
+        store's row. Returns the counts ``added``, ``present`` (same key, same value) and
+        ``differing`` (same key, another value: a scoring that is not deterministic, or
+        another machine's numerics)."""
         if self.read_only:
             raise CacheError(f"cannot merge into {str(self.path)!r}: it is read-only here")
         source = Path(source)
@@ -387,7 +403,7 @@ class ScoreStore:
                 raise CacheError(f"cannot read {str(source)!r} as a score store: {exc}") from exc
             finally:
                 other.close()
-        with source.open(newline="") as handle:
+        with _open_text(source, "r") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header != _COLUMNS:

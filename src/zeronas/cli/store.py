@@ -82,7 +82,9 @@ def info(cache: CacheOpt = None, json_out: JsonOpt = False) -> None:
 @cache_app.command("export")
 @cli_errors
 def export(
-    path: Annotated[Path, typer.Argument(help="CSV file to write.")],
+    path: Annotated[
+        Path, typer.Argument(help="CSV file to write (gzip-compressed if it ends in .gz).")
+    ],
     cache: CacheOpt = None,
     table: Annotated[
         str | None,
@@ -139,7 +141,9 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
 def merge(
     sources: Annotated[
         list[Path],
-        typer.Argument(help="Score stores (SQLite) or CSV files `zeronas cache export` wrote."),
+        typer.Argument(
+            help="Score stores (SQLite) or CSV files `zeronas cache export` wrote (.gz too)."
+        ),
     ],
     cache: CacheOpt = None,
     json_out: JsonOpt = False,
