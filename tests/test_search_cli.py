@@ -173,3 +173,18 @@ def test_a_device_latency_table_limits_the_search(tmp_path, table_args):
     assert "a latency table is PATH:COLUMN" in _fail([*args[:-3], str(table), *args[-2:]])
     other = ["search", "--space", "nats-sss", "--proxies", "params", "--budget", "3"]
     assert "a table of another space?" in _fail([*other, *args[-4:]])
+
+
+@pytest.mark.parametrize(
+    ("space", "proposing"), [("nats-tss", ["params"]), ("nats-sss", ["synflow"])]
+)
+def test_plain_search_takes_the_spaces_own_proxies(tmp_path, space, proposing):
+    """The ensemble (proposing with its params screen) unless the space names its own: on
+    NATS-SSS the TSS-chosen ensemble ranks badly, synflow well."""
+    args = ["search", "--space", space, "--budget", "4", "--data", "synthetic", "--no-cache"]
+    doc = json.loads(_ok([*args, "--out", str(tmp_path), "--json"]).stdout)
+    assert doc["fitness"]["proxies"] == proposing
+    args += ["--proxies", "naswot", "--out", str(tmp_path / "given"), "--json"]
+    assert json.loads(_ok(args).stdout)["fitness"]["proxies"] == [
+        "naswot"
+    ]  # a --proxies given is kept

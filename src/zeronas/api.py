@@ -44,11 +44,12 @@ from zeronas.scoring import (
 )
 from zeronas.search import Budget, SearchResult, get_searcher
 from zeronas.search.base import OnEval
-from zeronas.spaces import SearchSpace
+from zeronas.spaces import SearchSpace, get_space
 
 __all__ = [
     "DEFAULT_SEARCH",
     "DEFAULT_SEARCH_RUN",
+    "default_search_proxies",
     "ScoringSetup",
     "SearchSetup",
     "setup",
@@ -64,6 +65,15 @@ __all__ = [
 #: What plain ``zeronas search`` runs (issue 16; docs/search-defaults.md): the frozen
 #: ensemble, proposing with its screen for ``budget`` candidates, then its second stage.
 DEFAULT_SEARCH: dict[str, Any] = {"proxies": "ensemble", "algorithm": "rea", "budget": 500}
+
+
+def default_search_proxies(space: SearchSpace | str) -> str:
+    """The proxies plain ``zeronas search`` uses on ``space``: the space's own where the
+    ensemble is known to rank it badly (NATS-SSS: synflow), else the ensemble."""
+    space = get_space(space) if isinstance(space, str) else space
+    return space.search_proxies or DEFAULT_SEARCH["proxies"]
+
+
 #: The run arguments of :func:`search` that plain ``zeronas search`` uses.
 DEFAULT_SEARCH_RUN: dict[str, Any] = {
     "algorithm": DEFAULT_SEARCH["algorithm"],

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from zeronas.allocator import keep_freed_memory
-from zeronas.api import DEFAULT_SEARCH
+from zeronas.api import default_search_proxies
 from zeronas.cache import ScoreStore, default_cache_path
 from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.data import DATA_SOURCES, Batch
@@ -73,6 +73,14 @@ SpaceOpt = Annotated[str, typer.Option("--space", help="Search space (see `zeron
 DatasetOpt = Annotated[str, typer.Option("--dataset", help=f"Task: {', '.join(DATASETS)}.")]
 ProxiesOpt = Annotated[
     str, typer.Option("--proxies", help="Comma-separated proxies (see `zeronas proxies`).")
+]
+SearchProxiesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--proxies",
+        help="Comma-separated proxies or a set (see `zeronas proxies`). Default: ensemble; "
+        "on a space where it is known to rank badly, the space's own (nats-sss: synflow).",
+    ),
 ]
 DataOpt = Annotated[str, typer.Option("--data", help=f"Images: {', '.join(DATA_SOURCES)}.")]
 DataRootOpt = Annotated[
@@ -241,7 +249,7 @@ LatencyTableOpt = Annotated[
     ),
 ]
 DEFAULT_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
-SEARCH_PROXIES = DEFAULT_SEARCH["proxies"]
+SEARCH_PROXIES = None  # the space's own: zeronas.api.default_search_proxies
 
 #: API parameter -> the flag that sets it, where the two names differ.
 _FLAGS = {"timeout": "--timeout-per-arch", "evaluations": "--budget"}
@@ -304,6 +312,7 @@ SCORING_OPTIONS: dict[str, tuple[Any, Any]] = {
 #: The options that make a :class:`~zeronas.config.SearchConfig` beyond the scoring ones
 #: (combiner, size penalty, hardware limits, a score table); ``--weights`` is search's own.
 SEARCH_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "proxies": (SearchProxiesOpt, SEARCH_PROXIES),
     "combine": (CombineOpt, None),
     "screen": (ScreenOpt, None),
     "rerank": (RerankOpt, None),
@@ -329,6 +338,8 @@ def _scoring(fields: dict[str, Any]) -> ScoringConfig:
 
 
 def _search(fields: dict[str, Any]) -> SearchConfig:
+    if fields.get("proxies") is None:
+        fields["proxies"] = default_search_proxies(fields.get("space", "nats-tss"))
     scoring = _scoring({k: fields.pop(k) for k in list(fields) if k in SCORING_OPTIONS})
     limit_fields = [k for k in list(fields) if k.startswith("max_") or k == "latency_table"]
     limits = Limits(**{k: fields.pop(k) for k in limit_fields})
@@ -381,7 +392,7 @@ def with_scoring_config(
 
 
 def with_search_config(
-    proxies: str = SEARCH_PROXIES,
+    proxies: str | None = SEARCH_PROXIES,
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Give a command the scoring and search options and call it with ``config``, the
     :class:`~zeronas.config.SearchConfig` they make (``proxies``: the default list)."""

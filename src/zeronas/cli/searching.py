@@ -368,7 +368,7 @@ def experiment(
     truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
     setups, configs = {}, []
     for ds in _split(dataset, "--dataset"):
-        for proxy_set in proxies or [SEARCH_PROXIES]:
+        for proxy_set in proxies or [config.scoring.proxies]:
             scoring = config.scoring.replace(dataset=ds, proxies=proxy_set)
             search_config = config.replace(scoring=scoring)
             run = _search_setup(search_config, cache, no_cache)

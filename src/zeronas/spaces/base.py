@@ -40,6 +40,9 @@ class SearchSpace(abc.ABC):
     #: Budgets a search of this space applies unless the user sets them
     #: (:class:`~zeronas.limits.Limits` field -> limit).
     default_limits: dict[str, float] = {}
+    #: The proxies plain ``zeronas search`` uses on this space where the frozen ``ensemble``
+    #: (chosen on NATS-TSS) is known to rank it badly; None: the ensemble.
+    search_proxies: str | None = None
     #: The activation module types its networks use (all known ones unless a space says).
     activations: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.GELU, nn.SiLU)
 

@@ -91,6 +91,9 @@ class NatsSSS(SearchSpace):
     benchmark_kind = "sss"
     activations = (nn.ReLU,)
     final_hp = "90"
+    #: The TSS-chosen ensemble ranks SSS poorly (ρ .813 / .546 / .662 on 200 configurations),
+    #: synflow well (.951 / .826 / .944 on 1,000): docs/seed002/exp1-nats-sss*.md.
+    search_proxies = "synflow"
 
     def sample(self, rng: np.random.Generator) -> SSSArch:
         return SSSArch(tuple(WIDTHS[i] for i in rng.integers(len(WIDTHS), size=LAYERS)))
