@@ -3,7 +3,9 @@
 the pick's 200-epoch test accuracy, search seconds and wall seconds. Writes
 docs/search-defaults.md.
 
-    python benchmarks/search_defaults.py --runs 30 --cache search.sqlite
+    python benchmarks/search_defaults.py --runs 30 --only default --cache search.sqlite
+    python benchmarks/search_defaults.py --runs 30 --only naswot+logsynflow,freerea \
+        --doc docs/search-baselines.md --cache search.sqlite
 
 Rows: ``default`` (``zeronas search`` with no flag: the ensemble, two stages, the default
 algorithm and budget); ``naswot+logsynflow`` (the defaults before: REA, 100 candidates,
@@ -107,7 +109,9 @@ def main() -> None:
         "pick. Search seconds: the search-time rule on one core of a CPU with "
         f"{cpu_flags()}, as recorded when each cell was first scored: values scored while "
         "other jobs shared the cores record more. Wall: this process's seconds per run, "
-        "store reads included. Baseline rows (naswot+logsynflow, freerea) appear when run.",
+        "store reads included. The default rows and the baseline rows (naswot+logsynflow, "
+        "freerea) come from separate runs of this script (`--only`): docs/search-defaults.md "
+        "and docs/search-baselines.md.",
         "",
         *header,
     ]
