@@ -16,6 +16,8 @@ SHARED = Path(os.environ.get("ZERONAS_SHARED", REPO.parent / "shared"))
 # tiny (threads cost more than they give), and a test's subprocesses run beside each other.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+#: The environment of a subprocess that runs beside others: one thread, whatever was set.
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 @pytest.fixture(autouse=True, scope="session")

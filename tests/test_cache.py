@@ -4,7 +4,6 @@
 import json
 import math
 import multiprocessing
-import os
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ONE_THREAD
 from typer.testing import CliRunner
 
 from zeronas import api
@@ -203,19 +203,18 @@ def _stored_rows(path) -> int:
         return 0
 
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
-
-
 def _start(command: list[str], stdout: Path) -> subprocess.Popen:
     """``command`` started beside the test, its output to ``stdout`` (one thread: the other
     core runs the test's own subprocesses)."""
     with stdout.open("w") as handle:
-        return subprocess.Popen(command, env=ENV, stdout=handle, stderr=subprocess.DEVNULL)
+        return subprocess.Popen(command, env=ONE_THREAD, stdout=handle, stderr=subprocess.DEVNULL)
 
 
 def _kill_once_stored(command: list[str], store, rows: int) -> None:
     """Run ``command`` and SIGKILL it once ``store`` holds ``rows`` scores."""
-    proc = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        command, env=ONE_THREAD, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while _stored_rows(store) < rows and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -225,7 +224,7 @@ def _kill_once_stored(command: list[str], store, rows: int) -> None:
 
 
 def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_csv):
-    env = ENV
+    env = ONE_THREAD
     killed = tmp_path / "killed.sqlite"
     fresh_json = tmp_path / "fresh.json"
     fresh = _start(_correlate(tmp_path / "fresh.sqlite", accuracy_csv, tmp_path / "c"), fresh_json)
@@ -263,7 +262,7 @@ def _search(cache, out_dir, budget="40", run_id="kill-test"):
 
 
 def test_search_killed_midway_resumes_to_the_same_history(tmp_path):
-    env = ENV
+    env = ONE_THREAD
     killed = tmp_path / "killed.sqlite"
     fresh = _start(_search(tmp_path / "fresh.sqlite", tmp_path / "c"), tmp_path / "c.json")
     _kill_once_stored(_search(killed, tmp_path / "a"), killed, 30)

@@ -2,7 +2,6 @@
 documented behaviour), never a traceback, never a quietly wrong result."""
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_file
+from conftest import ONE_THREAD, shared_file
 from typer.testing import CliRunner
 
 from zeronas import cache as cache_module
@@ -201,9 +200,6 @@ def test_resume_with_the_same_file_named_another_way(tmp_path, accuracy_csv, mon
     monkeypatch.chdir(accuracy_csv.parent)
     again = runner.invoke(app, [*args, "--benchmark", accuracy_csv.name])
     assert again.exit_code == 0 and "resuming run 'r'" in again.stderr
-
-
-ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 
 def _children(pid):

@@ -185,6 +185,5 @@ def test_plain_search_takes_the_spaces_own_proxies(tmp_path, space, proposing):
     doc = json.loads(_ok([*args, "--out", str(tmp_path), "--json"]).stdout)
     assert doc["fitness"]["proxies"] == proposing
     args += ["--proxies", "naswot", "--out", str(tmp_path / "given"), "--json"]
-    assert json.loads(_ok(args).stdout)["fitness"]["proxies"] == [
-        "naswot"
-    ]  # a --proxies given is kept
+    given = json.loads(_ok(args).stdout)
+    assert given["fitness"]["proxies"] == ["naswot"]  # a --proxies given is kept

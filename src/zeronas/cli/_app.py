@@ -339,7 +339,7 @@ def _scoring(fields: dict[str, Any]) -> ScoringConfig:
 
 def _search(fields: dict[str, Any]) -> SearchConfig:
     if fields.get("proxies") is None:
-        fields["proxies"] = default_search_proxies(fields.get("space", "nats-tss"))
+        fields["proxies"] = default_search_proxies(fields.get("space", SCORING_OPTIONS["space"][1]))
     scoring = _scoring({k: fields.pop(k) for k in list(fields) if k in SCORING_OPTIONS})
     limit_fields = [k for k in list(fields) if k.startswith("max_") or k == "latency_table"]
     limits = Limits(**{k: fields.pop(k) for k in limit_fields})
