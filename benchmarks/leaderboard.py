@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 from _shared import NPZ, cpu_flags, fmt, shared_path, tau_rho
-from proxy_results import _correlation, _label_split, _labelled_note, _published
+from proxy_results import PUBLISHED, _correlation, _label_split, _labelled_note, _published
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import CSVGroundTruth
@@ -52,6 +52,21 @@ HEADER = (
 
 def _row(label: str, values: np.ndarray, acc: np.ndarray, published: str = "") -> str:
     tau, rho, n = tau_rho(values, acc)
+    return _format(label, n, tau, rho, values, acc, published)
+
+
+def _failed_last(label: str, values: np.ndarray, acc: np.ndarray) -> str:
+    """A set's row over every cell: a cell whose member failed (fitness −inf or NaN) ranks
+    below all others, ties shared, as a search treats it, instead of being left out."""
+    finite = np.isfinite(values)
+    if finite.all() or not finite.any():
+        return ""
+    floor = values[finite].min() - 1.0
+    tau, rho, n = tau_rho(np.where(finite, values, floor), acc)
+    return _format(f"{label}, failed cells ranked last", n, tau, rho, values, acc, "")
+
+
+def _format(label, n, tau, rho, values: np.ndarray, acc: np.ndarray, published: str) -> str:
     top = ranking_metrics(np.where(np.isnan(values), -np.inf, values), acc)
     return (
         f"| {label} | {n} | {fmt(tau)} | {fmt(rho)} | {top.top1:.2f} | {top.top10:.2f} "
@@ -93,19 +108,31 @@ def _ours(args, dataset, truth, names, count) -> list[str]:
             if not row.higher_is_better:
                 values = -values
             rows.append(_row(label, values, acc, _published(row.proxy, dataset)))
+            if row.proxy in SETS:
+                rows.append(_failed_last(label, values, acc))
             if row.proxy == "ensemble":
-                rows.append(_without_size(result, acc))
-    return rows
+                rows += _without_size(result, acc)
+    return [row for row in rows if row]
 
 
-def _without_size(result, acc: np.ndarray) -> str:
+def _published_only(ours: tuple[str, ...], dataset: str) -> list[str]:
+    """The published ρ of the proxies this table does not compute, with their protocol."""
+    return [
+        f"| {name} (published only) | – | – | – | – | – | – | – | {_published(name, dataset)} |"
+        for name in PUBLISHED
+        if name not in ours
+    ]
+
+
+def _without_size(result, acc: np.ndarray) -> list[str]:
     """The frozen ensemble with its size terms taken out (same combiner, same cells): the
     ablation the issue asks for beside ``ensemble_no_size``, the best size-free choice."""
     frozen = PROXY_SETS.get("ensemble")
     members = tuple(m for m in frozen.members if m not in SIZE_TERMS)
     ablation = ProxySet("ensemble - size", members, frozen.combine, "ablation")
     values = np.asarray(set_scores(result.records, ablation), dtype=float)
-    return _row(f"ensemble without {'/'.join(SIZE_TERMS)} (ablation)", values, acc)
+    label = f"ensemble without {'/'.join(SIZE_TERMS)} (ablation)"
+    return [_row(label, values, acc), _failed_last(label, values, acc)]
 
 
 SETS = {"az_nas", "ensemble", "ensemble_no_size", "vkdnw_agg"}
@@ -117,9 +144,15 @@ def section(args, dataset: str, truth: CSVGroundTruth) -> list[str]:
     acc = np.array([truth.accuracy(i, dataset) for i in indices])
     tuning = dataset == "cifar10" and cells == 1000 and args.seed == 0
     note = " These are the ensemble's tuning cells: its rows are not held out." if tuning else ""
-    lines = [f"## {dataset}", "", f"{len(indices)} cells sampled with seed {args.seed}.{note}", ""]
+    drawn = (
+        f"All {len(indices)} cells."
+        if cells is None
+        else (f"{len(indices)} cells sampled with seed {args.seed}.")
+    )
+    lines = [f"## {dataset}", "", f"{drawn}{note}", ""]
     ours = tuple(args.ours.split(","))
     lines += [HEADER, *_ours(args, dataset, truth, ours, None), *_released(dataset, indices, acc)]
+    lines += _published_only((*ours, *COSTLY) if args.subset else ours, dataset)
     if args.subset:
         first = indices[: args.subset]
         lines += ["", f"The first {args.subset} of these cells (costly proxies):", "", HEADER]
@@ -165,7 +198,10 @@ def main() -> None:
         f"shared real-image samples, batch {args.batch_size}, Kaiming fan-out init; zen, "
         "swap, AZ-NAS and VKDNW draw their own weights and inputs as their references do; "
         "MeCo reads one image; proxies that need labels say which sample they read. Sets "
-        "combine their members by Σ ln(rank/N) over the cells of the table. Released rows: "
+        "combine their members by Σ ln(rank/N) over the cells of the table; a cell where a member "
+        "failed (jacob_cov's NaN on cells whose output does not depend on the input) is left "
+        "out of τ and ρ (the cells column), and the row below it ranks such cells last, as a "
+        "search does. Released rows: "
         "the reference's own per-cell values on the same cells (NASLib's cover 9,445 cells, "
         "so fewer). Published ρ: the paper's number and protocol, not always the same cells "
         "or split. Metrics: "
