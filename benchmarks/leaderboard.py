@@ -55,18 +55,27 @@ def _row(label: str, values: np.ndarray, acc: np.ndarray, published: str = "") -
     return _format(label, n, tau, rho, values, acc, published)
 
 
-def _failed_last(label: str, values: np.ndarray, acc: np.ndarray) -> str:
-    """A set's row over every cell: a cell whose member failed (fitness −inf or NaN) ranks
-    below all others, ties shared, as a search treats it, instead of being left out."""
+def _failed_last(label: str, values: np.ndarray, acc: np.ndarray) -> list[str]:
+    """A set's row over every cell, where some failed: a cell whose member failed (fitness
+    −inf or NaN) ranks below all others, ties shared, as a search treats it, instead of
+    being left out."""
     finite = np.isfinite(values)
     if finite.all() or not finite.any():
-        return ""
+        return []
     floor = values[finite].min() - 1.0
     tau, rho, n = tau_rho(np.where(finite, values, floor), acc)
-    return _format(f"{label}, failed cells ranked last", n, tau, rho, values, acc, "")
+    return [_format(f"{label}, failed cells ranked last", n, tau, rho, values, acc, "")]
 
 
-def _format(label, n, tau, rho, values: np.ndarray, acc: np.ndarray, published: str) -> str:
+def _format(
+    label: str,
+    n: int,
+    tau: float,
+    rho: float,
+    values: np.ndarray,
+    acc: np.ndarray,
+    published: str,
+) -> str:
     top = ranking_metrics(np.where(np.isnan(values), -np.inf, values), acc)
     return (
         f"| {label} | {n} | {fmt(tau)} | {fmt(rho)} | {top.top1:.2f} | {top.top10:.2f} "
@@ -109,10 +118,10 @@ def _ours(args, dataset, truth, names, count) -> list[str]:
                 values = -values
             rows.append(_row(label, values, acc, _published(row.proxy, dataset)))
             if row.proxy in SETS:
-                rows.append(_failed_last(label, values, acc))
+                rows += _failed_last(label, values, acc)
             if row.proxy == "ensemble":
                 rows += _without_size(result, acc)
-    return [row for row in rows if row]
+    return rows
 
 
 def _published_only(ours: tuple[str, ...], dataset: str) -> list[str]:
@@ -132,7 +141,7 @@ def _without_size(result, acc: np.ndarray) -> list[str]:
     ablation = ProxySet("ensemble - size", members, frozen.combine, "ablation")
     values = np.asarray(set_scores(result.records, ablation), dtype=float)
     label = f"ensemble without {'/'.join(SIZE_TERMS)} (ablation)"
-    return [_row(label, values, acc), _failed_last(label, values, acc)]
+    return [_row(label, values, acc), *_failed_last(label, values, acc)]
 
 
 SETS = {"az_nas", "ensemble", "ensemble_no_size", "vkdnw_agg"}
@@ -144,11 +153,9 @@ def section(args, dataset: str, truth: CSVGroundTruth) -> list[str]:
     acc = np.array([truth.accuracy(i, dataset) for i in indices])
     tuning = dataset == "cifar10" and cells == 1000 and args.seed == 0
     note = " These are the ensemble's tuning cells: its rows are not held out." if tuning else ""
-    drawn = (
-        f"All {len(indices)} cells."
-        if cells is None
-        else (f"{len(indices)} cells sampled with seed {args.seed}.")
-    )
+    drawn = f"{len(indices)} cells sampled with seed {args.seed}."
+    if cells is None:
+        drawn = f"All {len(indices)} cells."
     lines = [f"## {dataset}", "", f"{drawn}{note}", ""]
     ours = tuple(args.ours.split(","))
     lines += [HEADER, *_ours(args, dataset, truth, ours, None), *_released(dataset, indices, acc)]
