@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
 
 SHARED = Path(os.environ.get("ZERONAS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
@@ -45,16 +44,6 @@ def labelled_data(dataset: str) -> str:
     path = Path(tempfile.gettempdir()) / "zeronas_imagenet16_120_labelled.npz"
     np.savez(path, x=arrays["x"][keep], y=arrays["y"][keep] - 1)
     return f"npz:{path}"
-
-
-def tau_rho(values: np.ndarray, target: np.ndarray) -> tuple[float, float, int]:
-    """Kendall τ, Spearman ρ and the count over the pairs where both are finite."""
-    keep = np.isfinite(values) & np.isfinite(target)
-    if keep.sum() < 2 or np.ptp(values[keep]) == 0:
-        return math.nan, math.nan, int(keep.sum())
-    tau = stats.kendalltau(values[keep], target[keep]).statistic
-    rho = stats.spearmanr(values[keep], target[keep]).statistic
-    return float(tau), float(rho), int(keep.sum())
 
 
 def fmt(value: float) -> str:

@@ -19,11 +19,12 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from _shared import fmt, npz_data, shared_path, tau_rho
+from _shared import fmt, npz_data, shared_path
 
 from zeronas import api
 from zeronas.fitness import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.correlation import tau_rho
 from zeronas.groundtruth.ranking import ranking_metrics
 from zeronas.proxies import parse_proxy_list
 

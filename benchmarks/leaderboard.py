@@ -20,12 +20,12 @@ import csv
 from pathlib import Path
 
 import numpy as np
-from _shared import NPZ, cpu_flags, fmt, shared_path, tau_rho
+from _shared import NPZ, cpu_flags, fmt, shared_path
 from proxy_results import PUBLISHED, _correlation, _label_split, _labelled_note, _published
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.groundtruth.correlation import set_scores
+from zeronas.groundtruth.correlation import failed_last, set_scores, tau_rho
 from zeronas.groundtruth.ranking import ranking_metrics
 from zeronas.proxies import PROXY_SETS, ProxySet
 from zeronas.spaces import get_space
@@ -62,8 +62,7 @@ def _failed_last(label: str, values: np.ndarray, acc: np.ndarray) -> list[str]:
     finite = np.isfinite(values)
     if finite.all() or not finite.any():
         return []
-    floor = values[finite].min() - 1.0
-    tau, rho, n = tau_rho(np.where(finite, values, floor), acc)
+    tau, rho, n = tau_rho(failed_last(values), acc)
     return [_format(f"{label}, failed cells ranked last", n, tau, rho, values, acc, "")]
 
 

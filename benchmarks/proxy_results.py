@@ -17,11 +17,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _shared import NPZ, cpu_flags, fmt, labelled_data, npz_data, shared_path, tau_rho
+from _shared import NPZ, cpu_flags, fmt, labelled_data, npz_data, shared_path
 
 from zeronas import api
 from zeronas.fitness import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.correlation import tau_rho
 from zeronas.proxies import PROXY_SETS, list_proxies, parse_proxy_list
 
 #: (proxies, combiner): seed 003's hybrid in three combinations, FreeREA's and NINASWOT's parts

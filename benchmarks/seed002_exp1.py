@@ -24,11 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _shared import cpu_flags, fmt, npz_data, shared_path, tau_rho
+from _shared import cpu_flags, fmt, npz_data, shared_path
 from scipy import stats
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.groundtruth.correlation import tau_rho
 from zeronas.spaces import get_space
 
 TRUTH = {

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from zeronas.cli import app
-from zeronas.groundtruth.correlation import correlation_rows
+from zeronas.groundtruth.correlation import correlation_rows, failed_last
 from zeronas.proxies import parse_proxy_list
 from zeronas.scoring import ArchScores, ProxyValue
 
@@ -127,6 +127,16 @@ def test_minus_inf_cells_are_excluded_with_a_count():
     (row,) = correlation_rows(records, [50.0, 10.0, 70.0, 60.0, 20.0], proxies)
     assert (row.n, row.excluded) == (3, 2)
     assert row.kendall_tau == pytest.approx(1.0) and row.spearman_rho == pytest.approx(1.0)
+    # over all five, the two excluded tie in last place: ranks (3, 1.5, 5, 4, 1.5) against
+    # (3, 1, 5, 4, 2): ρ = 9.5 / √(9.5 · 10), τ_b = 9 / √(9 · 10)
+    assert row.spearman_rho_all == pytest.approx(math.sqrt(0.95))
+    assert row.kendall_tau_all == pytest.approx(9 / math.sqrt(90))
+
+
+def test_failed_last_orients_and_puts_every_failure_below_the_worst_finite_value():
+    lower_is_better = failed_last([2.0, math.nan, 1.0, math.inf], higher_is_better=False)
+    assert lower_is_better.tolist() == [-2.0, -3.0, -1.0, -3.0]
+    assert math.isnan(failed_last([math.nan, -math.inf])[0])
 
 
 def test_results_on_the_synthetic_batch_say_which_proxies_read_random_labels():

@@ -224,6 +224,7 @@ def correlate(
         "excl",
         "τ",
         "ρ",
+        "ρ all",
         "top-1",
         "top-10",
         "rec 1%",
@@ -232,7 +233,8 @@ def correlate(
         title=f"{run.space.name} / {run.dataset.name}: {total} cells vs {truth.label}",
         caption="τ, ρ: Kendall, Spearman; top-1, top-10: accuracy of the best-scored cell and "
         "mean of the 10 best; rec 1%: share of the true top 1% in the proxy's top 1%; nDCG: "
-        "nDCG@100 (docs/metrics.md); excl: cells without a finite value",
+        "nDCG@100 (docs/metrics.md); excl: cells without a finite value, left out of τ, ρ; "
+        "ρ all: over every cell, the excluded ones ranked last",
     )
     for row in result.rows:
         table.add_row(
@@ -242,6 +244,7 @@ def correlate(
             str(row.excluded),
             f"{row.kendall_tau:.3f}",
             f"{row.spearman_rho:.3f}",
+            f"{row.spearman_rho_all:.3f}",
             f"{row.top1:.2f}",
             f"{row.top10:.2f}",
             f"{row.recall_1pct:.2f}",

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from zeronas.errors import ParameterError
@@ -22,17 +23,22 @@ __all__ = [
     "CorrelationResult",
     "correlation_rows",
     "correlate",
+    "failed_last",
     "sample_indices",
     "set_scores",
+    "tau_rho",
 ]
 
 
 @dataclass(frozen=True)
 class CorrelationRow:
     """τ and ρ over the cells whose value is finite; ``excluded`` counts the others
-    (−inf NASWOT, failures). The picking metrics (:mod:`zeronas.groundtruth.ranking`) are
-    over all cells, non-finite values ranked last: accuracy of the top-1 and mean of the
-    top-10 cells, recall of the true top 1 % in the proxy's top 1 %, nDCG@100."""
+    (−inf NASWOT, failures). ``kendall_tau_all`` and ``spearman_rho_all`` are over every cell,
+    the excluded ones ranked last and tied (:func:`failed_last`), as a search ranks them;
+    they equal τ and ρ when nothing is excluded. The picking metrics
+    (:mod:`zeronas.groundtruth.ranking`) are over all cells, non-finite values ranked last:
+    accuracy of the top-1 and mean of the top-10 cells, recall of the true top 1 % in the
+    proxy's top 1 %, nDCG@100."""
 
     proxy: str
     higher_is_better: bool
@@ -45,6 +51,8 @@ class CorrelationRow:
     top10: float = math.nan
     recall_1pct: float = math.nan
     ndcg100: float = math.nan
+    kendall_tau_all: float = math.nan
+    spearman_rho_all: float = math.nan
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -70,20 +78,37 @@ def set_scores(records: Sequence[ArchScores], proxy_set: ProxySet) -> np.ndarray
     return fitness([{m.name: r.value(m.name) for m in members} for r in records])
 
 
+def failed_last(values: ArrayLike, higher_is_better: bool = True) -> np.ndarray:
+    """``values`` oriented so that higher is better, every non-finite one (a failure, a −inf
+    NASWOT) replaced by one value below all finite ones: failed cells rank last, tied."""
+    v = np.asarray(values, dtype=float)
+    v = v if higher_is_better else -v
+    finite = np.isfinite(v)
+    if not finite.any():
+        return np.full(len(v), math.nan)
+    return np.where(finite, v, v[finite].min() - 1.0)
+
+
+def tau_rho(values: np.ndarray, acc: np.ndarray) -> tuple[float, float, int]:
+    """Kendall τ, Spearman ρ (scipy) and the count over the cells where both are finite."""
+    keep = np.isfinite(values) & np.isfinite(acc)
+    n = int(keep.sum())
+    if n < 2 or np.ptp(values[keep]) == 0:
+        return math.nan, math.nan, n
+    tau = float(stats.kendalltau(values[keep], acc[keep]).statistic)
+    return tau, float(stats.spearmanr(values[keep], acc[keep]).statistic), n
+
+
 def _row(
     name: str, higher: bool, values: np.ndarray, acc: np.ndarray, seconds: float
 ) -> CorrelationRow:
-    finite = np.isfinite(values) & np.isfinite(acc)
-    n = int(finite.sum())
-    tau = rho = math.nan
-    if n >= 2 and np.ptp(values[finite]) > 0:
-        tau = float(stats.kendalltau(values[finite], acc[finite]).statistic)
-        rho = float(stats.spearmanr(values[finite], acc[finite]).statistic)
+    tau, rho, n = tau_rho(values, acc)
+    tau_all, rho_all, _ = tau_rho(failed_last(values, higher), acc)
     known = np.isfinite(acc)
     top = ranking_metrics(values[known], acc[known], higher)
     return CorrelationRow(
         name, higher, n, len(values) - n, tau, rho, seconds,
-        top.top1, top.top10, top.recall_1pct, top.ndcg100,
+        top.top1, top.top10, top.recall_1pct, top.ndcg100, tau_all, rho_all,
     )  # fmt: skip
 
 
