@@ -131,6 +131,12 @@ def test_minus_inf_cells_are_excluded_with_a_count():
     # (3, 1, 5, 4, 2): ρ = 9.5 / √(9.5 · 10), τ_b = 9 / √(9 · 10)
     assert row.spearman_rho_all == pytest.approx(math.sqrt(0.95))
     assert row.kendall_tau_all == pytest.approx(9 / math.sqrt(90))
+    # a lower-is-better proxy keeps its sign; its failures still rank last (worst)
+    flipped = [ArchScores(str(i), i, {"ntk_cond": ProxyValue(-v, 0.1)}, 0.0)
+               for i, v in enumerate(values)]  # fmt: skip
+    (row,) = correlation_rows(flipped, [50.0, 10.0, 70.0, 60.0, 20.0], parse_proxy_list("ntk_cond"))
+    assert row.spearman_rho == pytest.approx(-1.0)
+    assert row.spearman_rho_all == pytest.approx(-math.sqrt(0.95))
 
 
 def test_failed_last_orients_and_puts_every_failure_below_the_worst_finite_value():

@@ -103,7 +103,10 @@ def _row(
     name: str, higher: bool, values: np.ndarray, acc: np.ndarray, seconds: float
 ) -> CorrelationRow:
     tau, rho, n = tau_rho(values, acc)
-    tau_all, rho_all, _ = tau_rho(failed_last(values, higher), acc)
+    tau_all, rho_all = tau, rho  # the same cells unless some value failed
+    if not np.isfinite(values).all():
+        ranked = failed_last(values, higher)  # oriented: back to the proxy's sign, as τ, ρ
+        tau_all, rho_all, _ = tau_rho(ranked if higher else -ranked, acc)
     known = np.isfinite(acc)
     top = ranking_metrics(values[known], acc[known], higher)
     return CorrelationRow(
