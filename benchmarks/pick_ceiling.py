@@ -37,22 +37,26 @@ TARGETS = {"cifar10": 94.0, "cifar100": 72.5, "ImageNet16-120": 46.0}
 NEEDED = ("ensemble", "meco")  # the proxies of the stored all-cells runs (docs/scores/)
 
 
-def _oriented(result, name: str, drawn: np.ndarray) -> np.ndarray:
-    """``name``'s values on the ``drawn`` cells, higher is better, failures last."""
-    if name in PROXY_SETS:
-        records = [result.records[i] for i in drawn]
-        return failed_last(set_scores(records, PROXY_SETS.get(name)))
-    row = next(r for r in result.rows if r.proxy == name)
-    values = np.asarray(result.values(name), dtype=float)[drawn]
-    return failed_last(values, row.higher_is_better)
-
-
 Chooser = Callable[[np.ndarray], int]
 
 
+def _set_scores(result, name: str, drawn: np.ndarray) -> np.ndarray:
+    """The set ``name`` combined over the ``drawn`` cells (the set being compared), failures
+    last."""
+    return failed_last(set_scores([result.records[i] for i in drawn], PROXY_SETS.get(name)))
+
+
+def highest(values: np.ndarray) -> Chooser:
+    """The drawn cell with the highest of ``values`` (one per cell, computed once)."""
+    return lambda drawn: int(drawn[np.argmax(values[drawn])])
+
+
 def best_of(result, name: str) -> Chooser:
-    """The drawn cell ``name`` ranks first."""
-    return lambda drawn: int(drawn[np.argmax(_oriented(result, name, drawn))])
+    """The drawn cell ``name`` ranks first (failures last)."""
+    if name in PROXY_SETS:
+        return lambda drawn: int(drawn[np.argmax(_set_scores(result, name, drawn))])
+    row = next(r for r in result.rows if r.proxy == name)
+    return highest(failed_last(result.values(name), row.higher_is_better))
 
 
 def two_stages(result, name: str, params: np.ndarray) -> Chooser:
@@ -64,7 +68,7 @@ def two_stages(result, name: str, params: np.ndarray) -> Chooser:
 
     def choose(drawn: np.ndarray) -> int:
         screened = drawn[np.argsort(-params[drawn], kind="stable")[: proxy_set.rerank]]
-        return int(screened[np.argmax(_oriented(result, name, screened))])
+        return int(screened[np.argmax(_set_scores(result, name, screened))])
 
     return choose
 
@@ -101,13 +105,12 @@ def section(args: argparse.Namespace, dataset: str, truth: CSVGroundTruth) -> li
     ]
     params = np.array([truth.params(i, dataset) for i in range(len(acc))])
     rerank = PROXY_SETS.get("ensemble").rerank
-    rows: list[tuple[str, Chooser]] = [(name, best_of(result, name)) for name in ROWS]
-    rows.insert(
-        1, (f"ensemble, two stages (params → top {rerank})", two_stages(result, "ensemble", params))
-    )
-    rows.append(
-        ("oracle (best test accuracy drawn)", lambda drawn: int(drawn[np.argmax(acc[drawn])]))
-    )
+    rows: list[tuple[str, Chooser]] = [
+        (ROWS[0], best_of(result, ROWS[0])),
+        (f"ensemble, two stages (params → top {rerank})", two_stages(result, "ensemble", params)),
+        *((name, best_of(result, name)) for name in ROWS[1:]),
+        ("oracle (best test accuracy drawn)", highest(acc)),
+    ]
     for label, choose in rows:
         cells = []
         for budget in BUDGETS:
