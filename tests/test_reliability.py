@@ -209,7 +209,7 @@ def _children(pid):
 
 def _search_command(tmp_path, workers, out, store, run_id="fault"):
     args = [sys.executable, "-m", "zeronas.cli", "search", "--proxies", "synflow,relu_count"]
-    args += ["--budget", "120", "--batch-size", "4", "--data", "synthetic", "--seed", "3"]
+    args += ["--budget", "80", "--batch-size", "4", "--data", "synthetic", "--seed", "3"]
     args += ["--cache", str(tmp_path / store), "--out", str(tmp_path / out), "--run-id", run_id]
     return [*args, "--workers", str(workers)]
 

@@ -36,7 +36,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
 
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.proxies.base import Proxy
@@ -79,6 +78,8 @@ _RANKING = ("rank", "logrank")
 def _ranks(values: np.ndarray, higher: np.ndarray) -> np.ndarray:
     oriented = np.where(higher, values, -values)
     oriented = np.where(np.isnan(oriented), -np.inf, oriented)
+    from scipy import stats  # here, not at the top: scipy.stats adds a second to every start-up
+
     return stats.rankdata(oriented, axis=0) / len(values)
 
 

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
 
 from zeronas.errors import ParameterError
 from zeronas.executors import Executor
@@ -95,6 +94,8 @@ def tau_rho(values: np.ndarray, acc: np.ndarray) -> tuple[float, float, int]:
     n = int(keep.sum())
     if n < 2 or np.ptp(values[keep]) == 0:
         return math.nan, math.nan, n
+    from scipy import stats  # lazily, as in zeronas.fitness
+
     tau = float(stats.kendalltau(values[keep], acc[keep]).statistic)
     return tau, float(stats.spearmanr(values[keep], acc[keep]).statistic), n
 
