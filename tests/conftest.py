@@ -4,7 +4,6 @@ with the reason when it is absent (CI always has it)."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,17 +18,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 #: The environment of a subprocess that runs beside others: one thread, whatever was set.
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
-
-
-def stored_rows(store: Path) -> int:
-    """Rows in a score store's ``scores`` table; 0 while the file is not there yet."""
-    if not Path(store).exists():
-        return 0  # connecting would create it under the run that is about to
-    try:
-        with sqlite3.connect(store) as db:
-            return db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 @pytest.fixture(autouse=True, scope="session")
