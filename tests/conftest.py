@@ -4,6 +4,7 @@ with the reason when it is absent (CI always has it)."""
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,19 @@ ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}
 def _private_score_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Commands use the default score store: point it at a temporary file for the tests."""
     os.environ["ZERONAS_CACHE"] = str(tmp_path_factory.mktemp("store") / "scores.sqlite")
+
+
+def write_plugin(root: Path, module: str, source: str, entry_points: str) -> dict[str, str]:
+    """Install-free plug-in distribution under ``root``: package ``module`` (``source``) and
+    a dist-info declaring ``entry_points``. Returns the environment of a subprocess (and of
+    the workers it spawns) that sees it."""
+    (root / module).mkdir(parents=True)
+    (root / module / "__init__.py").write_text(textwrap.dedent(source))
+    info = root / f"{module}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    return {**ONE_THREAD, "PYTHONPATH": str(root)}
 
 
 def shared_file(relative: str) -> Path:

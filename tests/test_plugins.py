@@ -7,9 +7,9 @@ import os
 import pkgutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from conftest import write_plugin
 
 from zeronas.proxies import PROXIES, PROXY_SETS
 from zeronas.registry import Registry
@@ -81,12 +81,7 @@ def test_a_registry_scans_a_package_it_is_given(tmp_path, monkeypatch):
 
 
 def _distribution(root, entry_points: str) -> None:
-    (root / "my_plugin").mkdir()
-    (root / "my_plugin" / "__init__.py").write_text(textwrap.dedent(PLUGIN))
-    info = root / "my_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
+    write_plugin(root, "my_plugin", PLUGIN, entry_points)
 
 
 def _cli(root, *args):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ONE_THREAD, shared_file
+from conftest import shared_file, write_plugin
 from typer.testing import CliRunner
 
 from zeronas import cache as cache_module
@@ -207,10 +207,10 @@ def _children(pid):
     return [int(p) for p in out.stdout.split()]
 
 
-def _search_command(tmp_path, workers, out, store, run_id="fault"):
-    args = [sys.executable, "-m", "zeronas.cli", "search", "--proxies", "synflow,relu_count"]
-    args += ["--budget", "120", "--batch-size", "4", "--data", "synthetic", "--seed", "3"]
-    args += ["--cache", str(tmp_path / store), "--out", str(tmp_path / out), "--run-id", run_id]
+def _search_command(tmp_path, workers, out, store):
+    args = [sys.executable, "-m", "zeronas.cli", "search", "--proxies", "synflow,gate"]
+    args += ["--budget", "80", "--batch-size", "4", "--data", "synthetic", "--seed", "3"]
+    args += ["--cache", str(tmp_path / store), "--out", str(tmp_path / out), "--run-id", "fault"]
     return [*args, "--workers", str(workers)]
 
 
@@ -219,28 +219,58 @@ def _history(folder):
     return [row.split(",")[:5] for row in rows]  # step, arch, index, status, error
 
 
+GATE = '''
+"""A proxy that holds a run: each call appends a byte to $GATE_CALLS; a call past the
+first $GATE_LIMIT waits while the file $GATE_HOLD exists. Its value: parameters."""
+import os
+import time
+from pathlib import Path
+
+from zeronas.proxies import proxy
+
+
+@proxy("gate", needs_data=False, init_dependent=False)
+def gate(net, x):
+    """Parameter count; held while $GATE_HOLD exists, once $GATE_LIMIT calls were made."""
+    calls, hold = Path(os.environ["GATE_CALLS"]), Path(os.environ["GATE_HOLD"])
+    with calls.open("a") as log:
+        log.write(".")
+    while calls.stat().st_size > int(os.environ["GATE_LIMIT"]) and hold.exists():
+        time.sleep(0.02)
+    return float(sum(p.numel() for p in net.parameters()))
+'''
+
+
 @pytest.mark.parametrize(("sig", "workers"), [(signal.SIGINT, 1), (signal.SIGTERM, 2)])
 def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     tmp_path, sig, workers
 ):
-    reference = subprocess.Popen(  # beside the cut run: every process has one thread
-        _search_command(tmp_path, workers, "ref", "ref.db"), env=ONE_THREAD,
+    """The cut comes while the run is held inside a proxy, after a seeded number of
+    candidates: the same point on any CPU, and the run cannot finish first."""
+    env = write_plugin(
+        tmp_path / "plugin", "gate_plugin", GATE, "[zeronas.proxies]\ngate = gate_plugin\n"
+    )
+    limit = int(np.random.default_rng(int(sig) * 10 + workers).integers(10, 40))
+    hold, calls = tmp_path / "hold", tmp_path / "calls"
+    env |= {"GATE_LIMIT": str(limit), "GATE_HOLD": str(hold)}
+    reference = subprocess.Popen(  # beside the cut run, never held: no hold file
+        _search_command(tmp_path, workers, "ref", "ref.db"),
+        env=env | {"GATE_CALLS": str(tmp_path / "ref-calls")},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
+    hold.touch()
     command = _search_command(tmp_path, workers, "cut", "cut.db")
+    env |= {"GATE_CALLS": str(calls)}
     process = subprocess.Popen(
-        command, env=ONE_THREAD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 120
-    while not (tmp_path / "cut.db").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)  # the store exists: set-up is done, scoring has begun
-    time.sleep(np.random.default_rng(int(sig) * 10 + workers).uniform(0.5, 2.0))
+    while not (calls.exists() and calls.stat().st_size > limit):
+        assert time.monotonic() < deadline and process.poll() is None, process.communicate()
+        time.sleep(0.05)
     workers_seen = _children(process.pid)
     process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
-    if process.returncode == 0:
-        reference.kill()
-        pytest.skip("the run finished before the signal: nothing was interrupted")
     assert process.returncode == 130, stderr
     assert "Interrupted. Every candidate scored so far is kept" in stderr
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
@@ -248,7 +278,11 @@ def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     alive = [pid for pid in workers_seen if Path(f"/proc/{pid}").exists()]
     states = [Path(f"/proc/{pid}/stat").read_text().split()[2] for pid in alive]
     assert all(state == "Z" for state in states)  # gone, or a zombie no longer running
-    resumed = subprocess.run(command, env=ONE_THREAD, capture_output=True, text=True)
+    with sqlite3.connect(tmp_path / "cut.db") as db:
+        kept = db.execute("SELECT COUNT(*) FROM scores WHERE proxy = 'gate'").fetchone()[0]
+    assert limit - 2 * workers <= kept <= limit  # finished before the cut; not the held
+    hold.unlink()
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming run 'fault'" in resumed.stderr
     assert reference.wait(timeout=600) == 0
