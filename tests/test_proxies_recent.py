@@ -271,7 +271,9 @@ def test_the_activation_jacobian_equals_the_generic_one_on_a_cell_network():
     names = [k for k, _ in net.named_parameters()][:128]
     fast = activation_jacobian(net, x, names)
     assert fast is not None and fast.shape == (6, 10, 128)
-    assert torch.allclose(fast, generic_jacobian(net, x, names), rtol=1e-4, atol=1e-5)
+    reference = generic_jacobian(net, x, names)
+    scale = reference.abs().max().item()  # float32 sums of terms up to this size
+    assert torch.allclose(fast, reference, rtol=1e-4, atol=1e-6 * scale)
     layer_norm = nn.Sequential(nn.Flatten(), nn.LayerNorm(192), nn.Linear(192, 3))
     assert activation_jacobian(layer_norm, x, ["1.weight"]) is None  # generic path instead
 

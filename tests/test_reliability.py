@@ -261,9 +261,10 @@ def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     hold.touch()
     command = _search_command(tmp_path, workers, "cut", "cut.db")
     env |= {"GATE_CALLS": str(calls)}
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen(  # SIGINT as at a terminal, even if this job ignores it
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     deadline = time.monotonic() + 120
     while not (calls.exists() and calls.stat().st_size > limit):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()
