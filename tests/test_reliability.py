@@ -252,15 +252,15 @@ def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     )
     limit = int(np.random.default_rng(int(sig) * 10 + workers).integers(10, 40))
     hold, calls = tmp_path / "hold", tmp_path / "calls"
-    env |= {"GATE_LIMIT": str(limit), "GATE_HOLD": str(hold)}
-    reference = subprocess.Popen(  # beside the cut run, never held: no hold file
+    env |= {"GATE_LIMIT": str(limit)}
+    reference = subprocess.Popen(  # beside the cut run, never held: its hold file never exists
         _search_command(tmp_path, workers, "ref", "ref.db"),
-        env=env | {"GATE_CALLS": str(tmp_path / "ref-calls")},
+        env=env | {"GATE_CALLS": str(tmp_path / "ref-calls"), "GATE_HOLD": str(tmp_path / "no")},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     hold.touch()
     command = _search_command(tmp_path, workers, "cut", "cut.db")
-    env |= {"GATE_CALLS": str(calls)}
+    env |= {"GATE_CALLS": str(calls), "GATE_HOLD": str(hold)}
     process = subprocess.Popen(  # SIGINT as at a terminal, even if this job ignores it
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
