@@ -4,6 +4,7 @@ with the reason when it is absent (CI always has it)."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import textwrap
 from pathlib import Path
 
@@ -38,6 +39,19 @@ def write_plugin(root: Path, module: str, source: str, entry_points: str) -> dic
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
     return {**ONE_THREAD, "PYTHONPATH": str(root)}
+
+
+def stored_rows(store: Path, proxy: str | None = None) -> int:
+    """Rows in a score store's ``scores`` table (of one proxy if given); 0 while the file is
+    not there yet."""
+    if not Path(store).exists():
+        return 0  # connecting would create it under the run that is about to
+    where, args = ("WHERE proxy = ?", (proxy,)) if proxy else ("", ())
+    try:
+        with sqlite3.connect(store) as db:
+            return db.execute(f"SELECT COUNT(*) FROM scores {where}", args).fetchone()[0]
+    except sqlite3.Error:
+        return 0
 
 
 def shared_file(relative: str) -> Path:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ONE_THREAD
+from conftest import ONE_THREAD, stored_rows
 from typer.testing import CliRunner
 
 from zeronas import api
@@ -195,17 +195,6 @@ def _correlate(cache, accuracy_csv, out_dir):
     ]  # fmt: skip
 
 
-def _stored_rows(store: Path) -> int:
-    """Rows in a score store's ``scores`` table; 0 while the file is not there yet."""
-    if not Path(store).exists():
-        return 0  # connecting would create it under the run that is about to
-    try:
-        with sqlite3.connect(store) as db:
-            return db.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
-    except sqlite3.Error:
-        return 0
-
-
 def _start(command: list[str], stdout: Path) -> subprocess.Popen:
     """``command`` started beside the test, its output to ``stdout`` (one thread: the other
     core runs the test's own subprocesses)."""
@@ -219,7 +208,7 @@ def _kill_once_stored(command: list[str], store, rows: int) -> None:
         command, env=ONE_THREAD, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.time() + 120
-    while _stored_rows(store) < rows and time.time() < deadline and proc.poll() is None:
+    while stored_rows(store) < rows and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
     assert proc.poll() is None, "finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
@@ -232,7 +221,7 @@ def test_correlate_killed_midway_resumes_to_the_same_table(tmp_path, accuracy_cs
     fresh_json = tmp_path / "fresh.json"
     fresh = _start(_correlate(tmp_path / "fresh.sqlite", accuracy_csv, tmp_path / "c"), fresh_json)
     _kill_once_stored(_correlate(killed, accuracy_csv, tmp_path / "a"), killed, 60)
-    partial = _stored_rows(killed)
+    partial = stored_rows(killed)
     assert 60 <= partial < 160  # of 80 cells x 2 proxies
     resumed = subprocess.run(
         _correlate(killed, accuracy_csv, tmp_path / "b"), env=env, capture_output=True,

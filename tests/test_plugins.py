@@ -3,7 +3,6 @@ other packages register proxies, spaces and searchers through entry points."""
 
 import importlib
 import json
-import os
 import pkgutil
 import subprocess
 import sys
@@ -80,20 +79,17 @@ def test_a_registry_scans_a_package_it_is_given(tmp_path, monkeypatch):
     assert registry_home.REG.module("beta") == "scanned.beta"
 
 
-def _distribution(root, entry_points: str) -> None:
-    write_plugin(root, "my_plugin", PLUGIN, entry_points)
-
-
-def _cli(root, *args):
-    env = {**os.environ, "PYTHONPATH": str(root)}
+def _cli(env, *args):
     return subprocess.run(
         [sys.executable, "-m", "zeronas.cli", *args], env=env, capture_output=True, text=True
     )
 
 
 def test_another_package_registers_through_entry_points(tmp_path):
-    _distribution(
+    env = write_plugin(
         tmp_path,
+        "my_plugin",
+        PLUGIN,
         """
         [zeronas.proxies]
         conv_count = my_plugin
@@ -103,13 +99,13 @@ def test_another_package_registers_through_entry_points(tmp_path):
         my_random = my_plugin
         """,
     )
-    listed = _cli(tmp_path, "proxies", "--json")
+    listed = _cli(env, "proxies", "--json")
     rows = {r["name"]: r for r in json.loads(listed.stdout)["proxies"]}
     assert rows["conv_count"]["version"] == 3
     assert rows["conv_count"]["options"] == {"kernel": {"default": 3, "type": "int"}}
-    assert "my-tss" in _cli(tmp_path, "spaces", "--json").stdout
+    assert "my-tss" in _cli(env, "spaces", "--json").stdout
     scored = _cli(
-        tmp_path, "score", "--space", "my-tss", "--index", "1", "--proxies",
+        env, "score", "--space", "my-tss", "--index", "1", "--proxies",
         "conv_count,conv_count[kernel=1]", "--data", "synthetic", "--no-cache", "--json",
     )  # fmt: skip
     assert scored.returncode == 0, scored.stderr
@@ -118,7 +114,7 @@ def test_another_package_registers_through_entry_points(tmp_path):
     # the two residual blocks add five 3x3 convs and two 1x1 shortcut convs
     assert scores == {"conv_count": 3 * 15 + 5.0, "conv_count[kernel=1]": 2.0}
     searched = _cli(
-        tmp_path, "search", "--algorithm", "my-random", "--proxies", "conv_count",
+        env, "search", "--algorithm", "my-random", "--proxies", "conv_count",
         "--budget", "3", "--no-cache", "--out", str(tmp_path / "run"), "--json",
     )  # fmt: skip
     assert searched.returncode == 0, searched.stderr
@@ -126,8 +122,9 @@ def test_another_package_registers_through_entry_points(tmp_path):
 
 
 def test_a_broken_plugin_is_skipped_with_a_warning(tmp_path):
-    _distribution(tmp_path, "[zeronas.proxies]\nbroken = my_plugin_missing\n")
-    listed = _cli(tmp_path, "proxies", "--json")
+    broken = "[zeronas.proxies]\nbroken = my_plugin_missing\n"
+    env = write_plugin(tmp_path, "my_plugin", PLUGIN, broken)
+    listed = _cli(env, "proxies", "--json")
     assert listed.returncode == 0
     assert "plug-in 'broken' (my_plugin_missing) failed to load" in listed.stderr
     assert "naswot" in listed.stdout

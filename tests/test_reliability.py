@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_file, write_plugin
+from conftest import shared_file, stored_rows, write_plugin
 from typer.testing import CliRunner
 
 from zeronas import cache as cache_module
@@ -279,8 +279,7 @@ def test_an_interrupted_run_resumes_to_the_same_history_and_leaves_no_worker(
     alive = [pid for pid in workers_seen if Path(f"/proc/{pid}").exists()]
     states = [Path(f"/proc/{pid}/stat").read_text().split()[2] for pid in alive]
     assert all(state == "Z" for state in states)  # gone, or a zombie no longer running
-    with sqlite3.connect(tmp_path / "cut.db") as db:
-        kept = db.execute("SELECT COUNT(*) FROM scores WHERE proxy = 'gate'").fetchone()[0]
+    kept = stored_rows(tmp_path / "cut.db", proxy="gate")
     assert limit - 2 * workers <= kept <= limit  # finished before the cut; not the held
     hold.unlink()
     resumed = subprocess.run(command, env=env, capture_output=True, text=True)
