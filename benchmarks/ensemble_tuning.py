@@ -22,7 +22,8 @@ import numpy as np
 from _shared import fmt, npz_data, shared_path
 
 from zeronas import api
-from zeronas.fitness import Fitness
+from zeronas.execution import ExecutorConfig
+from zeronas.fitness.combiners import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import tau_rho
 from zeronas.groundtruth.ranking import ranking_metrics
@@ -51,7 +52,9 @@ def main() -> None:
         proxies=args.candidates, dataset=dataset, data=npz_data(dataset),
         batch_size=args.batch_size, seed=seed, cache=args.cache,
     )  # fmt: skip
-    result = api.run_correlation(run, truth, cells, seed, workers=args.workers)
+    result = api.run_correlation(
+        run, truth, cells, seed, execution=ExecutorConfig(workers=args.workers)
+    )
     acc = np.asarray(result.accuracies, dtype=float)
     rows = [{p.name: r.value(p.name) for p in run.proxies} for r in result.records]
     names = [p.name for p in run.proxies]

@@ -27,7 +27,7 @@ from _shared import cpu_flags, npz_data, shared_path
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.pareto_report import pareto_files
+from zeronas.report.pareto import pareto_files
 from zeronas.spaces import get_space
 
 DEVICES = ("raspi4_ms", "pixel3_ms", "fpga_ms", "eyeriss_ms")

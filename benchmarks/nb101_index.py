@@ -19,7 +19,7 @@ import time
 import numpy as np
 from _shared import cpu_flags, shared_path
 
-from zeronas.proxies.cost import count_params
+from zeronas.hardware.counting import count_params
 from zeronas.spaces import nas_bench_101 as nb101
 
 

@@ -18,9 +18,9 @@ from _shared import shared_path
 from rich.console import Console
 from rich.table import Table
 
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.groundtruth import CSVGroundTruth
-from zeronas.proxies.cost import count_params
+from zeronas.hardware.counting import count_params
 from zeronas.spaces import get_space
 
 TABLES = {

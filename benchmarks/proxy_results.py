@@ -20,7 +20,8 @@ import numpy as np
 from _shared import NPZ, cpu_flags, fmt, labelled_data, npz_data, shared_path
 
 from zeronas import api
-from zeronas.fitness import Fitness
+from zeronas.execution import ExecutorConfig
+from zeronas.fitness.combiners import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import tau_rho
 from zeronas.proxies import PROXY_SETS, list_proxies, parse_proxy_list
@@ -118,7 +119,12 @@ def _correlation(args, dataset, truth, proxies, subset=None, labelled=False):
         seed=args.seed, repeats=args.repeats, cache=args.cache, device=args.device,
     )  # fmt: skip
     result = api.run_correlation(
-        run, truth, args.cells, args.seed, workers=args.workers, subset=subset
+        run,
+        truth,
+        args.cells,
+        args.seed,
+        execution=ExecutorConfig(workers=args.workers),
+        subset=subset,
     )
     return run, result
 

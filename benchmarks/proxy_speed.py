@@ -25,12 +25,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
-from zeronas.fastpath import chosen_kernels, using
-from zeronas.init import initialise
-from zeronas.passes import PassTally
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
+from zeronas.models.init import initialise
 from zeronas.proxies import get_proxy, list_proxies, parse_proxy_list
+from zeronas.proxies._fastpath import chosen_kernels, using
+from zeronas.scoring.tally import PassTally
 from zeronas.spaces import get_space
 
 

@@ -29,7 +29,7 @@ from _shared import shared_path
 from rich.console import Console
 from rich.table import Table
 
-from zeronas.testing import write_damaged_npz
+from zeronas.testing.fixtures import write_damaged_npz
 
 
 def _files(tmp: Path) -> dict[str, str]:

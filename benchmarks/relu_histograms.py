@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.proxies.relu_count import count_activations
-from zeronas.report import _figure
+from zeronas.report.plots import figure
 from zeronas.spaces import get_space
 
 SPACES = ("nats-tss", "nats-sss", "nas-bench-101")
@@ -44,7 +44,7 @@ def main() -> None:
             ],  # fmt: skip
             dtype=float,
         )
-    with _figure(args.out, (4 * len(counts), 3.2), ncols=len(counts)) as axes:
+    with figure(args.out, (4 * len(counts), 3.2), ncols=len(counts)) as axes:
         for ax, (name, values) in zip(axes, counts.items(), strict=True):
             ax.hist(values, bins=40)
             ax.set_title(f"{name} ({len(values)} random networks)", fontsize=9)

@@ -29,11 +29,11 @@ from rich.table import Table
 from scipy import stats
 
 from zeronas import api
-from zeronas.allocator import keep_freed_memory
-from zeronas.executors import make_executor
+from zeronas.execution import ExecutorConfig, make_executor
+from zeronas.execution.allocator import keep_freed_memory
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import sample_indices
-from zeronas.init import initialise
+from zeronas.models.init import initialise
 
 PROXY_SETS = ("naswot", "logsynflow", "naswot,logsynflow")
 
@@ -73,7 +73,7 @@ def configs_for(device: str, workers: int) -> list[tuple[str, str, int, int]]:
 def throughput(run: api.ScoringSetup, archs: list, executor: str, workers: int) -> float:
     """Cells per second scoring ``archs`` on ``executor`` with ``workers`` (workers are
     started, and the driver warmed up on a few cells, before the clock starts)."""
-    with make_executor(executor, run.scorer, workers) as pool:
+    with make_executor(ExecutorConfig(executor, workers), run.scorer) as pool:
         list(run.scorer.score_many(archs[:2], pool))
         start = time.perf_counter()
         results = list(run.scorer.score_many(archs, pool))
@@ -95,7 +95,7 @@ def score_everything(args: argparse.Namespace, data: str) -> None:
     everything = [run.space.arch(i) for i in range(run.space.size)]
     start = time.perf_counter()
     ordered = []
-    with make_executor("process", run.scorer, args.workers) as pool:
+    with make_executor(ExecutorConfig("process", args.workers), run.scorer) as pool:
         for done, item in enumerate(run.scorer.score_many(everything, pool), 1):
             ordered.append(item)
             if done % 2500 == 0:

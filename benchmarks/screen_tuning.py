@@ -26,7 +26,7 @@ import numpy as np
 from _shared import cpu_flags, npz_data, shared_path
 
 from zeronas import api
-from zeronas.fitness import Fitness
+from zeronas.fitness.combiners import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.proxies import PROXY_SETS, parse_proxy_list
 

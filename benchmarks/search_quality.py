@@ -21,7 +21,7 @@ from _shared import shared_path
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.groundtruth.experiment import run_experiment, write_experiment
+from zeronas.studies.experiment import run_experiment, write_experiment
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 

@@ -28,6 +28,7 @@ from _shared import cpu_flags, fmt, npz_data, shared_path
 from scipy import stats
 
 from zeronas import api
+from zeronas.execution import ExecutorConfig
 from zeronas.groundtruth.accuracy import open_ground_truth
 from zeronas.groundtruth.correlation import tau_rho
 from zeronas.spaces import get_space
@@ -53,7 +54,12 @@ def _scored(args, dataset: str, truth, proxies: str, subset: int | None):
     )  # fmt: skip
     start = time.perf_counter()
     result = api.run_correlation(
-        run, truth, args.cells, args.seed, workers=args.workers, subset=subset
+        run,
+        truth,
+        args.cells,
+        args.seed,
+        execution=ExecutorConfig(workers=args.workers),
+        subset=subset,
     )
     return run, result, time.perf_counter() - start
 

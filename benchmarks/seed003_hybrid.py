@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 from _shared import fmt, shared_path
 
-from zeronas.fitness import COMBINERS, Fitness
+from zeronas.fitness.combiners import COMBINERS, Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import tau_rho
-from zeronas.groundtruth.scores import ScoreTable
 from zeronas.proxies import get_proxy, parse_proxy_list
+from zeronas.store.tables import ScoreTable
 
 PARTS = ("ninaswot", "entropy", "ntk_cond")
 ALSO = ("naswot", "noise_immunity", "params")

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from zeronas import api
-from zeronas.imagefolder import write_lfw_subset
-from zeronas.limits import LimitChecker, Limits
-from zeronas.training import TrainConfig, image_folder_loaders, train, training_curve
+from zeronas.data.imagefolder import write_lfw_subset
+from zeronas.deploy.training import TrainConfig, image_folder_loaders, train, training_curve
+from zeronas.hardware.limits import LimitChecker, Limits
 
 PROXIES = "naswot,logsynflow"  # FreeREA's pair, norm-sum (seed 004 §II)
 REPORTED = "naswot,synflow,logsynflow,params,macs,flops,peak_memory"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from zeronas.fitness import PENALTIES, SizePenalty
-from zeronas.report import penalty_plot
+from zeronas.fitness.penalties import PENALTIES, SizePenalty
+from zeronas.report.plots import penalty_plot
 
 
 def main() -> None:

@@ -5,12 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ArchError
-from zeronas.limits import LimitChecker, LimitedSpace, Limits, NoArchitectureWithinLimits
+from zeronas.hardware.counting import count_flops, count_params
+from zeronas.hardware.limits import LimitChecker, LimitedSpace, Limits, NoArchitectureWithinLimits
 from zeronas.models.blocks import BlockSpec
 from zeronas.proxies import get_proxy
-from zeronas.proxies.cost import count_flops, count_params
 from zeronas.spaces import get_space
 from zeronas.spaces.blocks import MAX_BLOCKS, MAX_STRIDED, MIN_BLOCKS, BlockArch
 

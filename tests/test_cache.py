@@ -16,11 +16,11 @@ from conftest import ONE_THREAD, stored_rows
 from typer.testing import CliRunner
 
 from zeronas import api
-from zeronas.cache import CacheError, ScoreKey, ScoreStore, StoredScore
 from zeronas.cli import app
-from zeronas.groundtruth.scores import ScoreTable
-from zeronas.proxies.cost import count_params
+from zeronas.hardware.counting import count_params
 from zeronas.spaces import get_space
+from zeronas.store.sqlite import CacheError, ScoreKey, ScoreStore, StoredScore
+from zeronas.store.tables import ScoreTable
 
 KEY = ScoreKey("nats-tss", "cifar10", "abc123", 0, '{"init": "kaiming"}')
 V1 = {"naswot": "1", "synflow": "1", "skip": "1"}

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from zeronas.cli import app
 from zeronas.groundtruth.correlation import correlation_rows, failed_last
 from zeronas.proxies import parse_proxy_list
-from zeronas.scoring import ArchScores, ProxyValue
+from zeronas.scoring.records import ArchScores, ProxyValue
 
 runner = CliRunner()
 

@@ -10,14 +10,15 @@ import pytest
 from typer.testing import CliRunner
 
 from zeronas import api
-from zeronas.cache import ScoreStore
 from zeronas.cli import app
-from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.errors import ParameterError, UnknownNameError, ZeroNASError
-from zeronas.passes import PASSES
 from zeronas.proxies import PROXIES, get_proxy, parse_proxy_list
 from zeronas.proxies.base import split_proxy_list
+from zeronas.proxies.passes import pass_names
+from zeronas.scoring.config import ScoringConfig
 from zeronas.search import get_searcher
+from zeronas.search.config import SearchConfig
+from zeronas.store.sqlite import ScoreStore
 
 
 def test_config_normalises_and_validates_in_api_terms():
@@ -95,7 +96,7 @@ def test_proxies_json_lists_versions_options_and_needs():
     assert rows["entropy"]["version"] == 2 and rows["naswot"]["version"] == 1
     assert rows["naswot"]["reads"] == "forward" and rows["naswot"]["needs_data"]
     assert rows["ntk_cond"]["higher_is_better"] is False
-    assert {row["reads"] for row in doc["proxies"]} <= set(PASSES)
+    assert {row["reads"] for row in doc["proxies"]} <= set(pass_names())
     sets = {row["name"]: row for row in doc["sets"]}
     assert sets["az_nas"]["combine"] == "logrank" and "flops" in sets["az_nas"]["members"]
 

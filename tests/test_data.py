@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import DataError
 
 CIFAR10 = get_dataset("cifar10")

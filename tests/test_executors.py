@@ -8,15 +8,16 @@ import pytest
 import torch
 
 from zeronas import api
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.executors import LocalExecutor, ProcessExecutor, make_executor
+from zeronas.execution import ExecutorConfig, make_executor
+from zeronas.execution.local import LocalExecutor
+from zeronas.execution.processes import ProcessExecutor
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import sample_indices
-from zeronas.proxies import parse_proxy_list
-from zeronas.proxies.base import Proxy
-from zeronas.scoring import Scorer
+from zeronas.proxies import Proxy, parse_proxy_list
+from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
 SPACE = get_space("nats-tss")
@@ -88,12 +89,12 @@ def test_local_timeout_in_the_main_thread():
 
 def test_bad_executor_settings():
     scorer = _scorer(parse_proxy_list("params"))
-    with pytest.raises(ZeroNASError, match="'executor' parameter of the executor must be one of"):
-        make_executor("threads", scorer)
-    with pytest.raises(ZeroNASError, match="'workers' parameter of the executor must be an int"):
-        make_executor("process", scorer, workers=0)
-    with pytest.raises(ZeroNASError, match="'timeout' parameter of the executor must be a pos"):
-        make_executor("local", scorer, timeout=-1)
+    with pytest.raises(ZeroNASError, match="'kind' parameter of ExecutorConfig must be one of"):
+        make_executor(ExecutorConfig("threads"), scorer)
+    with pytest.raises(ZeroNASError, match="'workers' parameter of ExecutorConfig must be an int"):
+        make_executor(ExecutorConfig("process", workers=0), scorer)
+    with pytest.raises(ZeroNASError, match="'timeout' parameter of ExecutorConfig must be a pos"):
+        make_executor(ExecutorConfig("local", timeout=-1), scorer)
 
 
 def test_correlate_with_two_workers_equals_one(accuracy_csv, tmp_path):
@@ -103,7 +104,9 @@ def test_correlate_with_two_workers_equals_one(accuracy_csv, tmp_path):
         run = api.setup(
             proxies="synflow,relu_count", batch_size=4, cache=tmp_path / f"{workers}.db"
         )
-        result = api.run_correlation(run, truth, 24, 0, executor="process", workers=workers)
+        result = api.run_correlation(
+            run, truth, 24, 0, execution=ExecutorConfig("process", workers=workers)
+        )
         rows[workers] = [(r.proxy, r.n, r.kendall_tau, r.spearman_rho) for r in result.rows]
         assert [r.index for r in result.records] == sample_indices(SPACE.size, 24, 0)
     assert rows[1] == rows[2]
@@ -118,7 +121,7 @@ def test_ray_executor_matches_the_local_one(accuracy_csv, tmp_path):
     local = api.run_correlation(run, truth, 12, 0)
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        remote = api.run_correlation(run, truth, 12, 0, executor="ray", workers=2)
+        remote = api.run_correlation(run, truth, 12, 0, execution=ExecutorConfig("ray", 2))
     finally:
         ray.shutdown()
     assert [(r.proxy, r.kendall_tau) for r in local.rows] == [
@@ -134,7 +137,7 @@ def _history(result):
 def test_parallel_random_search_is_the_serial_one():
     run = api.search_setup(proxies="synflow,relu_count", batch_size=4)
     serial = api.search(run, "random", 8, None, 3)
-    parallel = api.search(run, "random", 8, None, 3, executor="process", workers=2)
+    parallel = api.search(run, "random", 8, None, 3, execution=ExecutorConfig("process", 2))
     assert [e.arch for e in parallel.history] == [e.arch for e in serial.history]
     for one, other in zip(serial.history, parallel.history, strict=True):
         assert other.values == pytest.approx(one.values, rel=1e-6)
@@ -146,10 +149,10 @@ def test_search_on_ray_has_the_history_of_the_process_pool():
 
     run = api.search_setup(proxies="synflow,relu_count", batch_size=4)
     options = {"population": 4, "sample": 2}
-    local = api.search(run, "rea", 12, None, 0, options, executor="process", workers=2)
+    local = api.search(run, "rea", 12, None, 0, options, execution=ExecutorConfig("process", 2))
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-        remote = api.search(run, "rea", 12, None, 0, options, executor="ray", workers=2)
+        remote = api.search(run, "rea", 12, None, 0, options, execution=ExecutorConfig("ray", 2))
     finally:
         ray.shutdown()
     assert _history(remote) == _history(local) and remote.evaluations == 12

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import COMBINERS, Fitness, parse_weights
-from zeronas.limits import Limits
-from zeronas.proxies.base import Proxy
+from zeronas.fitness.combiners import COMBINERS, Fitness, parse_weights
+from zeronas.hardware.limits import Limits
+from zeronas.proxies import Proxy
 
 
 def _proxy(name: str, higher: bool = True) -> Proxy:

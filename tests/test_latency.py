@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from test_search_cli import _fail, _ok
 
-from zeronas.block_latency import BlockLatencyTable, build_table, check_table, table_parts
-from zeronas.costs import CostModel
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.latency import measure_onnx_ms
-from zeronas.latency_table import open_latency_table
+from zeronas.hardware.block_latency import BlockLatencyTable, build_table, check_table, table_parts
+from zeronas.hardware.costs import CostModel
+from zeronas.hardware.latency import measure_onnx_ms
+from zeronas.hardware.latency_table import open_latency_table
 from zeronas.spaces import get_space
 
 ARCH = "ds_k3_s2_c16-ds_k3_s1_c16-ds_k3_s2_c16-ds_k3_s1_c16"  # inside the small grid

@@ -10,11 +10,11 @@ from torch import nn
 from typer.testing import CliRunner
 
 from zeronas.cli import app
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ArchError
 from zeronas.groundtruth import CSVGroundTruth
+from zeronas.hardware.counting import count_params
 from zeronas.models.nb201 import ChannelMap
-from zeronas.proxies.cost import count_params
 from zeronas.spaces import get_space
 from zeronas.spaces.nats_sss import WIDTHS
 

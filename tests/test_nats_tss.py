@@ -108,9 +108,9 @@ def test_none_op_multiplies_by_zero_and_keeps_nan():
 
 @pytest.mark.parametrize("dataset", ["cifar10", "cifar100", "ImageNet16-120"])
 def test_param_count_equals_table_on_300_cells(accuracy_csv, dataset):
-    from zeronas.datasets import get_dataset
+    from zeronas.data.tasks import get_dataset
     from zeronas.groundtruth import CSVGroundTruth
-    from zeronas.proxies.cost import count_params
+    from zeronas.hardware.counting import count_params
 
     truth, spec = CSVGroundTruth(accuracy_csv), get_dataset(dataset)
     indices = np.random.default_rng(2024).choice(SPACE.size, size=300, replace=False)

@@ -13,10 +13,10 @@ from conftest import shared_file
 from test_search_cli import _fail, _ok
 
 from zeronas import api
-from zeronas.costs import CostModel, check_costs
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.pareto import crowding_distance, hypervolume, nondominated, pareto_ranks
+from zeronas.hardware.costs import CostModel, check_costs
+from zeronas.search.pareto import crowding_distance, hypervolume, nondominated, pareto_ranks
 from zeronas.spaces import get_space
 
 # (cost, −fitness): a, b, d form the front; c is dominated by b; e duplicates b

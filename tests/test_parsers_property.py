@@ -11,13 +11,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zeronas.data import _read_npz
+from zeronas.data.batch import _read_npz
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import parse_weights
+from zeronas.fitness.combiners import parse_weights
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.groundtruth.scores import ScoreTable
 from zeronas.proxies import parse_proxy_list
 from zeronas.spaces import get_space, list_spaces
+from zeronas.store.tables import ScoreTable
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TOKENS = st.sampled_from(

@@ -9,16 +9,17 @@ import time
 import pytest
 import torch
 
-from zeronas import fastpath, passes
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
-from zeronas.executors import LocalExecutor
-from zeronas.fitness import Fitness
-from zeronas.proxies import get_proxy, parse_proxy_list
-from zeronas.proxies.base import Proxy
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
+from zeronas.execution.local import LocalExecutor
+from zeronas.fitness.combiners import Fitness
+from zeronas.proxies import Proxy, get_proxy, parse_proxy_list, passes
+from zeronas.proxies import _fastpath as fastpath
 from zeronas.proxies.naswot import GRAM_KERNELS, _gram, gram_kernel
-from zeronas.scoring import ArchScores, ProxyValue, Scorer, ScoreSource
-from zeronas.search import Budget, get_searcher
+from zeronas.scoring.records import ArchScores, ProxyValue
+from zeronas.scoring.scorer import Scorer
+from zeronas.scoring.sources import ScoreSource
+from zeronas.search import Budget, SearchProblem, get_searcher
 from zeronas.spaces import get_space
 
 SPACE, DATASET = get_space("nats-tss"), get_dataset("cifar10")
@@ -112,7 +113,7 @@ def test_the_backward_pass_is_shared_by_loss_gradient_proxies():
     assert BATCH.y is not None and BATCH.y.shape == (8,)  # synthetic labels: random
     result = Scorer(SPACE, DATASET, readers, BATCH, channels_last=False)(ARCH)
     net = SPACE.build(ARCH, DATASET.num_classes)
-    from zeronas.init import initialise
+    from zeronas.models.init import initialise
 
     initialise(net, "kaiming", Scorer(SPACE, DATASET, readers, BATCH)._init_seeds[0])
     net.train()
@@ -183,7 +184,7 @@ def test_every_searcher_keeps_every_worker_busy(name, options, workers):
     executor = _CountingExecutor(workers)
     fitness = Fitness((Proxy("v", lambda n, x: 0.0, True, False, False, ""),))
     result = get_searcher(name, **options).run(
-        SPACE, _ModuloSource(executor), fitness, Budget(48), 0, executor=executor
+        SearchProblem(SPACE, _ModuloSource(executor), fitness), Budget(48), 0, executor=executor
     )
     assert result.evaluations == 48
     # candidates are proposed a worker-full at a time (fewer only where some were seen before)

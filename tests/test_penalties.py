@@ -10,9 +10,10 @@ from typer.testing import CliRunner
 
 from zeronas.cli import app
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import PENALTIES, Fitness, SizePenalty
+from zeronas.fitness.combiners import Fitness
+from zeronas.fitness.penalties import PENALTIES, SizePenalty
 from zeronas.proxies import parse_proxy_list
-from zeronas.report import penalty_plot
+from zeronas.report.plots import penalty_plot
 
 runner = CliRunner()
 

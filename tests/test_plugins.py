@@ -20,7 +20,7 @@ PLUGIN = '''
 from torch import nn
 
 from zeronas.proxies import proxy
-from zeronas.search.random import RandomSearch
+from zeronas.search.algorithms.random import RandomSearch
 from zeronas.search.base import register_searcher
 from zeronas.spaces.base import register_space
 from zeronas.spaces.nats_tss import NatsTSS
@@ -46,13 +46,18 @@ class MyRandom(RandomSearch):
 
 @pytest.mark.parametrize(
     ("package", "registry"),
-    [("zeronas.proxies", PROXIES), ("zeronas.spaces", SPACES), ("zeronas.search", SEARCHERS)],
+    [
+        ("zeronas.proxies", PROXIES),
+        ("zeronas.spaces", SPACES),
+        ("zeronas.search.algorithms", SEARCHERS),
+    ],
 )
 def test_every_module_of_a_plugin_package_is_found(package, registry):
     package = importlib.import_module(package)
     registry.names()  # discovery runs at first use
     modules = {f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)}
-    modules -= {f"{package.__name__}.base"} | {m for m in modules if m.rsplit(".")[-1][0] == "_"}
+    framework = {f"{package.__name__}.{name}" for name in ("base", "passes")}  # the protocol
+    modules -= framework | {m for m in modules if m.rsplit(".")[-1][0] == "_"}
     registering = {registry.module(name) for name in registry.names()}
     if registry is PROXIES:  # a proxies module may register proxy sets only (ensemble)
         registering |= {PROXY_SETS.module(name) for name in PROXY_SETS.names()}

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from zeronas.init import initialise
+from zeronas.models.init import initialise
 from zeronas.proxies import get_proxy, list_proxies
 from zeronas.spaces import get_space
 

@@ -9,11 +9,10 @@ from torch import nn
 from torch.func import functional_call, jacrev
 from torch.nn import functional
 
-from zeronas import passes
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
-from zeronas.proxies import get_proxy, parse_proxy_list
-from zeronas.scoring import Scorer
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
+from zeronas.proxies import get_proxy, parse_proxy_list, passes
+from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
 X = torch.randn(4, 1, 2, 2, generator=torch.Generator().manual_seed(0))

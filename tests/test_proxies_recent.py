@@ -12,12 +12,11 @@ import pytest
 import torch
 from torch import nn
 
-from zeronas import passes
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
-from zeronas.fitness import Fitness
-from zeronas.init import redraw
-from zeronas.proxies import PROXY_SETS, get_proxy, parse_proxy_list
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
+from zeronas.fitness.combiners import Fitness
+from zeronas.models.init import redraw
+from zeronas.proxies import PROXY_SETS, get_proxy, parse_proxy_list, passes
 from zeronas.proxies._protocol import gaussian_input
 from zeronas.proxies.vkdnw import (
     activation_jacobian,
@@ -25,7 +24,7 @@ from zeronas.proxies.vkdnw import (
     fisher_pass,
     generic_jacobian,
 )
-from zeronas.scoring import Scorer
+from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
 ALPHA16 = float(torch.tensor(0.05, dtype=torch.float16))  # VKDNW smoothing, as stored

@@ -10,16 +10,17 @@ from torch import nn
 from torch.func import functional_call, jacrev
 
 from zeronas import api
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import COMBINERS, Fitness
+from zeronas.fitness.combiners import COMBINERS, Fitness
+from zeronas.hardware.counting import peak_activation_bytes
 from zeronas.proxies import get_proxy, parse_proxy_list
 from zeronas.proxies.entropy import BATCH, REPEATS
-from zeronas.proxies.memory import peak_activation_bytes
 from zeronas.proxies.noise import SIGMA
 from zeronas.proxies.ntk import ntk_matrix
-from zeronas.scoring import Scorer, reference_archs
+from zeronas.scoring.reference import reference_archs
+from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
 

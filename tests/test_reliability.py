@@ -14,14 +14,14 @@ import pytest
 from conftest import shared_file, stored_rows, write_plugin
 from typer.testing import CliRunner
 
-from zeronas import cache as cache_module
-from zeronas.cache import CacheError, ScoreStore
 from zeronas.cli import app
 from zeronas.errors import BenchmarkError
 from zeronas.groundtruth.accuracy import CSVGroundTruth, open_ground_truth
-from zeronas.jsonio import dumps_json
+from zeronas.report.jsonio import dumps_json
 from zeronas.spaces import get_space
-from zeronas.testing import write_damaged_npz
+from zeronas.store import sqlite as cache_module
+from zeronas.store.sqlite import CacheError, ScoreStore
+from zeronas.testing.fixtures import write_damaged_npz
 
 runner = CliRunner()
 

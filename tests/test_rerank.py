@@ -10,13 +10,16 @@ from typer.testing import CliRunner
 
 from zeronas import api
 from zeronas.cli import app
-from zeronas.config import DEFAULT_RERANK, ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import Fitness
-from zeronas.proxies.base import Proxy
-from zeronas.rerank import Rerank, rerank
-from zeronas.scoring import ArchScores, FunctionSource, ProxyValue
-from zeronas.search import SEARCHERS, Budget, get_searcher, list_searchers
+from zeronas.execution import ExecutorConfig
+from zeronas.fitness.combiners import Fitness
+from zeronas.proxies import Proxy
+from zeronas.scoring.config import ScoringConfig
+from zeronas.scoring.records import ArchScores, ProxyValue
+from zeronas.scoring.sources import FunctionSource
+from zeronas.search import SEARCHERS, Budget, SearchProblem, get_searcher, list_searchers
+from zeronas.search.config import DEFAULT_RERANK, SearchConfig
+from zeronas.search.rerank import Rerank, rerank
 from zeronas.spaces import get_space
 
 SPACE = get_space("nats-tss")
@@ -40,7 +43,7 @@ def _second(arch) -> ArchScores:
 
 def test_the_answer_is_the_best_of_the_k_fittest_by_the_full_fitness():
     screen, full = Fitness((CONV,), "rank"), Fitness((CONV, POOL), "rank")
-    first = get_searcher("random").run(SPACE, _screen, screen, Budget(60), seed=1)
+    first = get_searcher("random").run(SearchProblem(SPACE, _screen, screen), Budget(60), seed=1)
     stage = Rerank(8, full, FunctionSource(SPACE, _second))
     result = rerank(first, stage)
 
@@ -112,7 +115,7 @@ def test_the_second_stage_runs_on_the_workers_and_answers_the_same():
         proxies="logsynflow,params", screen="params", rerank=4, data="synthetic", batch_size=8
     )
     serial = api.search(run, "random", budget=20, seed=3)
-    parallel = api.search(run, "random", budget=20, seed=3, workers=2)
+    parallel = api.search(run, "random", budget=20, seed=3, execution=ExecutorConfig(workers=2))
     assert [e.arch for e in parallel.reranked] == [e.arch for e in serial.reranked]
     assert parallel.best.arch == serial.best.arch
     for one, two in zip(serial.reranked, parallel.reranked, strict=True):

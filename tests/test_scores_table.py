@@ -4,13 +4,14 @@ import math
 
 import pytest
 
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import BenchmarkError
-from zeronas.groundtruth.scores import ScoreTable, TableScorer
 from zeronas.proxies import parse_proxy_list
-from zeronas.scoring import Scorer
+from zeronas.scoring.scorer import Scorer
+from zeronas.scoring.table import TableScorer
 from zeronas.spaces import get_space
+from zeronas.store.tables import ScoreTable
 
 SPACE = get_space("nats-tss")
 

@@ -5,12 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.proxies import get_proxy
-from zeronas.proxies.base import Proxy
-from zeronas.scoring import Scorer
+from zeronas.proxies import Proxy, get_proxy
+from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
 SPACE, DATASET = get_space("nats-tss"), get_dataset("ImageNet16-120")
@@ -68,7 +67,7 @@ def test_bad_scorer_settings():
 @pytest.mark.parametrize(("space", "dataset"), [("nats-tss", "cifar100"), ("blocks", "vww")])
 def test_params_comes_from_the_space_formula_without_building(monkeypatch, space, dataset):
     """A screen by size builds no network: ``params`` is the space's exact count."""
-    from zeronas.proxies.cost import count_params
+    from zeronas.hardware.counting import count_params
 
     spec, chosen = get_dataset(dataset), get_space(space)
     batch = load_batch("synthetic", spec, 2, seed=0)

@@ -9,16 +9,15 @@ import pytest
 import torch
 from torch import nn
 
-from zeronas.allocator import keep_freed_memory
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.executors import make_executor
-from zeronas.init import check_device, initialise
-from zeronas.proxies import get_proxy, parse_proxy_list
-from zeronas.proxies.base import Proxy
+from zeronas.execution import ExecutorConfig, make_executor
+from zeronas.execution.allocator import keep_freed_memory
+from zeronas.models.init import check_device, initialise
+from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
 from zeronas.proxies.naswot import NaswotReader, _gram
-from zeronas.scoring import Scorer
+from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
 SPACE, DATASET = get_space("nats-tss"), get_dataset("cifar10")
@@ -159,7 +158,7 @@ def test_cuda_scores_match_cpu_scores():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_worker_processes_score_like_the_driver():
     scorer = Scorer(SPACE, DATASET, parse_proxy_list("naswot,logsynflow"), BATCH, device="cuda")
-    with make_executor("process", scorer, 2) as pool:
+    with make_executor(ExecutorConfig("process", 2), scorer) as pool:
         results = dict(scorer.score_many(CELLS, pool))
     for position, arch in enumerate(CELLS):
         direct = scorer(arch)

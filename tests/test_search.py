@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 
 from zeronas import api
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.fitness import Fitness
+from zeronas.fitness.combiners import Fitness
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.limits import Limits
-from zeronas.proxies.base import Proxy
-from zeronas.proxies.cost import count_params
-from zeronas.scoring import ArchScores, ProxyValue
-from zeronas.search import Budget, get_searcher, list_searchers
+from zeronas.hardware.counting import count_params
+from zeronas.hardware.limits import Limits
+from zeronas.proxies import Proxy
+from zeronas.scoring.records import ArchScores, ProxyValue
+from zeronas.search import Budget, SearchProblem, get_searcher, list_searchers
 from zeronas.spaces import get_space
 
 SPACE = get_space("nats-tss")
@@ -33,8 +33,8 @@ def toy_scores(arch, seconds: float = 0.01) -> ArchScores:
     return ArchScores(SPACE.encode(arch), SPACE.index(arch), values, 0.0)
 
 
-def run(name, budget=Budget(60), score_fn=toy_scores, seed=0, **kwargs):
-    return get_searcher(name).run(SPACE, score_fn, FITNESS, budget, seed, **kwargs)
+def run(name, budget=Budget(60), score_fn=toy_scores, seed=0, **problem):
+    return get_searcher(name).run(SearchProblem(SPACE, score_fn, FITNESS, **problem), budget, seed)
 
 
 @pytest.mark.parametrize("name", list_searchers())
@@ -121,7 +121,9 @@ def test_stall_stops_a_search_that_finds_nothing_new():
         def sample(self, rng):
             return SPACE.arch(0)
 
-    result = get_searcher("random").run(OneArch(), toy_scores, FITNESS, Budget(10, stall=25))
+    result = get_searcher("random").run(
+        SearchProblem(OneArch(), toy_scores, FITNESS), Budget(10, stall=25)
+    )
     assert result.stopped.startswith("stalled: 25 proposals")
     assert result.evaluations == 1
 
@@ -135,7 +137,9 @@ def test_searcher_parameters_are_validated():
     with pytest.raises(ZeroNASError, match="'population' parameter of searcher 'rea' must be"):
         get_searcher("rea", population="many")
     with pytest.raises(ZeroNASError, match="must be an integer >= 1. Got 0 instead"):
-        get_searcher("rea", population="0").run(SPACE, toy_scores, FITNESS, Budget(5))
+        get_searcher("rea", population="0").run(
+            SearchProblem(SPACE, toy_scores, FITNESS), Budget(5)
+        )
     assert get_searcher("rea-cossu").params() == {"population": 1000, "sample": 20, "initial": 64}
     assert (
         get_searcher("ga", mutation_rate="0.2", generations="none").params()["generations"] is None
@@ -150,7 +154,7 @@ def test_searcher_parameters_are_validated():
 
 def test_ga_stops_after_its_generations():
     result = get_searcher("ga", population=6, generations=2).run(
-        SPACE, toy_scores, FITNESS, Budget(1000)
+        SearchProblem(SPACE, toy_scores, FITNESS), Budget(1000)
     )
     assert result.stopped == "finished" and result.evaluations <= 6 + 2 * 6
 

@@ -12,13 +12,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from zeronas.cli import app
-from zeronas.data import load_batch
-from zeronas.datasets import get_dataset
+from zeronas.data.batch import load_batch
+from zeronas.data.imagefolder import open_split, write_lfw_subset
+from zeronas.data.tasks import get_dataset
+from zeronas.deploy.export import check_onnx, export_onnx, load_bundle, save_bundle
+from zeronas.deploy.training import CHECKPOINT, TrainConfig, image_folder_loaders, train
 from zeronas.errors import DataError, ZeroNASError
-from zeronas.export import check_onnx, export_onnx, load_bundle, save_bundle
-from zeronas.imagefolder import open_split, write_lfw_subset
 from zeronas.spaces import get_space
-from zeronas.training import CHECKPOINT, TrainConfig, image_folder_loaders, train
 
 RUNNER = CliRunner()
 BLOCKS = get_space("blocks")
@@ -185,7 +185,7 @@ class _Exploit:
 
 
 def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
-    from zeronas.training import _restore
+    from zeronas.deploy.training import _restore
 
     marker = tmp_path / "pwned"
     path = tmp_path / "checkpoint.pt"

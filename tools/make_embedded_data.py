@@ -1,4 +1,4 @@
-"""Make the data zeronas ships inside its package (``src/zeronas/embedded/``), so that a fresh
+"""Make the data zeronas ships inside its package (``src/zeronas/data/embedded/``), so that a fresh
 ``pip install`` searches on real images and reports ground-truth accuracy with no flags.
 
     python tools/make_embedded_data.py [--shared ../shared]
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-OUT = Path(__file__).resolve().parents[1] / "src" / "zeronas" / "embedded"
+OUT = Path(__file__).resolve().parents[1] / "src" / "zeronas" / "data" / "embedded"
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 IMAGES = 128
 
@@ -58,12 +58,16 @@ def image_batch(npz_path: Path, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared")
+    parser.add_argument(
+        "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared"
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     table_src = args.shared / "benchmarks" / "nats-tss" / "accuracy.csv"
     np.savez_compressed(
-        OUT / "nats_tss_test_acc.npz", test_acc=accuracy_table(table_src), datasets=np.array(DATASETS)
+        OUT / "nats_tss_test_acc.npz",
+        test_acc=accuracy_table(table_src),
+        datasets=np.array(DATASETS),
     )
     sources = {}
     for name in ("cifar10", "cifar100"):

@@ -7,13 +7,14 @@ adds a :class:`SearchConfig`.
 """
 
 from zeronas.api import resolve_arch, run_correlation, score, search, search_setup, setup
-from zeronas.config import ScoringConfig, SearchConfig
-from zeronas.datasets import DATASETS, get_dataset, list_datasets
+from zeronas.data.tasks import DATASETS, get_dataset, list_datasets
 from zeronas.errors import ParameterError, ZeroNASError
-from zeronas.fitness import COMBINERS, Fitness
-from zeronas.limits import Limits
+from zeronas.fitness.combiners import COMBINERS, Fitness
+from zeronas.hardware.limits import Limits
 from zeronas.proxies import PROXIES, get_proxy, list_proxies, proxy
-from zeronas.search import SEARCHERS, get_searcher, list_searchers
+from zeronas.scoring.config import ScoringConfig
+from zeronas.search.base import SEARCHERS, get_searcher, list_searchers
+from zeronas.search.config import SearchConfig
 from zeronas.spaces import SPACES, get_space, list_spaces
 
 __version__ = "0.1.0"

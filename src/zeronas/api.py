@@ -21,30 +21,32 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zeronas.cache import ScoreStore
-from zeronas.config import ScoringConfig, SearchConfig
-from zeronas.data import Batch, load_batch
-from zeronas.datasets import DatasetSpec
+from zeronas.data.batch import Batch, load_batch
+from zeronas.data.tasks import DatasetSpec
 from zeronas.errors import ArchError, ParameterError
-from zeronas.executors import Executor, check_executor, make_executor
-from zeronas.fitness import Fitness, SizePenalty
+from zeronas.execution.base import Executor, ExecutorConfig, make_executor
+from zeronas.fitness.combiners import Fitness
+from zeronas.fitness.penalties import SizePenalty
 from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample_indices
-from zeronas.groundtruth.scores import TableScorer, open_score_table
-from zeronas.limits import Limits
+from zeronas.hardware.limits import Limits
 from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
-from zeronas.rerank import Rerank, rerank
-from zeronas.scoring import (
-    ArchScores,
-    CachedScorer,
-    MemoScorer,
-    Scorer,
-    ScoreSource,
-    reference_archs,
-)
-from zeronas.search import Budget, SearchResult, get_searcher
-from zeronas.search.base import OnEval
+from zeronas.scoring.cached import CachedScorer
+from zeronas.scoring.config import ScoringConfig
+from zeronas.scoring.records import ArchScores
+from zeronas.scoring.reference import reference_archs
+from zeronas.scoring.scorer import Scorer
+from zeronas.scoring.sources import MemoScorer, ScoreSource
+from zeronas.scoring.table import TableScorer
+from zeronas.search.base import get_searcher
+from zeronas.search.config import SearchConfig
+from zeronas.search.evaluator import OnEval
+from zeronas.search.problem import Budget, SearchProblem
+from zeronas.search.rerank import Rerank, rerank
+from zeronas.search.result import SearchResult
 from zeronas.spaces import SearchSpace, get_space
+from zeronas.store.sqlite import ScoreStore
+from zeronas.store.tables import open_score_table
 
 __all__ = [
     "DEFAULT_SEARCH",
@@ -195,17 +197,14 @@ def run_correlation(
     sample: int | None = 1000,
     seed: int = 0,
     on_result: Callable[[ArchScores], None] | None = None,
-    executor: str = "local",
-    workers: int = 1,
-    timeout: float | None = None,
-    address: str | None = None,
+    execution: ExecutorConfig | None = None,
     subset: int | None = None,
 ) -> CorrelationResult:
     """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
-    space (all with None), scoring on ``executor`` with ``workers`` (:mod:`zeronas.executors`).
-    ``subset``: only the first ``subset`` of those cells (a seeded subset of the same cells,
-    for proxies too costly for all of them)."""
-    check_executor(executor, workers, timeout)
+    space (all with None), scoring where ``execution`` says (:mod:`zeronas.execution`;
+    default in this process). ``subset``: only the first ``subset`` of those cells (a seeded
+    subset of the same cells, for proxies too costly for all of them)."""
+    execution = execution or ExecutorConfig()
     indices = correlation_indices(run.space, sample, seed)
     if subset is not None:
         if not 2 <= subset <= len(indices):
@@ -214,7 +213,7 @@ def run_correlation(
     computing = run.scorer.computing
     if computing is None:
         return correlate(run.scorer, truth, indices, on_result, None)
-    with make_executor(executor, computing, workers, timeout, address) as pool:
+    with make_executor(execution, computing) as pool:
         return correlate(run.scorer, truth, indices, on_result, pool)
 
 
@@ -236,6 +235,12 @@ class SearchSetup:
     @property
     def scores(self) -> str | None:
         return self.config.scores
+
+    @property
+    def problem(self) -> SearchProblem:
+        """What the first stage's searcher is asked (:class:`~zeronas.search.SearchProblem`)."""
+        return SearchProblem(self.space, self.score_fn, self.fitness, self.dataset,
+                             self.limits, self.config.objectives)  # fmt: skip
 
     @property
     def proxies(self) -> tuple[Proxy, ...]:
@@ -365,58 +370,44 @@ def search(
     seed: int = 0,
     options: Mapping[str, Any] | None = None,
     on_eval: OnEval | None = None,
-    executor: str | Executor = "local",
-    workers: int = 1,
-    timeout: float | None = None,
-    address: str | None = None,
+    execution: ExecutorConfig | Executor | None = None,
     on_rerank: Callable[[int, int], None] | None = None,
 ) -> SearchResult:
     """Run ``algorithm`` (with ``options`` overriding its defaults) on ``run``, stopping after
-    ``budget`` evaluations and/or ``seconds`` of search time. Live scoring runs on
-    ``executor`` with ``workers`` when that is asked for (more than one worker, Ray, or a
-    per-candidate ``timeout``), or on ``executor`` itself when it is a started
-    :class:`~zeronas.executors.Executor`. A two-stage setup then re-ranks (``on_rerank``:
-    its progress, done and total)."""
+    ``budget`` evaluations and/or ``seconds`` of search time. Live scoring runs where
+    ``execution`` says when that is asked for (more than one worker, Ray, or a per-candidate
+    timeout), or on ``execution`` itself when it is a started
+    :class:`~zeronas.execution.base.Executor`. A two-stage setup then re-ranks
+    (``on_rerank``: its progress, done and total)."""
     searcher = get_searcher(algorithm, **dict(options or {}))
     budget_ = Budget(budget, seconds)
-    if not isinstance(executor, Executor):
-        check_executor(executor, workers, timeout)
-    with scoring_pool(run, executor, workers, timeout, address) as executor_:
-        result = searcher.run(
-            run.space, run.score_fn, run.fitness, budget_, seed, run.limits, run.dataset,
-            on_eval, executor_, run.config.objectives,
-        )  # fmt: skip
+    execution = execution if execution is not None else ExecutorConfig()
+    with scoring_pool(run, execution) as executor:
+        result = searcher.run(run.problem, budget_, seed, on_eval=on_eval, executor=executor)
     if run.rerank is None:
         return result
-    if isinstance(executor, Executor):  # it runs the first stage's scorer: score here
+    if isinstance(execution, Executor):  # it runs the first stage's scorer: score here
         return rerank(result, run.rerank, on_rerank)
-    stage = run.rerank.score_fn
-    with _pool(stage, executor, workers, timeout, address) as second:
+    with _pool(run.rerank.score_fn, execution) as second:
         return rerank(result, run.rerank, on_rerank, second)
 
 
 def scoring_pool(
-    run: SearchSetup,
-    executor: str | Executor = "local",
-    workers: int = 1,
-    timeout: float | None = None,
-    address: str | None = None,
+    run: SearchSetup, execution: ExecutorConfig | Executor | None = None
 ) -> contextlib.AbstractContextManager[Executor | None]:
-    """The executor for ``run``'s live scoring: ``executor`` itself if it is one, a new one
+    """The executor for ``run``'s live scoring: ``execution`` itself if it is one, a new one
     when more than one worker, Ray or a timeout is asked for, else none (in-process)."""
-    if isinstance(executor, Executor):
-        return contextlib.nullcontext(executor)
-    return _pool(run.score_fn, executor, workers, timeout, address)
+    if isinstance(execution, Executor):
+        return contextlib.nullcontext(execution)
+    return _pool(run.score_fn, execution or ExecutorConfig())
 
 
 def _pool(
-    score_fn: ScoreSource, executor: str, workers: int, timeout: float | None,
-    address: str | None,
-) -> contextlib.AbstractContextManager[Executor | None]:  # fmt: skip
-    """A new executor running ``score_fn``'s live scoring when one is asked for (more than
-    one worker, Ray, or a timeout), else none (in-process)."""
+    score_fn: ScoreSource, execution: ExecutorConfig
+) -> contextlib.AbstractContextManager[Executor | None]:
+    """A new executor running ``score_fn``'s live scoring when ``execution`` asks for one,
+    else none (in-process)."""
     computing = score_fn.computing
-    wanted = workers > 1 or executor != "local" or timeout is not None
-    if wanted and computing is not None:
-        return make_executor(executor, computing, workers, timeout, address)
+    if execution.wanted and computing is not None:
+        return make_executor(execution, computing)
     return contextlib.nullcontext()

@@ -14,7 +14,7 @@ from typing import Any
 
 from zeronas.errors import ParameterError
 
-__all__ = ["coerce", "keyword_defaults", "resolve_parameters"]
+__all__ = ["coerce", "is_int", "keyword_defaults", "require", "resolve_parameters"]
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
@@ -79,3 +79,14 @@ def resolve_parameters(
                                  unknown=True)  # fmt: skip
         out[key] = coerce(key, value, defaults[key], owner)
     return out
+
+
+def require(ok: bool, name: str, owner: str, allowed: str, value: object) -> None:
+    """Raise a :class:`ParameterError` naming ``name`` of ``owner`` unless ``ok``."""
+    if not ok:
+        raise ParameterError(name, owner, allowed, value)
+
+
+def is_int(value: object) -> bool:
+    """An int that is not a bool."""
+    return isinstance(value, int) and not isinstance(value, bool)

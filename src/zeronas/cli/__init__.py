@@ -6,6 +6,6 @@ Importing this package registers every command on :data:`app`.
 """
 
 from zeronas.cli import deploy, latency, listing, scoring, searching, store  # noqa: F401
-from zeronas.cli._app import app
+from zeronas.cli.app import app
 
 __all__ = ["app"]

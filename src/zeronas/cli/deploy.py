@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zeronas.cli._app import (
+from zeronas.cli.app import (
     DeviceOpt,
     JsonOpt,
     MaxMacsOpt,
@@ -24,10 +24,10 @@ from zeronas.cli._app import (
     out,
     print_json,
 )
-from zeronas.datasets import DatasetSpec, get_dataset
+from zeronas.data.tasks import DatasetSpec, get_dataset
 from zeronas.errors import DataError, ZeroNASError
-from zeronas.jsonio import write_json
-from zeronas.limits import LimitChecker, Limits
+from zeronas.hardware.limits import LimitChecker, Limits
+from zeronas.report.jsonio import write_json
 from zeronas.spaces import get_space
 from zeronas.spaces.base import SearchSpace
 
@@ -141,7 +141,7 @@ def train_command(
 
     Example: zeronas train --from zeronas-search/run.json --data imagefolder:vww --epochs 40
     """
-    from zeronas.training import (  # torchvision: imported only when used
+    from zeronas.deploy.training import (
         CHECKPOINT,
         TrainConfig,
         image_folder_loaders,
@@ -235,7 +235,7 @@ def export_command(
 
     Example: zeronas export --from zeronas-search/run.json --weights zeronas-train
     """
-    from zeronas.export import check_onnx, export_onnx, load_bundle, save_bundle
+    from zeronas.deploy.export import check_onnx, export_onnx, load_bundle, save_bundle
 
     trained: list[int] | None = None  # the input shape the weights were trained for
     if weights is not None and weights.is_dir():

@@ -11,14 +11,14 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zeronas.block_latency import BlockLatencyTable, build_table, check_table, table_parts
-from zeronas.cli._app import JsonOpt, app, cli_errors, err, out, print_json
+from zeronas.cli.app import JsonOpt, app, cli_errors, err, out, print_json
 from zeronas.cli.deploy import ArchOpt, DatasetArg, FromOpt, SpaceArg, chosen_arch
-from zeronas.datasets import get_dataset
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
-from zeronas.jsonio import write_json
-from zeronas.latency import measure_onnx_ms
-from zeronas.latency_table import open_latency_table
+from zeronas.hardware.block_latency import BlockLatencyTable, build_table, check_table, table_parts
+from zeronas.hardware.latency import measure_onnx_ms
+from zeronas.hardware.latency_table import open_latency_table
+from zeronas.report.jsonio import write_json
 from zeronas.spaces import get_space
 from zeronas.spaces.blocks import BlockSpace
 

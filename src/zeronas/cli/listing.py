@@ -5,15 +5,10 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cli._app import (
-    JsonOpt,
-    app,
-    out,
-    print_json,
-)
-from zeronas.datasets import DATASETS
+from zeronas.cli.app import JsonOpt, app, out, print_json
+from zeronas.data.tasks import DATASETS
 from zeronas.proxies import PROXIES, PROXY_SETS
-from zeronas.search import SEARCHERS
+from zeronas.search.base import SEARCHERS
 from zeronas.spaces import SPACES
 
 

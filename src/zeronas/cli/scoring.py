@@ -18,7 +18,7 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.cli._app import (
+from zeronas.cli.app import (
     DEFAULT_PROXIES,
     AddressOpt,
     AllowPickleOpt,
@@ -44,15 +44,13 @@ from zeronas.cli._app import (
     with_scoring_config,
     writable_folder,
 )
-from zeronas.config import ScoringConfig
 from zeronas.errors import ParameterError, ZeroNASError
-from zeronas.executors import check_executor
+from zeronas.execution.base import ExecutorConfig
 from zeronas.groundtruth.accuracy import open_ground_truth
-from zeronas.report import (
-    json_number,
-    scatter_plot,
-    write_scores_csv,
-)
+from zeronas.report.documents import write_scores_csv
+from zeronas.report.jsonio import json_number
+from zeronas.report.plots import scatter_plot
+from zeronas.scoring.config import ScoringConfig
 
 
 def _sample_count(text: str) -> int | None:
@@ -153,7 +151,7 @@ def correlate(
     Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
     """
     writable_folder(out_dir)
-    check_executor(executor, workers, timeout_per_arch)
+    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
     space = config.space_object()
     count = _sample_count(sample)
     total = len(api.correlation_indices(space, count, config.seed))  # checks --sample
@@ -183,10 +181,7 @@ def correlate(
             count,
             config.seed,
             lambda _r: progress.advance(task),
-            executor,
-            workers,
-            timeout_per_arch,
-            address,
+            execution,
         )
     names = [p.name for p in run.proxies]
     files = [write_scores_csv(out_dir / "scores.csv", result.records, names, result.accuracies)]

@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.cli._app import (
+from zeronas.cli.app import (
     SEARCH_PROXIES,
     AddressOpt,
     AllowPickleOpt,
@@ -52,22 +52,22 @@ from zeronas.cli._app import (
     with_search_config,
     writable_folder,
 )
-from zeronas.config import ScoringConfig, SearchConfig
 from zeronas.errors import ZeroNASError
-from zeronas.executors import check_executor
+from zeronas.execution.base import ExecutorConfig
 from zeronas.groundtruth.accuracy import (
     BENCHMARK_ENV,
     embedded_ground_truth,
     open_ground_truth,
 )
-from zeronas.pareto_report import pareto_files
-from zeronas.report import (
-    json_number,
-    search_document,
-    write_history_csv,
-    write_json,
-)
-from zeronas.search import Budget, Evaluation, Evaluator, get_searcher
+from zeronas.report.documents import search_document, write_history_csv
+from zeronas.report.jsonio import json_number, write_json
+from zeronas.report.pareto import pareto_files
+from zeronas.scoring.config import ScoringConfig
+from zeronas.search.base import get_searcher
+from zeronas.search.config import SearchConfig
+from zeronas.search.evaluator import Evaluator
+from zeronas.search.problem import Budget
+from zeronas.search.result import Evaluation
 
 
 def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
@@ -154,7 +154,7 @@ def search(
     """
     options = _parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
-    check_executor(executor, workers, timeout_per_arch)
+    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
     writable_folder(out_dir)
     if budget is None:
         budget = None if seconds is not None else api.DEFAULT_SEARCH["budget"]
@@ -178,7 +178,7 @@ def search(
     ):
         result = api.search(
             run, algorithm, budget, seconds, config.scoring.seed, options, on_eval,
-            executor, workers, timeout_per_arch, address, on_rerank,
+            execution, on_rerank,
         )  # fmt: skip
     if pick_under_latency_ms is not None:
         result = dataclasses.replace(result, pick=("latency_ms", pick_under_latency_ms))
@@ -353,7 +353,7 @@ def experiment(
     Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
     --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30
     """
-    from zeronas.groundtruth.experiment import run_experiment, write_experiment
+    from zeronas.studies.experiment import run_experiment, write_experiment
 
     algos, budgets = _split(algorithms, "--algorithms"), _budgets(n)
     if runs < 1:
@@ -363,7 +363,7 @@ def experiment(
     options = _parse_options(option)
     for algorithm in algos:
         get_searcher(algorithm, **options)
-    check_executor(executor, workers, timeout_per_arch)
+    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
     writable_folder(out_dir)
     truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
     setups, configs = {}, []
@@ -396,10 +396,7 @@ def experiment(
             config.scoring.seed,
             dict.fromkeys(algos, options),
             lambda _r: progress.advance(task),
-            executor,
-            workers,
-            timeout_per_arch,
-            address,
+            execution,
         )
     files = write_experiment(exp, out_dir)
     if json_out:

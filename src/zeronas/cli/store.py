@@ -10,8 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cache import ScoreStore
-from zeronas.cli._app import (
+from zeronas.cli.app import (
     CacheOpt,
     JsonOpt,
     app,
@@ -24,6 +23,7 @@ from zeronas.cli._app import (
 from zeronas.errors import ZeroNASError
 from zeronas.proxies import PROXIES
 from zeronas.spaces import get_space
+from zeronas.store.sqlite import ScoreStore
 
 cache_app = typer.Typer(
     help="The score store (SQLite) every command reads first and writes as it goes.",

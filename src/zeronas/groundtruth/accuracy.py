@@ -181,7 +181,7 @@ class EmbeddedGroundTruth:
     hp = "200"
 
     def __init__(self) -> None:
-        from zeronas.embedded import nats_tss_accuracy
+        from zeronas.data.embedded import nats_tss_accuracy
 
         self.table, self.datasets = nats_tss_accuracy()
 

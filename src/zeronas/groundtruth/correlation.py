@@ -10,12 +10,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from zeronas.errors import ParameterError
-from zeronas.executors import Executor
-from zeronas.fitness import Fitness
+from zeronas.execution.base import Executor
+from zeronas.fitness.combiners import Fitness
 from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.groundtruth.ranking import ranking_metrics
 from zeronas.proxies import PROXY_SETS, Proxy, ProxySet, parse_proxy_list, sets_in
-from zeronas.scoring import ArchScores, CachedScorer, Scorer
+from zeronas.scoring.cached import CachedScorer
+from zeronas.scoring.records import ArchScores
+from zeronas.scoring.scorer import Scorer
 
 __all__ = [
     "CorrelationRow",

@@ -19,7 +19,6 @@ __all__ = [
     "activation_hooks",
     "read_forward",
     "hooked_forward",
-    "probe_forward",
     "shapes_only_convs",
     "patched_forward",
     "identity_forward",
@@ -106,25 +105,6 @@ def hooked_forward(
     finally:
         for handle in handles:
             handle.remove()
-        net.train(was_training)
-
-
-def probe_forward(net: nn.Module, input_shape: tuple[int, ...]) -> torch.Tensor:
-    """One eval-mode, no-grad forward of an all-zeros input of ``input_shape``.
-
-    Used where only shapes matter (counting activations, FLOPs): no images are needed, BN
-    running statistics are not updated, and the network's train/eval mode is restored.
-    (Meta-device tensors would avoid the arithmetic, but their Python shape functions are
-    ten times slower than a real batch-of-one forward on CPU.)
-    """
-    param = next(iter(net.parameters()), None)
-    device = param.device if param is not None else torch.device("cpu")
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.inference_mode():
-            return net(torch.zeros(input_shape, device=device))
-    finally:
         net.train(was_training)
 
 

@@ -34,9 +34,10 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from zeronas.init import reinitialised
+from zeronas.models.init import reinitialised
 from zeronas.proxies._protocol import block_modules, gaussian_input
 from zeronas.proxies.base import proxy, proxy_set
+from zeronas.proxies.passes import computed_pass
 
 __all__ = ["AZPass", "az_pass", "az_expressivity", "az_progressivity", "az_trainability"]
 
@@ -85,6 +86,7 @@ def block_trainability(
     return -sigma - 1.0 / (sigma + 1e-6) + 2.0
 
 
+@computed_pass("az")
 def az_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None) -> AZPass:
     """The AZ-NAS pass of ``net`` at ``x``'s image size (see the module docstring)."""
     modules = block_modules(net)

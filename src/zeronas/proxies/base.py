@@ -29,8 +29,8 @@ from torch import nn
 
 from zeronas.errors import ZeroNASError
 from zeronas.params import keyword_defaults, resolve_parameters
-from zeronas.passes import COMPUTED_PASSES, check_pass
 from zeronas.proxies._hooks import ForwardReader
+from zeronas.proxies.passes import COMPUTED_PASSES, check_pass
 from zeronas.registry import Registry
 
 __all__ = [
@@ -99,8 +99,9 @@ class Proxy:
     def __call__(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> float:
         """The value on ``net`` for the batch ``x`` (labels ``y`` where the pass needs them),
         running the proxy's pass for it alone."""
-        if self.reads in COMPUTED_PASSES:
-            return self.read(COMPUTED_PASSES[self.reads](net, x, y))
+        compute = COMPUTED_PASSES.get(self.reads)
+        if compute is not None:
+            return self.read(compute(net, x, y))
         if self.needs_labels:  # a pass of its own that reads the labels: fn(net, x, y)
             return float(self.fn(net, x, y, **dict(self.options)))
         return float(self.fn(net, x, **dict(self.options)))
@@ -166,7 +167,7 @@ def proxy(
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; its keyword-only parameters are its options and the
     description defaults to its docstring's first line. ``reads``: one of
-    :data:`zeronas.passes.PASSES` (``forward`` needs a ``reader``)."""
+    :func:`zeronas.proxies.passes.pass_names` (``forward`` needs a ``reader``)."""
     check_pass(name, reads, reader is not None)
     if version < 1:
         raise ZeroNASError(f"proxy {name!r}: version must be an integer >= 1, got {version}")

@@ -11,29 +11,11 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from zeronas.proxies._hooks import probe_forward
+from zeronas.hardware.counting import count_flops, count_params, parameter_bytes
 from zeronas.proxies.base import PROXIES, proxy
 
-__all__ = ["count_params", "count_flops", "parameter_bytes", "params", "flops", "macs", "size_kib"]
-
-
-def count_params(net: nn.Module) -> int:
-    return sum(p.numel() for p in net.parameters())
-
-
-def parameter_bytes(net: nn.Module) -> int:
-    """Σ numel x element size over all parameters."""
-    return sum(p.numel() * p.element_size() for p in net.parameters())
-
-
-def count_flops(net: nn.Module, input_shape: tuple[int, ...]) -> int:
-    """FLOPs of a forward pass on one input of ``input_shape`` (C, H, W)."""
-    counter = FlopCounterMode(display=False)
-    with counter:
-        probe_forward(net, (1, *input_shape))
-    return int(counter.get_total_flops())
+__all__ = ["params", "flops", "macs", "size_kib"]
 
 
 @proxy("params", needs_data=False, init_dependent=False, reads="shapes")

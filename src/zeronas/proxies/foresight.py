@@ -35,8 +35,8 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from zeronas.passes import BackwardPass
 from zeronas.proxies.base import proxy
+from zeronas.proxies.passes import BackwardPass
 
 __all__ = ["scored_weights", "grad_norm", "snip", "plain", "l2_norm", "fisher", "grasp"]
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from zeronas.proxies._hooks import probe_forward
+from zeronas.hardware.counting import probe_forward
 from zeronas.proxies.base import proxy
 
 __all__ = ["input_jacobian", "jacob_cov", "epe_nas"]

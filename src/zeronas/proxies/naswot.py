@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
-from zeronas.fastpath import fastest
+from zeronas.proxies._fastpath import fastest
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hook_activations, read_forward
 from zeronas.proxies.base import proxy
 

@@ -12,12 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from zeronas.proxies._hooks import (
-    HOOKED_ACTIVATIONS,
-    activation_hooks,
-    probe_forward,
-    shapes_only_convs,
-)
+from zeronas.hardware.counting import probe_forward
+from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, activation_hooks, shapes_only_convs
 from zeronas.proxies.base import proxy
 
 __all__ = ["count_activations", "relu_count"]

@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from zeronas.init import preserved, redraw
+from zeronas.models.init import preserved, redraw
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hooked_forward
 from zeronas.proxies._protocol import repeat_seed
 from zeronas.proxies.base import proxy

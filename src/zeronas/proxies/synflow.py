@@ -33,8 +33,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from zeronas.proxies._hooks import identity_forward
 from zeronas.proxies.base import proxy
+from zeronas.proxies.passes import computed_pass
 
-__all__ = ["synflow_terms", "synflow", "logsynflow"]
+__all__ = ["synflow_terms", "synflow_pass", "synflow", "logsynflow"]
 
 
 def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[torch.Tensor, ...]]:
@@ -71,6 +72,12 @@ def synflow_terms(net: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[to
         (w.detach(), torch.zeros_like(w) if g is None else g)  # None: not on any output path
         for w, g in zip(weights.values(), grads, strict=True)
     ]
+
+
+@computed_pass("synflow")
+def synflow_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None) -> list:
+    """SynFlow's pass at ``x``'s image size (labels unused): :func:`synflow_terms`."""
+    return synflow_terms(net, tuple(x.shape[1:]))
 
 
 @proxy("synflow", needs_data=False, reads="synflow")

@@ -36,9 +36,10 @@ from torch import nn
 from torch.func import functional_call, jacfwd, jacrev, vmap
 from torch.nn import functional
 
-from zeronas.init import reinitialised
+from zeronas.models.init import reinitialised
 from zeronas.proxies._protocol import gaussian_input
 from zeronas.proxies.base import proxy, proxy_set
+from zeronas.proxies.passes import computed_pass
 
 __all__ = ["FisherPass", "fisher_factor", "fisher_pass", "vkdnw_entropy", "vkdnw", "vkdnw_single"]
 
@@ -195,6 +196,7 @@ class FisherPass:
             return torch.zeros(2, dtype=matrix.dtype)
 
 
+@computed_pass("vkdnw")
 def fisher_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None) -> FisherPass:
     """VKDNW's pass of ``net`` at ``x``'s image size: its own weights and Gaussian batch."""
     inputs = gaussian_input(x, BATCH, SEED)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from zeronas.init import preserved, redraw
+from zeronas.models.init import preserved, redraw
 from zeronas.proxies._protocol import gaussian_input, pre_pool_module, repeat_seed
 from zeronas.proxies.base import proxy
 

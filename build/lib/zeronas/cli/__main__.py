@@ -1,0 +1,3 @@
+from zeronas.cli import app
+
+app()

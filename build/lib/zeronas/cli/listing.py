@@ -1,0 +1,85 @@
+"""`zeronas spaces | proxies | datasets | algorithms`: what is registered."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from zeronas.cli.app import JsonOpt, app, out, print_json
+from zeronas.data.tasks import DATASETS
+from zeronas.proxies import PROXIES, PROXY_SETS
+from zeronas.search.base import SEARCHERS
+from zeronas.spaces import SPACES
+
+
+@app.command()
+def spaces(json_out: JsonOpt = False) -> None:
+    """List the search spaces."""
+    rows = [
+        {"name": n, "size": SPACES.get(n).size, "description": SPACES.get(n).description}
+        for n in SPACES
+    ]
+    if json_out:
+        return print_json({"spaces": rows})
+    table = Table("name", "size", "description")
+    for row in rows:
+        table.add_row(row["name"], str(row["size"] or "-"), row["description"])
+    out.print(table)
+
+
+@app.command()
+def proxies(json_out: JsonOpt = False) -> None:
+    """List the proxies: version, options, direction, what they need and read, what they
+    compute; then the proxy sets. Set options inside the proxy list:
+    --proxies 'naswot,synflow[log=false]'; a set's name stands for its members."""
+    rows = [PROXIES.get(n).describe() for n in PROXIES]
+    sets = [PROXY_SETS.get(n).describe() for n in PROXY_SETS]
+    if json_out:
+        return print_json({"proxies": rows, "sets": sets})
+    table = Table("name", "v", "options", "better", "needs", "reads", "description")
+    for row in rows:
+        better = "higher" if row["higher_is_better"] else "lower"
+        needs = "labels" if row["needs_labels"] else "data" if row["needs_data"] else "-"
+        options = ", ".join(f"{k}={v['default']}" for k, v in row["options"].items()) or "-"
+        table.add_row(
+            row["name"], str(row["version"]), escape(options), better, needs, row["reads"],
+            row["description"],
+        )  # fmt: skip
+    out.print(table)
+    table = Table("set", "members", "combine", "description")
+    for row in sets:
+        table.add_row(row["name"], ", ".join(row["members"]), row["combine"], row["description"])
+    out.print(table)
+
+
+@app.command()
+def datasets(json_out: JsonOpt = False) -> None:
+    """List the tasks (class count, input shape)."""
+    rows = [
+        {"name": d.name, "num_classes": d.num_classes, "input_shape": list(d.input_shape)}
+        for d in (DATASETS.get(n) for n in DATASETS)
+    ]
+    if json_out:
+        return print_json({"datasets": rows})
+    table = Table("name", "classes", "input (C, H, W)")
+    for row in rows:
+        table.add_row(row["name"], str(row["num_classes"]), str(tuple(row["input_shape"])))
+    out.print(table)
+
+
+@app.command()
+def algorithms(json_out: JsonOpt = False) -> None:
+    """List the search algorithms and their default parameters."""
+    rows = []
+    for name in SEARCHERS:
+        factory = SEARCHERS.get(name)
+        searcher = factory()
+        doc = (factory.__doc__ or "").strip().splitlines()[0]
+        rows.append({"name": name, "params": searcher.params(), "description": doc})
+    if json_out:
+        return print_json({"algorithms": rows})
+    table = Table("name", "parameters", "description")
+    for row in rows:
+        params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
+        table.add_row(row["name"], params or "-", row["description"])
+    out.print(table)

@@ -1,0 +1,411 @@
+"""`zeronas search` and `zeronas experiment`."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from zeronas import api
+from zeronas.cli.app import (
+    SEARCH_PROXIES,
+    AddressOpt,
+    AllowPickleOpt,
+    BenchmarkOpt,
+    CacheOpt,
+    ExecutorOpt,
+    HpOpt,
+    JsonOpt,
+    NoCacheOpt,
+    OptionOpt,
+    RunIdOpt,
+    SecondsOpt,
+    TimeoutOpt,
+    WeightsOpt,
+    WorkersOpt,
+    app,
+    batch_warnings,
+    cache_path,
+    cli_errors,
+    err,
+    fmt,
+    out,
+    print_json,
+    show_warnings,
+    tracked_run,
+    with_search_config,
+    writable_folder,
+)
+from zeronas.errors import ZeroNASError
+from zeronas.execution.base import ExecutorConfig
+from zeronas.groundtruth.accuracy import (
+    BENCHMARK_ENV,
+    embedded_ground_truth,
+    open_ground_truth,
+)
+from zeronas.report.documents import search_document, write_history_csv
+from zeronas.report.jsonio import json_number, write_json
+from zeronas.report.pareto import pareto_files
+from zeronas.scoring.config import ScoringConfig
+from zeronas.search.base import get_searcher
+from zeronas.search.config import SearchConfig
+from zeronas.search.evaluator import Evaluator
+from zeronas.search.problem import Budget
+from zeronas.search.result import Evaluation
+
+
+def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
+    run = api.search_setup(config, cache=cache_path(cache, no_cache))
+    show_warnings(batch_warnings(run.batch, run.proxies))
+    return run
+
+
+def _parse_options(items: list[str] | None) -> dict[str, str]:
+    options = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ZeroNASError(f"--option must be KEY=VALUE, got {item!r}")
+        options[key.strip()] = value.strip()
+    return options
+
+
+def _truth_lookup(
+    benchmark: str | None, allow_pickle: bool, hp: str | None, config: ScoringConfig
+) -> tuple[Callable[[int], float] | None, str | None]:
+    """(accuracy(index), label) from --benchmark / $ZERONAS_BENCHMARK, else from the table
+    shipped with zeronas where it fits the space, else (None, None)."""
+    space = config.space_object()
+    if benchmark is None and not os.environ.get(BENCHMARK_ENV):
+        truth = embedded_ground_truth(space, hp, config.dataset)
+        if truth is None:
+            if hp is not None:
+                raise ZeroNASError(f"--hp {hp} needs a --benchmark to read that schedule from")
+            return None, None
+    else:
+        truth = open_ground_truth(benchmark, allow_pickle, hp, space)
+    dataset = config.dataset_spec().name
+    return (lambda index: truth.accuracy(index, dataset)), truth.label
+
+
+@app.command()
+@cli_errors
+@with_search_config(SEARCH_PROXIES)
+def search(
+    config: SearchConfig,
+    algorithm: Annotated[
+        str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
+    ] = api.DEFAULT_SEARCH["algorithm"],
+    weights: WeightsOpt = None,
+    budget: Annotated[
+        int | None,
+        typer.Option(
+            "--budget",
+            help=f"Evaluations (distinct candidates scored); default "
+            f"{api.DEFAULT_SEARCH['budget']}, or no cap when --seconds is given; 0 = no cap. "
+            "With --rerank, the first stage's.",
+        ),
+    ] = None,
+    seconds: SecondsOpt = None,
+    option: OptionOpt = None,
+    benchmark: BenchmarkOpt = None,
+    allow_pickle: AllowPickleOpt = False,
+    hp: HpOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for run.json, history.csv.")] = (
+        Path("zeronas-search")
+    ),
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    run_id: RunIdOpt = None,
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    timeout_per_arch: TimeoutOpt = None,
+    json_out: JsonOpt = False,
+    pick_under_latency_ms: Annotated[
+        float | None,
+        typer.Option(
+            "--pick-under-latency-ms",
+            help="Answer with the fittest member of the Pareto front whose latency is at most "
+            "this (needs --objectives with latency_ms).",
+        ),
+    ] = None,
+) -> None:
+    """Search a space for the fittest architecture under a budget.
+
+    Example: zeronas search --algorithm rea --proxies naswot,logsynflow --budget 1000
+    --scores reference_scores.csv --benchmark accuracy.csv
+    """
+    options = _parse_options(option)
+    get_searcher(algorithm, **options)  # validate names before any work
+    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
+    writable_folder(out_dir)
+    if budget is None:
+        budget = None if seconds is not None else api.DEFAULT_SEARCH["budget"]
+    budget = budget or None
+    Budget(budget, seconds)
+    if weights is not None:
+        config = config.replace(weights=tuple(weights.split(",")))
+    if pick_under_latency_ms is not None and "latency_ms" not in config.objectives:
+        raise ZeroNASError(
+            "--pick-under-latency-ms picks from the latency front: add latency_ms to --objectives"
+        )
+    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config.scoring)
+    run = _search_setup(config, cache, no_cache)
+    settings = {
+        "config": config.describe(), "algorithm": algorithm, "options": options,
+        "budget": budget, "seconds": seconds, "benchmark": benchmark, "hp": hp,
+    }  # fmt: skip
+    with (
+        tracked_run(run_id, cache_path(cache, no_cache), "search", settings),
+        _search_progress(budget, seconds, accuracy, json_out) as (on_eval, on_rerank),
+    ):
+        result = api.search(
+            run, algorithm, budget, seconds, config.scoring.seed, options, on_eval,
+            execution, on_rerank,
+        )  # fmt: skip
+    if pick_under_latency_ms is not None:
+        result = dataclasses.replace(result, pick=("latency_ms", pick_under_latency_ms))
+    doc = search_document(result, run.describe(), accuracy, label)
+    doc["pick"] = result.pick
+    doc["warnings"] = batch_warnings(run.batch, run.proxies)
+    if result.best is not None:  # what the answer costs, under every limit in force
+        doc["best"]["costs"] = result.best_costs()
+    files = [out_dir / "run.json", write_history_csv(out_dir / "history.csv", result, accuracy)]
+    if result.objectives:
+        doc["pareto"] = pareto_files(out_dir, result, accuracy, run.space.size)
+        files += [Path(f) for f in doc["pareto"].get("files", [])]
+    doc["files"] = [str(f) for f in files]
+    write_json(files[0], doc)
+    if doc["best"] is None:  # nothing to answer with: an error, not a quiet exit 0
+        failure = next((e.error for e in result.history if e.error), None)
+        raise ZeroNASError(
+            f"no candidate was scored ({doc['stopped']}"
+            + (f"; first failure: {failure}" if failure else "")
+            + f"); every proposal is in {files[1]}"
+        )
+    if json_out:
+        return print_json(doc)
+    _print_search(doc)
+
+
+@contextmanager
+def _search_progress(
+    budget: int | None,
+    seconds: float | None,
+    accuracy: Callable[[int], float] | None,
+    quiet: bool,
+) -> Iterator[tuple[Callable[[Evaluation, Evaluator], None], Callable[[int, int], None]]]:
+    """A Rich progress bar (evaluations, or seconds when only a time budget is given) whose
+    text shows the best fitness and, with ground truth, the best's accuracy; then one for
+    the second stage of a two-stage search."""
+    columns = (
+        TextColumn("[bold]search"),
+        BarColumn(),
+        MofNCompleteColumn() if budget else TextColumn("{task.completed:.0f}/{task.total:.0f}s"),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=quiet, disable=quiet) as progress:
+        task = progress.add_task("", total=budget or seconds)
+
+        def on_eval(record: Evaluation, evaluator: Evaluator) -> None:
+            best = evaluator.best()
+            text = f"best {best.arch}" if best is not None else "no scored candidate yet"
+            if best is not None and accuracy is not None and best.index is not None:
+                text = f"best acc {accuracy(best.index):.2f} (index {best.index})"
+            done = evaluator.evaluations if budget else evaluator.elapsed
+            progress.update(task, completed=done, description=text)
+
+        second: list[Any] = []
+
+        def on_rerank(done: int, total: int) -> None:
+            if not second:
+                second.append(progress.add_task("second stage: re-scoring", total=total))
+            progress.update(second[0], completed=done)
+
+        yield on_eval, on_rerank
+
+
+def _print_search(doc: dict[str, Any]) -> None:
+    best = doc["best"]
+    title = (
+        f"{doc['algorithm']} on {doc['space']} / {doc['dataset']}: {doc['evaluations']} "
+        f"evaluations, {doc['search_seconds']:.1f} s ({doc['stopped']})"
+    )
+    table = Table(title=title, show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")
+    if best is None:
+        table.add_row("best", "none: every candidate failed or was rejected")
+    else:
+        table.add_row("best arch", best["arch"])
+        table.add_row("index", str(best["index"]))
+        for name, value in best["values"].items():
+            table.add_row(escape(name), fmt(float(value)))
+        table.add_row(f"fitness ({doc['fitness']['combine']})", fmt(float(best["fitness"])))
+        if best["accuracy"] is not None:
+            table.add_row("accuracy", f"{best['accuracy']:.2f}  ({doc['ground_truth']})")
+        costs = ", ".join(f"{k} {v:.4g}" for k, v in best.get("costs", {}).items())
+        table.add_row("costs", costs)
+    if doc.get("pick"):
+        table.add_row("picked", f"fittest front member with {doc['pick'][0]} <= {doc['pick'][1]:g}")
+    if doc.get("pareto"):
+        front = doc["pareto"]
+        text = f"{front['size']} members over {', '.join(front['objectives'])}; hypervolume "
+        text += f"{front.get('hypervolume', math.nan):.3f} (scaled)"
+        if "hypervolume_fraction" in front:
+            text += f", {front['hypervolume_fraction']:.3f} of the true front's (accuracy)"
+        table.add_row("pareto front", text)
+    if doc["reranked"]:
+        stage = doc["rerank"]["fitness"]
+        table.add_row(
+            "second stage",
+            f"the {len(doc['reranked'])} fittest by {', '.join(doc['fitness']['proxies'])} "
+            f"re-scored with {', '.join(stage['proxies'])} ({stage['combine']} over them)",
+        )
+    table.add_row("failed / rejected", f"{doc['failed']} / {doc['rejected']}")
+    checks = doc.get("limit_checks")
+    if checks:
+        reasons = ", ".join(f"{k} {v}" for k, v in checks["reasons"].items()) or "none"
+        table.add_row(
+            "limit checks",
+            f"{checks['rejected']} of {checks['checked']} proposals rejected "
+            f"({100 * checks['rejection_rate']:.1f}%; by limit: {reasons})",
+        )
+    out.print(table)
+    out.print(f"wrote {', '.join(doc['files'])}")
+
+
+def _split(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise ZeroNASError(f"{what} is empty")
+    return items
+
+
+def _budgets(text: str) -> list[int | None]:
+    try:
+        budgets = [int(t) for t in _split(text, "--n")]
+    except ValueError as exc:
+        raise ZeroNASError(f"--n must be comma-separated integers, got {text!r}") from exc
+    if any(b < 0 for b in budgets):
+        raise ZeroNASError(f"--n values must be >= 0 (0 = no evaluation cap), got {text!r}")
+    return [b or None for b in budgets]
+
+
+@app.command()
+@cli_errors
+@with_search_config(SEARCH_PROXIES)
+def experiment(
+    config: SearchConfig,
+    dataset: Annotated[
+        str, typer.Option("--dataset", help="Comma-separated tasks.")
+    ] = "cifar10,cifar100,ImageNet16-120",
+    algorithms: Annotated[
+        str, typer.Option("--algorithms", help="Comma-separated algorithms.")
+    ] = "random,rea,ga",
+    n: Annotated[
+        str, typer.Option("--n", help="Comma-separated evaluation budgets (0 = none).")
+    ] = "10,100,1000",
+    runs: Annotated[int, typer.Option("--runs", help="Seeded runs per row.")] = 30,
+    proxies: Annotated[
+        list[str] | None,
+        typer.Option("--proxies", help="Proxy set, e.g. naswot,logsynflow (repeat to compare)."),
+    ] = None,
+    seconds: SecondsOpt = None,
+    option: OptionOpt = None,
+    benchmark: BenchmarkOpt = None,
+    allow_pickle: AllowPickleOpt = False,
+    hp: HpOpt = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
+        "zeronas-experiment"
+    ),
+    workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
+    timeout_per_arch: TimeoutOpt = None,
+    cache: CacheOpt = None,
+    no_cache: NoCacheOpt = False,
+    run_id: RunIdOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Seed 001 Tables I-V / seed 002 Table 5: R seeded runs per algorithm and budget N.
+
+    Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
+    --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30
+    """
+    from zeronas.studies.experiment import run_experiment, write_experiment
+
+    algos, budgets = _split(algorithms, "--algorithms"), _budgets(n)
+    if runs < 1:
+        raise ZeroNASError(f"--runs must be >= 1, got {runs}")
+    if seconds is None and None in budgets:
+        raise ZeroNASError("--n 0 (no evaluation cap) needs a --seconds budget")
+    options = _parse_options(option)
+    for algorithm in algos:
+        get_searcher(algorithm, **options)
+    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
+    writable_folder(out_dir)
+    truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
+    setups, configs = {}, []
+    for ds in _split(dataset, "--dataset"):
+        for proxy_set in proxies or [config.scoring.proxies]:
+            scoring = config.scoring.replace(dataset=ds, proxies=proxy_set)
+            search_config = config.replace(scoring=scoring)
+            run = _search_setup(search_config, cache, no_cache)
+            names = "+".join(run.fitness.names)
+            setups[f"{run.dataset.name} {names}"] = run
+            configs.append(search_config.describe())
+    total = len(setups) * len(algos) * len(budgets) * runs
+    columns = (TextColumn("[bold]experiment"), BarColumn(), MofNCompleteColumn())
+    settings = {
+        "configs": configs, "algorithms": algos, "n": budgets, "runs": runs,
+        "seconds": seconds, "options": options, "benchmark": benchmark, "hp": hp,
+    }  # fmt: skip
+    with (
+        tracked_run(run_id, cache_path(cache, no_cache), "experiment", settings),
+        Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress,
+    ):
+        task = progress.add_task("runs", total=total)
+        exp = run_experiment(
+            setups,
+            algos,
+            budgets,
+            runs,
+            truth,
+            seconds,
+            config.scoring.seed,
+            dict.fromkeys(algos, options),
+            lambda _r: progress.advance(task),
+            execution,
+        )
+    files = write_experiment(exp, out_dir)
+    if json_out:
+        rows = [
+            {k: json_number(v) if isinstance(v, float) else v for k, v in vars(r).items()}
+            for r in exp.rows
+        ]
+        return print_json(
+            {"settings": exp.settings, "rows": rows, "files": [str(f) for f in files]}
+        )
+    out.print(files[0].read_text(), markup=False, highlight=False, soft_wrap=True)
+    out.print(f"wrote {', '.join(str(f) for f in files)}")

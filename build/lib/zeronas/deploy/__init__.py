@@ -1,0 +1,1 @@
+"""After the search: train the chosen network and export it."""

@@ -1,0 +1,131 @@
+"""What an architecture costs on hardware: the objectives of a multi-objective search and the
+costs reported for a search's answer (issue 17).
+
+Cost names (all lower is better): ``params`` (M parameters), ``macs`` (M multiply-
+accumulates), ``flops`` (M FLOPs, 2 per MAC), ``size_kib`` (KiB of float32 parameters),
+``peak_memory_kib`` (KiB of activations, :mod:`zeronas.proxies.memory`) and ``latency_ms``:
+a device's table value looked up by index (:mod:`zeronas.latency_table`) when a table is
+given (by index, or summed per block: :mod:`zeronas.block_latency`), else measured on this
+machine (:func:`measure_latency_ms`: eager PyTorch, one image, median of 10 after 3
+warm-ups). Parameters and MACs come from the space's
+exact ``costs`` formula when it has one (no module built), else from a module built on the
+``meta`` device (shapes only).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Hashable, Iterable
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from zeronas.data.tasks import DatasetSpec
+from zeronas.errors import ZeroNASError
+from zeronas.hardware.counting import count_flops, count_params, peak_activation_bytes
+from zeronas.hardware.latency_table import LatencyTable, open_latency_table
+from zeronas.spaces.base import SearchSpace
+
+if TYPE_CHECKING:
+    from zeronas.hardware.block_latency import BlockLatencyTable
+
+__all__ = ["COSTS", "CostModel", "check_costs", "measure_latency_ms"]
+
+#: cost name -> unit, for tables and axis labels
+COSTS = {
+    "params": "M",
+    "macs": "M",
+    "flops": "M",
+    "size_kib": "KiB",
+    "peak_memory_kib": "KiB",
+    "latency_ms": "ms",
+}
+
+
+#: short names accepted for costs
+ALIASES = {"latency": "latency_ms", "peak_memory": "peak_memory_kib", "size": "size_kib"}
+
+
+def check_costs(names: Iterable[str] | str) -> tuple[str, ...]:
+    """``names`` (a tuple, or comma-separated) as a tuple of known costs, short names
+    (:data:`ALIASES`) made full; an unknown one is refused, listing the known ones."""
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    names = tuple(ALIASES.get(n, n) for n in names)
+    for name in names:
+        if name not in COSTS:
+            raise ZeroNASError(f"unknown cost {name!r}. Known: {', '.join(COSTS)}")
+    if len(set(names)) != len(names):
+        raise ZeroNASError(f"a cost is named twice in {', '.join(names)}")
+    return names
+
+
+def measure_latency_ms(
+    net: nn.Module, input_shape: tuple[int, ...], warmup: int = 3, repeats: int = 10
+) -> float:
+    """Median milliseconds of an eval-mode, inference-mode forward of one image."""
+    was_training = net.training
+    net.eval()
+    x = torch.zeros((1, *input_shape))
+    times = []
+    try:
+        with torch.inference_mode():
+            for i in range(warmup + repeats):
+                t0 = time.perf_counter()
+                net(x)
+                if i >= warmup:
+                    times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        net.train(was_training)
+    return statistics.median(times)
+
+
+class CostModel:
+    """``model(arch, names)`` -> {name: cost} for the cost ``names`` (module docstring);
+    every value is remembered per architecture, so a cost is computed (or measured) once."""
+
+    def __init__(
+        self, space: SearchSpace, dataset: DatasetSpec, latency_table: str | None = None
+    ) -> None:
+        self.space, self.dataset = space, dataset
+        self.table: LatencyTable | BlockLatencyTable | None = None
+        if latency_table is not None:
+            self.table = open_latency_table(latency_table)
+            self.table.check_space(space)
+        self._known: dict[Hashable, dict[str, float]] = {}
+
+    def __call__(self, arch: Hashable, names: Iterable[str]) -> dict[str, float]:
+        known = self._known.setdefault(arch, {})
+        missing = [n for n in check_costs(names) if n not in known]
+        if missing:
+            known.update(self._compute(arch, missing))
+        return {n: known[n] for n in names}
+
+    def _compute(self, arch: Hashable, names: list[str]) -> dict[str, float]:
+        shape, classes = self.dataset.input_shape, self.dataset.num_classes
+        out: dict[str, float] = {}
+        formula = getattr(self.space, "costs", None)
+        net: nn.Module | None = None
+        if {"params", "macs", "flops", "size_kib"} & set(names):
+            compute = {"macs", "flops"} & set(names)
+            if formula is not None:
+                params, macs = formula(arch, classes, shape)
+            else:  # shapes only; FLOPs counted only when asked for
+                with torch.device("meta"):
+                    meta = self.space.build(arch, classes, shape)
+                params = count_params(meta)
+                macs = count_flops(meta, shape) // 2 if compute else None
+            out |= {"params": params / 1e6, "size_kib": params * 4 / 1024}
+            if macs is not None:
+                out |= {"macs": macs / 1e6, "flops": 2 * macs / 1e6}
+        if "latency_ms" in names and self.table is not None:
+            out["latency_ms"] = self.table.latency(self.space, arch, self.dataset)
+        elif "latency_ms" in names:
+            net = self.space.build(arch, classes, shape)
+            out["latency_ms"] = measure_latency_ms(net, shape)
+        if "peak_memory_kib" in names:
+            net = net if net is not None else self.space.build(arch, classes, shape)
+            out["peak_memory_kib"] = peak_activation_bytes(net, shape) / 1024
+        return out

@@ -1,0 +1,1 @@
+"""Network builders (``nn.Module`` code) used by the search spaces."""

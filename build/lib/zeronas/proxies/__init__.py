@@ -1,0 +1,29 @@
+"""Zero-cost proxies. Every module of this package is a proxy plug-in, found at first use of
+the registry (:class:`~zeronas.registry.Registry`): adding one is one new file. Proxy sets
+(``az_nas``) name several proxies and the combiner that makes one score of them."""
+
+from zeronas.proxies.base import (
+    PROXIES,
+    PROXY_SETS,
+    Proxy,
+    ProxySet,
+    get_proxy,
+    list_proxies,
+    parse_proxy_list,
+    proxy,
+    proxy_set,
+    sets_in,
+)
+
+__all__ = [
+    "PROXIES",
+    "PROXY_SETS",
+    "Proxy",
+    "ProxySet",
+    "get_proxy",
+    "list_proxies",
+    "parse_proxy_list",
+    "proxy",
+    "proxy_set",
+    "sets_in",
+]

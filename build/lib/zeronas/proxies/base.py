@@ -1,0 +1,345 @@
+"""The proxy protocol and its registry.
+
+A proxy is a pure function ``(net, x, **options) -> float`` of an initialised network and
+the run's input batch ``x`` (N x C x H x W), or ``(net, x, y, **options)`` when it reads the
+batch's labels ``y`` in a pass of its own: it never builds networks, loads data or touches
+a cache, and it leaves the network's weights as it found them. Data-free proxies use ``x``
+only for its shape. Its *options* are its keyword-only parameters with their defaults; its
+*version* is bumped whenever its definition changes, so that stored values of the old
+definition are never served for the new one. Register one with::
+
+    @proxy("synflow", version=1, reads="synflow")
+    def synflow(net, x, *, log: bool = True): ...
+
+Options are set by name in the API (``get_proxy("synflow", log=False)``) and inside the
+proxy list on the command line (``--proxies 'naswot,synflow[log=false]'``). A proxy with
+non-default options is named by its label, ``synflow[log=false]``, everywhere its values go
+(tables, stored rows, fitness).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import torch
+from torch import nn
+
+from zeronas.errors import ZeroNASError
+from zeronas.params import keyword_defaults, resolve_parameters
+from zeronas.proxies._hooks import ForwardReader
+from zeronas.proxies.passes import COMPUTED_PASSES, check_pass
+from zeronas.registry import Registry
+
+__all__ = [
+    "Proxy",
+    "PROXIES",
+    "PROXY_SETS",
+    "ProxySet",
+    "proxy_set",
+    "sets_in",
+    "proxy",
+    "derived_proxy",
+    "get_proxy",
+    "list_proxies",
+    "parse_proxy_list",
+    "proxy_versions",
+    "split_proxy_list",
+]
+
+ProxyFn = Callable[..., float]
+ArchFn = Callable[..., float]
+ReaderFactory = Callable[..., ForwardReader]
+
+
+def _format_option(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A registered proxy, with the values of its options.
+
+    ``name``: the registry name, followed by ``[key=value,...]`` for every option that
+    differs from its default (the *label* under which values are shown and stored);
+    ``base``: the registry name alone. ``reads``: the pass it reads (see
+    :mod:`zeronas.passes`). ``init_dependent``: the value changes with the weight
+    initialisation, so it is averaged over re-initialisations (``repeats``); otherwise it is
+    computed once per architecture. ``arch_fn``: set for proxies that read only the
+    architecture value (``skip``); scorers then call it directly and need not build the
+    network. ``parts``: set for a *derived* proxy, Σ w_j (v_j − μ_j) / σ_j over (part name,
+    w_j) pairs, with μ_j, σ_j of each part over a reference sample of random architectures of
+    the space (NINASWOT); scorers compute the parts and the reference, ``fn`` cannot.
+    ``reader``: for proxies reading the shared ``forward`` pass; given the batch (and the
+    options) it makes a :class:`~zeronas.proxies._hooks.ForwardReader`.
+    """
+
+    name: str
+    fn: ProxyFn
+    higher_is_better: bool
+    needs_data: bool
+    init_dependent: bool
+    description: str
+    arch_fn: ArchFn | None = None
+    reader: ReaderFactory | None = None
+    parts: tuple[tuple[str, float], ...] = ()
+    version: int = 1
+    needs_labels: bool = False
+    reads: str = "own"
+    defaults: tuple[tuple[str, Any], ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+    base: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.base:
+            object.__setattr__(self, "base", self.name)
+
+    def __call__(self, net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None) -> float:
+        """The value on ``net`` for the batch ``x`` (labels ``y`` where the pass needs them),
+        running the proxy's pass for it alone."""
+        compute = COMPUTED_PASSES.get(self.reads)
+        if compute is not None:
+            return self.read(compute(net, x, y))
+        if self.needs_labels:  # a pass of its own that reads the labels: fn(net, x, y)
+            return float(self.fn(net, x, y, **dict(self.options)))
+        return float(self.fn(net, x, **dict(self.options)))
+
+    def read(self, result: Any) -> float:
+        """The value from the result of the computed pass this proxy reads."""
+        return float(self.fn(result, **dict(self.options)))
+
+    def value_of(self, arch: Hashable) -> float:
+        """The value of an arch-only proxy (``arch_fn``) with this proxy's options."""
+        if self.arch_fn is None:
+            raise ZeroNASError(f"proxy {self.name!r} needs a network, not an architecture")
+        return float(self.arch_fn(arch, **dict(self.options)))
+
+    def make_reader(self, x: torch.Tensor) -> ForwardReader:
+        """This proxy's reader of the shared forward pass over ``x``."""
+        if self.reader is None:
+            raise ZeroNASError(f"proxy {self.name!r} does not read the shared forward pass")
+        return self.reader(x, **dict(self.options))
+
+    def configure(self, **options: Any) -> Proxy:
+        """This proxy with ``options`` set (text is converted to each option's type)."""
+        values = resolve_parameters(
+            dict(self.options) | options, dict(self.defaults), f"proxy {self.base!r}"
+        )
+        changed = [(k, v) for k, v in values.items() if v != dict(self.defaults)[k]]
+        label = self.base
+        if changed:
+            label += "[" + ",".join(f"{k}={_format_option(v)}" for k, v in changed) + "]"
+        return replace(self, name=label, options=tuple(values.items()))
+
+    def describe(self) -> dict[str, Any]:
+        """What ``zeronas proxies --json`` lists."""
+        return {
+            "name": self.base,
+            "version": self.version,
+            "higher_is_better": self.higher_is_better,
+            "needs_data": self.needs_data,
+            "needs_labels": self.needs_labels,
+            "init_dependent": self.init_dependent,
+            "reads": self.reads,
+            "options": {k: {"default": v, "type": type(v).__name__} for k, v in self.defaults},
+            "parts": [list(p) for p in self.parts],
+            "description": self.description,
+        }
+
+
+PROXIES: Registry[Proxy] = Registry("proxy", "zeronas.proxies", "zeronas.proxies")
+
+
+def proxy(
+    name: str,
+    *,
+    higher_is_better: bool = True,
+    needs_data: bool = False,
+    needs_labels: bool = False,
+    init_dependent: bool = True,
+    version: int = 1,
+    reads: str = "own",
+    description: str = "",
+    arch_fn: ArchFn | None = None,
+    reader: ReaderFactory | None = None,
+) -> Callable[[ProxyFn], ProxyFn]:
+    """Register ``fn`` as proxy ``name``; its keyword-only parameters are its options and the
+    description defaults to its docstring's first line. ``reads``: one of
+    :func:`zeronas.proxies.passes.pass_names` (``forward`` needs a ``reader``)."""
+    check_pass(name, reads, reader is not None)
+    if version < 1:
+        raise ZeroNASError(f"proxy {name!r}: version must be an integer >= 1, got {version}")
+
+    def decorate(fn: ProxyFn) -> ProxyFn:
+        doc = description or " ".join((fn.__doc__ or "").strip().split("\n\n")[0].split())
+        defaults = tuple(keyword_defaults(fn, positional=None).items())
+        entry = Proxy(
+            name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn, reader,
+            version=version, needs_labels=needs_labels, reads=reads, defaults=defaults,
+            options=defaults,
+        )  # fmt: skip
+        PROXIES.add(name, entry, module=fn.__module__)
+        return fn
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class _NeedsAScorer:
+    """The ``fn`` of a derived proxy: it has no value on a network alone."""
+
+    name: str
+
+    def __call__(self, net: nn.Module, x: torch.Tensor) -> float:
+        raise ZeroNASError(
+            f"{self.name} is a z-score sum over a reference sample of the space: score it with "
+            "a Scorer (zeronas score / correlate / search), not on a network alone"
+        )
+
+
+def derived_proxy(
+    name: str,
+    parts: tuple[tuple[str, float], ...],
+    description: str,
+    higher_is_better: bool = True,
+    version: int = 1,
+) -> Proxy:
+    """Register ``name`` = Σ w_j z(part_j), z from the scorer's reference sample."""
+    for part, _ in parts:
+        get_proxy(part)  # parts exist
+    entry = Proxy(
+        name, _NeedsAScorer(name), higher_is_better,
+        any(get_proxy(p).needs_data for p, _ in parts), True, description, parts=parts,
+        version=version, reads="derived",
+    )  # fmt: skip
+    PROXIES.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
+    return entry
+
+
+@dataclass(frozen=True)
+class ProxySet:
+    """A named set of proxies with the combiner that makes one score of them (AZ-NAS's
+    Σ ln rank). Wherever ``--proxies`` is read, the name stands for its members; a search or
+    correlation over all of them also combines them with ``combine``.
+
+    ``screen`` and ``rerank``: a search over exactly this set proposes with the cheap
+    ``screen`` proxies only, then scores its ``rerank`` fittest candidates with every member
+    and answers with the best of those (a second stage, as in successive halving)."""
+
+    name: str
+    members: tuple[str, ...]
+    combine: str
+    description: str
+    screen: tuple[str, ...] = ()
+    rerank: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "members": list(self.members), "combine": self.combine,
+                "description": self.description, "screen": list(self.screen),
+                "rerank": self.rerank}  # fmt: skip
+
+
+PROXY_SETS: Registry[ProxySet] = Registry("proxy set", "zeronas.proxies")
+
+
+def proxy_set(
+    name: str,
+    members: tuple[str, ...],
+    combine: str,
+    description: str,
+    screen: tuple[str, ...] = (),
+    rerank: int = 0,
+) -> ProxySet:
+    """Register the proxy set ``name`` (its members need not be registered yet)."""
+    if bool(screen) != (rerank > 0):
+        raise ZeroNASError(f"proxy set {name!r}: screen proxies and rerank > 0 go together")
+    entry = ProxySet(name, members, combine, description, tuple(screen), rerank)
+    PROXY_SETS.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
+    return entry
+
+
+def sets_in(labels: Sequence[str]) -> list[ProxySet]:
+    """The proxy sets all of whose members are among ``labels``."""
+    sets = [PROXY_SETS.get(name) for name in PROXY_SETS]
+    return [s for s in sets if set(s.members) <= set(labels)]
+
+
+def get_proxy(name: str, **options: Any) -> Proxy:
+    """Proxy ``name`` (a registry name or a label such as ``synflow[log=false]``) with
+    ``options`` set."""
+    base, parsed = _parse_label(name)
+    entry = PROXIES.get(base)
+    return entry.configure(**(parsed | options)) if (parsed or options) else entry
+
+
+def list_proxies(pattern: str = "*") -> list[str]:
+    return PROXIES.names(pattern)
+
+
+def _parse_label(text: str) -> tuple[str, dict[str, str]]:
+    """``"zico[batches=2]"`` -> ("zico", {"batches": "2"})."""
+    text = text.strip()
+    if "[" not in text:
+        if "]" in text:
+            raise ZeroNASError(f"proxy {text!r} has ']' without '['")
+        return text, {}
+    if not text.endswith("]") or text.count("[") != 1 or text.count("]") != 1:
+        raise ZeroNASError(f"proxy options must be written name[key=value,...], got {text!r}")
+    base, _, inner = text[:-1].partition("[")
+    options: dict[str, str] = {}
+    for item in filter(str.strip, inner.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ZeroNASError(f"proxy option must be key=value, got {item.strip()!r} in {text!r}")
+        options[key.strip()] = value.strip()
+    return base.strip(), options
+
+
+def split_proxy_list(text: str) -> list[str]:
+    """Split a proxy list on the commas outside brackets: ``"a,b[x=1,y=2]"`` -> a, b[...]."""
+    items, depth, current = [], 0, []
+    for char in text:
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Proxy]:
+    """``"naswot,synflow[log=false]"`` (or a sequence of labels / proxies) -> proxies,
+    validating every name and option; a proxy set's name stands for its members. A proxy
+    listed twice is an error (unless one of the two is a set's)."""
+    if isinstance(text, str):
+        items: list[Proxy | str] = list(split_proxy_list(text))
+    else:
+        items = [i.strip() if isinstance(i, str) else i for i in text]
+        items = [i for i in items if not isinstance(i, str) or i]
+    if not items:
+        raise ZeroNASError(f"No proxy given. Available: {', '.join(PROXIES)}")
+    out: list[Proxy] = []
+    from_sets: set[str] = set()
+    for item in items:
+        if isinstance(item, str) and item not in PROXIES and item in PROXY_SETS:
+            members = [get_proxy(m) for m in PROXY_SETS.get(item).members]
+            out += [m for m in members if m.name not in [q.name for q in out]]
+            from_sets |= {m.name for m in members}
+            continue
+        p = item if isinstance(item, Proxy) else get_proxy(item)
+        if p.name in [q.name for q in out]:
+            if p.name in from_sets:
+                continue  # also a member of a set listed
+            raise ZeroNASError(f"proxy {p.name!r} is listed twice in {text!r}")
+        out.append(p)
+    return out
+
+
+def proxy_versions(proxies: Mapping[str, Proxy] | list[Proxy]) -> dict[str, str]:
+    """label -> version text, as stored."""
+    items = proxies.values() if isinstance(proxies, Mapping) else proxies
+    return {p.name: str(p.version) for p in items}

@@ -1,0 +1,2 @@
+"""Fitness: one number per candidate from its proxy values (combiners, weights, size
+penalties)."""

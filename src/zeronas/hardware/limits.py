@@ -1,0 +1,244 @@
+"""Hardware limits (DESIGN §2, seed 004): hard limits checked before any proxy runs, cheapest
+first, and a space wrapper that only proposes architectures within them.
+
+Order of the checks, each only when its limit is set: parameters and multiply-accumulates
+(from the space's ``costs`` formula when it has one, e.g. the block space: microseconds, no
+module built; else from a module built on the ``meta`` device, shapes only), model size
+(float32 parameter bytes), peak activation memory (one eager forward of one image, see
+:mod:`zeronas.proxies.memory`) and latency (measured here: a warm-up, then the median of
+several single-image forwards), or, with a latency table, the table's value for the
+device (looked up by index, right after the size checks).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+import numpy as np
+
+from zeronas.data.tasks import DatasetSpec
+from zeronas.errors import ParameterError, ZeroNASError
+from zeronas.hardware.costs import CostModel, measure_latency_ms
+from zeronas.spaces.base import SearchSpace
+
+__all__ = [
+    "Limits",
+    "LimitChecker",
+    "LimitedSpace",
+    "NoArchitectureWithinLimits",
+    "measure_latency_ms",
+]
+
+_LIMITS = (
+    "max_params",
+    "max_flops",
+    "max_macs",
+    "max_size_kib",
+    "max_peak_memory_kib",
+    "max_latency_ms",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Hard limits, ``None`` = no limit: parameters (M), FLOPs (M, 2 per MAC as
+    ``torch.utils.flop_counter`` counts), multiply-accumulates (M, NATS-Bench's and thop's
+    "FLOPs"), model size (KiB of float32 parameters), peak activation memory (KiB, the MCU RAM
+    bound) and latency (ms per image, measured on this machine)."""
+
+    max_params: float | None = None
+    max_flops: float | None = None
+    max_macs: float | None = None
+    max_size_kib: float | None = None
+    max_peak_memory_kib: float | None = None
+    max_latency_ms: float | None = None
+    #: ``PATH:COLUMN`` of a device's latency table (:mod:`zeronas.latency_table`): then
+    #: ``max_latency_ms`` applies to that device, looked up by index instead of measured.
+    latency_table: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in _LIMITS:
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise ParameterError(name, "Limits", "a positive number", value)
+        if self.latency_table is not None:  # alone, it gives a latency cost objective
+            object.__setattr__(self, "latency_table", str(self.latency_table))
+
+    @property
+    def active(self) -> bool:
+        return any(getattr(self, n) is not None for n in _LIMITS)
+
+    @property
+    def needs_macs(self) -> bool:
+        return self.max_flops is not None or self.max_macs is not None
+
+    def violation(self, params_m: float, macs_m: float | None) -> str | None:
+        """Why a network of ``params_m`` M parameters and ``macs_m`` M MACs is rejected."""
+        if self.max_params is not None and params_m > self.max_params:
+            return f"params {params_m:.4f} M > max {self.max_params:g} M"
+        if self.max_size_kib is not None and params_m * 4000 / 1.024 > self.max_size_kib:
+            return f"size {params_m * 4000 / 1.024:.1f} KiB > max {self.max_size_kib:g} KiB"
+        if macs_m is not None and self.max_macs is not None and macs_m > self.max_macs:
+            return f"MACs {macs_m:.3f} M > max {self.max_macs:g} M"
+        if macs_m is not None and self.max_flops is not None and 2 * macs_m > self.max_flops:
+            return f"FLOPs {2 * macs_m:.3f} M > max {self.max_flops:g} M"
+        return None
+
+    def with_defaults(self, defaults: dict[str, float]) -> Limits:
+        """A copy where every limit left unset takes its value from ``defaults``."""
+        values = {n: getattr(self, n) for n in _LIMITS}
+        filled = {n: defaults.get(n) if v is None else v for n, v in values.items()}
+        return Limits(**filled, latency_table=self.latency_table)
+
+    def cost_names(self) -> list[str]:
+        """The costs reported for an answer under these limits: parameters, MACs and size
+        always; peak memory and latency when a limit on them is in force (or a table)."""
+        names = ["params", "macs", "size_kib"]
+        if self.max_peak_memory_kib is not None:
+            names.append("peak_memory_kib")
+        if self.max_latency_ms is not None or self.latency_table is not None:
+            names.append("latency_ms")
+        return names
+
+    def describe(self) -> dict[str, float | str | None]:
+        return {**{n: getattr(self, n) for n in _LIMITS}, "latency_table": self.latency_table}
+
+
+class LimitChecker:
+    """``checker(arch)`` -> why ``arch`` breaks the limits, or None; remembered per arch.
+
+    ``checked`` / ``rejected`` count distinct architectures; ``reasons`` counts rejections
+    by the limit that failed first.
+    """
+
+    def __init__(self, limits: Limits, space: SearchSpace, dataset: DatasetSpec):
+        self.limits, self.space, self.dataset = limits, space, dataset
+        self.model = CostModel(space, dataset, limits.latency_table)
+        self.table = self.model.table
+        self._verdicts: dict[Hashable, str | None] = {}
+        self.reasons: Counter[str] = Counter()
+
+    @property
+    def checked(self) -> int:
+        return len(self._verdicts)
+
+    @property
+    def rejected(self) -> int:
+        return sum(self.reasons.values())
+
+    def __call__(self, arch: Hashable) -> str | None:
+        if arch not in self._verdicts:
+            try:
+                verdict = self._check(arch)
+            except Exception as exc:  # noqa: BLE001 -- recorded as this arch's rejection
+                verdict = f"constraint check failed: {type(exc).__name__}: {exc}"
+            self._verdicts[arch] = verdict
+            if verdict is not None:
+                self.reasons[verdict.split(" ", 1)[0]] += 1
+        return self._verdicts[arch]
+
+    def _check(self, arch: Hashable) -> str | None:
+        c = self.limits
+        if not c.active:
+            return None
+        sizes = ["params", "macs"] if c.needs_macs else ["params"]
+        cost = self.model(arch, sizes)
+        reason = c.violation(cost["params"], cost.get("macs"))
+        if reason is None and self.table is not None and c.max_latency_ms is not None:
+            latency = self.model(arch, ["latency_ms"])["latency_ms"]
+            if latency > c.max_latency_ms:
+                return (
+                    f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms "
+                    f"({self.table.device}, table)"
+                )
+        if reason is not None:
+            return reason
+        if c.max_peak_memory_kib is not None:
+            peak_kib = self.model(arch, ["peak_memory_kib"])["peak_memory_kib"]
+            if peak_kib > c.max_peak_memory_kib:
+                return f"peak-memory {peak_kib:.1f} KiB > max {c.max_peak_memory_kib:g} KiB"
+        if c.max_latency_ms is not None and self.table is None:
+            latency = self.model(arch, ["latency_ms"])["latency_ms"]
+            if latency > c.max_latency_ms:
+                return f"latency {latency:.2f} ms > max {c.max_latency_ms:g} ms"
+        return None
+
+    def describe(self) -> dict[str, object]:
+        rate = self.rejected / self.checked if self.checked else 0.0
+        return {
+            "checked": self.checked,
+            "rejected": self.rejected,
+            "rejection_rate": rate,
+            "reasons": dict(self.reasons),
+        }
+
+
+class NoArchitectureWithinLimits(ZeroNASError):
+    """Sampling found no architecture within the limits."""
+
+
+class LimitedSpace(SearchSpace):
+    """``space`` proposing only architectures within ``checker``'s limits: ``sample``,
+    ``mutate`` and ``crossover`` draw again until the checker accepts (``sample`` gives up
+    after ``max_tries`` draws or ``max_seconds`` with :class:`NoArchitectureWithinLimits`;
+    ``mutate`` and ``crossover`` fall back to ``sample`` after 100). Everything else is
+    ``space``'s."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        checker: LimitChecker,
+        max_tries: int = 10_000,
+        max_seconds: float = 60.0,
+    ) -> None:
+        self.inner, self.checker = space, checker
+        self.max_tries, self.max_seconds = max_tries, max_seconds
+        self.name, self.description, self.size = space.name, space.description, space.size
+        self.benchmark_kind, self.final_hp = space.benchmark_kind, space.final_hp
+        self.activations, self.default_limits = space.activations, space.default_limits
+
+    def sample(self, rng: np.random.Generator) -> Hashable:
+        start, tries = time.perf_counter(), 0
+        while tries < self.max_tries and time.perf_counter() - start <= self.max_seconds:
+            tries += 1
+            arch = self.inner.sample(rng)
+            if self.checker(arch) is None:
+                return arch
+        reasons = ", ".join(f"{k} {v}" for k, v in self.checker.reasons.most_common())
+        raise NoArchitectureWithinLimits(
+            f"no architecture of {self.name!r} within the limits "
+            f"({self.checker.limits.describe()}) in {tries} samples; "
+            f"rejections by limit: {reasons}. Loosen a limit."
+        )
+
+    def mutate(self, arch: Hashable, rng: np.random.Generator) -> Hashable:
+        return self._retry(lambda: self.inner.mutate(arch, rng), rng)
+
+    def crossover(self, a: Hashable, b: Hashable, rng: np.random.Generator) -> Hashable:
+        return self._retry(lambda: self.inner.crossover(a, b, rng), rng)
+
+    def _retry(self, propose, rng: np.random.Generator) -> Hashable:
+        for _ in range(100):
+            arch = propose()
+            if self.checker(arch) is None:
+                return arch
+        return self.sample(rng)
+
+    def encode(self, arch: Hashable) -> str:
+        return self.inner.encode(arch)
+
+    def decode(self, text: str) -> Hashable:
+        return self.inner.decode(text)
+
+    def build(self, arch: Hashable, num_classes: int, input_shape: tuple[int, int, int]):
+        return self.inner.build(arch, num_classes, input_shape)
+
+    def index(self, arch: Hashable) -> int:
+        return self.inner.index(arch)
+
+    def arch(self, index: int) -> Hashable:
+        return self.inner.arch(index)
