@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from zeronas import api
 from zeronas.cli import app
 from zeronas.errors import ParameterError, UnknownNameError, ZeroNASError
-from zeronas.proxies import PROXIES, get_proxy, parse_proxy_list
+from zeronas.proxies import PROXIES, Proxy, get_proxy, parse_proxy_list
 from zeronas.proxies.base import split_proxy_list
 from zeronas.proxies.passes import pass_names
 from zeronas.scoring.config import ScoringConfig
@@ -24,7 +24,8 @@ from zeronas.store.sqlite import ScoreStore
 def test_config_normalises_and_validates_in_api_terms():
     config = ScoringConfig(dataset="CIFAR10", proxies=" naswot , synflow[log=0]")
     assert config.dataset == "cifar10"
-    assert config.proxies == ("naswot", "synflow[log=false]")  # canonical labels
+    assert config.labels == ("naswot", "synflow[log=false]")  # canonical labels
+    assert all(isinstance(p, Proxy) for p in config.proxies)  # parsed once, kept parsed
     with pytest.raises(ZeroNASError, match="proxy 'synflow' is listed twice"):
         ScoringConfig(proxies="synflow,synflow[log=true]")
     assert config == ScoringConfig(proxies=("naswot", "synflow[log=false]"))  # equal values
@@ -66,7 +67,7 @@ def test_search_config_is_built_from_fields_or_given_whole():
     with pytest.raises(ParameterError, match="Unknown parameter 'batchsize'"):
         api.search_setup(batchsize=4)
     run = api.search_setup(proxies="params,skip", max_params=1.0, combine="rank")
-    assert run.config.scoring.proxies == ("params", "skip")
+    assert run.config.scoring.labels == ("params", "skip")
     assert run.config.limits.max_params == 1.0 and run.fitness.combine == "rank"
     assert run.describe()["config"]["scoring"]["proxies"] == ["params", "skip"]
 
@@ -148,10 +149,10 @@ def test_searcher_presets_are_named_after_their_papers():
 
 def test_a_proxy_set_stands_for_its_members_and_brings_its_combiner():
     scoring = ScoringConfig(proxies="az_nas,naswot")
-    assert scoring.proxies == (
+    assert scoring.labels == (
         "flops", "az_expressivity", "az_progressivity", "az_trainability", "naswot",
     )  # fmt: skip
-    assert ScoringConfig(proxies="flops,az_nas").proxies[0] == "flops"  # a member listed too
+    assert ScoringConfig(proxies="flops,az_nas").labels[0] == "flops"  # a member listed too
     assert SearchConfig(scoring=ScoringConfig(proxies="az_nas")).fitness_combine() == "logrank"
     assert SearchConfig(scoring=scoring).fitness_combine() == "norm-sum"  # more than the set
     explicit = SearchConfig(scoring=ScoringConfig(proxies="az_nas"), combine="rank")

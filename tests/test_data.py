@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import DataError
 

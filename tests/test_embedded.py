@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from conftest import shared_file
 
-from zeronas.data.batch import load_batch
 from zeronas.data.embedded import EMBEDDED_IMAGES, embedded_images, nats_tss_accuracy
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import BenchmarkError, DataError
 from zeronas.groundtruth.accuracy import EmbeddedGroundTruth, open_ground_truth

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from zeronas import api
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.execution import ExecutorConfig, make_executor
@@ -17,6 +17,7 @@ from zeronas.execution.processes import ProcessExecutor
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import sample_indices
 from zeronas.proxies import Proxy, parse_proxy_list
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
@@ -39,7 +40,10 @@ def fatal(net: torch.nn.Module, x: torch.Tensor) -> float:
 
 
 def _scorer(proxies) -> Scorer:
-    return Scorer(SPACE, CIFAR10, proxies, load_batch("synthetic", CIFAR10, 4))
+    return Scorer(
+        ScoringConfig(space=SPACE.name, dataset=CIFAR10.name, proxies=proxies),
+        load_batch("synthetic", CIFAR10, 4),
+    )
 
 
 def _task(arch, scorer):

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zeronas.data.batch import _read_npz
+from zeronas.data.sources import _read_npz
 from zeronas.errors import ZeroNASError
 from zeronas.fitness.combiners import parse_weights
 from zeronas.groundtruth.accuracy import CSVGroundTruth

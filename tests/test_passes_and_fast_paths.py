@@ -9,13 +9,14 @@ import time
 import pytest
 import torch
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.execution.local import LocalExecutor
 from zeronas.fitness.combiners import Fitness
 from zeronas.proxies import Proxy, get_proxy, parse_proxy_list, passes
 from zeronas.proxies import _fastpath as fastpath
 from zeronas.proxies.naswot import GRAM_KERNELS, _gram, gram_kernel
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.records import ArchScores, ProxyValue
 from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.sources import ScoreSource
@@ -84,17 +85,31 @@ def test_a_computed_pass_runs_once_for_all_its_readers(monkeypatch):
 
     monkeypatch.setitem(passes.COMPUTED_PASSES, "synflow", counted)
     proxies = parse_proxy_list("synflow,logsynflow,synflow[log=false]")
-    result = Scorer(SPACE, DATASET, proxies, BATCH, repeats=2)(ARCH)
+    result = Scorer(
+        ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=proxies, repeats=2), BATCH
+    )(ARCH)
     assert len(runs) == 2  # one per initialisation, for three readers
     seconds = [result.values[p.name].seconds for p in proxies]
     assert min(seconds) >= 2 * 0.05 / 3  # each reader is charged its share of the pass
     monkeypatch.undo()
-    alone = Scorer(SPACE, DATASET, [get_proxy("logsynflow")], BATCH, repeats=2)(ARCH)
+    alone = Scorer(
+        ScoringConfig(
+            space=SPACE.name, dataset=DATASET.name, proxies=[get_proxy("logsynflow")], repeats=2
+        ),
+        BATCH,
+    )(ARCH)
     assert alone.value("logsynflow") == result.value("logsynflow")
 
 
 def test_own_work_is_charged_to_its_proxy():
-    both = Scorer(SPACE, DATASET, parse_proxy_list("naswot,noise_immunity"), BATCH)(ARCH)
+    both = Scorer(
+        ScoringConfig(
+            space=SPACE.name,
+            dataset=DATASET.name,
+            proxies=parse_proxy_list("naswot,noise_immunity"),
+        ),
+        BATCH,
+    )(ARCH)
     # they share the clean forward; noise_immunity's noisy forward is its own
     assert both.values["noise_immunity"].seconds > both.values["naswot"].seconds
 
@@ -111,11 +126,20 @@ def test_the_backward_pass_is_shared_by_loss_gradient_proxies():
         Proxy("loss", loss, False, True, True, "", reads="backward", needs_labels=True),
     ]
     assert BATCH.y is not None and BATCH.y.shape == (8,)  # synthetic labels: random
-    result = Scorer(SPACE, DATASET, readers, BATCH, channels_last=False)(ARCH)
+    result = Scorer(
+        ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=readers, channels_last=False),
+        BATCH,
+    )(ARCH)
     net = SPACE.build(ARCH, DATASET.num_classes)
     from zeronas.models.init import initialise
 
-    initialise(net, "kaiming", Scorer(SPACE, DATASET, readers, BATCH)._init_seeds[0])
+    initialise(
+        net,
+        "kaiming",
+        Scorer(
+            ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=readers), BATCH
+        )._init_seeds[0],
+    )
     net.train()
     logits = net(BATCH.x)
     expected = torch.nn.functional.cross_entropy(logits, BATCH.y)
@@ -138,7 +162,7 @@ class _Sleeper:
 
 def test_a_local_timeout_ends_the_whole_candidate():
     slow = [Proxy(f"slow{i}", _Sleeper(f"slow{i}", 0.6), True, False, False, "") for i in range(4)]
-    scorer = Scorer(SPACE, DATASET, slow, BATCH)
+    scorer = Scorer(ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=slow), BATCH)
     t0 = time.perf_counter()
     (result,) = LocalExecutor(scorer, 1, timeout=1.0).map([(ARCH, tuple(p.name for p in slow))])
     spent = time.perf_counter() - t0

@@ -9,9 +9,10 @@ from torch import nn
 from torch.func import functional_call, jacrev
 from torch.nn import functional
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.proxies import get_proxy, parse_proxy_list, passes
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
@@ -128,12 +129,19 @@ def test_loss_gradient_proxies_share_one_backward(monkeypatch):
     space, dataset = get_space("nats-tss"), get_dataset("cifar10")
     batch = load_batch("synthetic", dataset, 8, seed=0)  # random labels
     shared = parse_proxy_list("grad_norm,snip,plain,fisher")
-    together = Scorer(space, dataset, shared, batch, repeats=2)
+    together = Scorer(
+        ScoringConfig(space=space.name, dataset=dataset.name, proxies=shared, repeats=2), batch
+    )
     result = together(space.arch(1))
     assert len(runs) == 2  # one backward per initialisation for four readers
     monkeypatch.undo()
     for name in ("snip", "fisher"):
-        alone = Scorer(space, dataset, [get_proxy(name)], batch, repeats=2)(space.arch(1))
+        alone = Scorer(
+            ScoringConfig(
+                space=space.name, dataset=dataset.name, proxies=[get_proxy(name)], repeats=2
+            ),
+            batch,
+        )(space.arch(1))
         assert alone.value(name) == result.value(name)
     assert all(get_proxy(n).needs_labels for n in ("grad_norm", "snip", "plain", "fisher"))
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.fitness.combiners import Fitness
 from zeronas.models.init import redraw
@@ -24,6 +24,7 @@ from zeronas.proxies.vkdnw import (
     fisher_pass,
     generic_jacobian,
 )
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
@@ -121,10 +122,18 @@ def test_the_az_pass_is_shared_and_vkdnw_reads_its_own(monkeypatch):
     space, dataset = get_space("nats-tss"), get_dataset("cifar10")
     batch = load_batch("synthetic", dataset, 4, seed=0)
     names = "az_expressivity,az_progressivity,az_trainability,vkdnw,vkdnw_single"
-    result = Scorer(space, dataset, parse_proxy_list(names), batch)(space.arch(1))
+    result = Scorer(
+        ScoringConfig(space=space.name, dataset=dataset.name, proxies=parse_proxy_list(names)),
+        batch,
+    )(space.arch(1))
     assert runs == {"az": 1, "vkdnw": 1}
     monkeypatch.undo()
-    alone = Scorer(space, dataset, [get_proxy("az_trainability")], batch)(space.arch(1))
+    alone = Scorer(
+        ScoringConfig(
+            space=space.name, dataset=dataset.name, proxies=[get_proxy("az_trainability")]
+        ),
+        batch,
+    )(space.arch(1))
     assert alone.value("az_trainability") == result.value("az_trainability")
 
 

@@ -10,7 +10,7 @@ from torch import nn
 from torch.func import functional_call, jacrev
 
 from zeronas import api
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.fitness.combiners import COMBINERS, Fitness
@@ -19,6 +19,7 @@ from zeronas.proxies import get_proxy, parse_proxy_list
 from zeronas.proxies.entropy import BATCH, REPEATS
 from zeronas.proxies.noise import SIGMA
 from zeronas.proxies.ntk import ntk_matrix
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.reference import reference_archs
 from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
@@ -111,10 +112,18 @@ def test_noise_immunity_shares_naswot_forward_in_the_scorer():
     space, dataset = get_space("nats-tss"), get_dataset("cifar10")
     batch = load_batch("synthetic", dataset, 8, seed=0)
     proxies = parse_proxy_list("naswot,noise_immunity")
-    scorer = Scorer(space, dataset, proxies, batch, channels_last=False)
+    scorer = Scorer(
+        ScoringConfig(space=space.name, dataset=dataset.name, proxies=proxies, channels_last=False),
+        batch,
+    )
     together = scorer(space.arch(123))
     for proxy in proxies:
-        alone = Scorer(space, dataset, [proxy], batch, channels_last=False)(space.arch(123))
+        alone = Scorer(
+            ScoringConfig(
+                space=space.name, dataset=dataset.name, proxies=[proxy], channels_last=False
+            ),
+            batch,
+        )(space.arch(123))
         assert together.value(proxy.name) == alone.value(proxy.name)
 
 
@@ -133,7 +142,15 @@ def test_hybrid_fitness_prefers_the_lower_ntk_condition_number(combine):
 def test_ninaswot_is_two_naswot_z_scores_plus_one_noise_immunity_z_score():
     space, dataset = get_space("nats-tss"), get_dataset("cifar10")
     batch = load_batch("synthetic", dataset, 8, seed=0)
-    scorer = Scorer(space, dataset, parse_proxy_list("ninaswot,naswot"), batch, reference_size=6)
+    scorer = Scorer(
+        ScoringConfig(
+            space=space.name,
+            dataset=dataset.name,
+            proxies=parse_proxy_list("ninaswot,naswot"),
+            reference_size=6,
+        ),
+        batch,
+    )
     parts = parse_proxy_list("naswot,noise_immunity")
     rows = [scorer.score(a, parts) for a in reference_archs(space, 6, 0)]
     stats = {

@@ -4,10 +4,11 @@ import math
 
 import pytest
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import BenchmarkError
 from zeronas.proxies import parse_proxy_list
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.table import TableScorer
 from zeronas.spaces import get_space
@@ -47,7 +48,10 @@ def test_missing_proxies_are_computed_live(table_csv):
     table = ScoreTable(table_csv, "cifar10")
     proxies = parse_proxy_list("naswot,skip")
     cifar10 = get_dataset("cifar10")
-    live = Scorer(SPACE, cifar10, proxies[1:], load_batch("synthetic", cifar10, 2))
+    live = Scorer(
+        ScoringConfig(space=SPACE.name, dataset=cifar10.name, proxies=proxies[1:]),
+        load_batch("synthetic", cifar10, 2),
+    )
     scores = TableScorer(SPACE, table, proxies, live)(SPACE.arch(0))
     assert list(scores.values) == ["naswot", "skip"]
     # index 0 has skip edges 1->2, 1->3, 2->3: bypassing 0, 1 and 0 nodes

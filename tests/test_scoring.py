@@ -5,10 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.proxies import Proxy, get_proxy
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
@@ -31,7 +32,9 @@ def test_failures_are_recorded_and_the_rest_still_scores():
         _proxy("minus_inf", lambda net, x: -math.inf),
         get_proxy("params"),
     ]
-    result = Scorer(SPACE, DATASET, proxies, BATCH)(SPACE.arch(1))
+    result = Scorer(ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=proxies), BATCH)(
+        SPACE.arch(1)
+    )
     assert result.values["boom"].error == "RuntimeError: out of memory (simulated)"
     assert math.isnan(result.values["boom"].value)
     assert result.values["nan"].error == "proxy returned nan"
@@ -48,20 +51,39 @@ def test_repeats_average_init_dependent_proxies_only():
 
     first_weight = _proxy("w", lambda net, x: net.stem[0].weight[0, 0, 0, 0].item())
     scorer = Scorer(
-        SPACE, DATASET, [first_weight, _proxy("fixed", fixed, False)], BATCH, seed=3, repeats=3
+        ScoringConfig(
+            space=SPACE.name,
+            dataset=DATASET.name,
+            proxies=[first_weight, _proxy("fixed", fixed, False)],
+            seed=3,
+            repeats=3,
+        ),
+        BATCH,
     )
     result = scorer(SPACE.arch(5))
     assert calls["fixed"] == 1
     single = [
-        Scorer(SPACE, DATASET, [first_weight], BATCH, seed=3, repeats=r)(SPACE.arch(5)).value("w")
+        Scorer(
+            ScoringConfig(
+                space=SPACE.name, dataset=DATASET.name, proxies=[first_weight], seed=3, repeats=r
+            ),
+            BATCH,
+        )(SPACE.arch(5)).value("w")
         for r in (1, 3)
     ]
     assert result.value("w") == single[1] != single[0]
 
 
 def test_bad_scorer_settings():
-    with pytest.raises(ZeroNASError, match="repeats must be >= 1, got 0"):
-        Scorer(SPACE, DATASET, [get_proxy("params")], BATCH, repeats=0)
+    with pytest.raises(
+        ZeroNASError, match="'repeats' parameter of ScoringConfig must be an integer >= 1. Got 0"
+    ):
+        Scorer(
+            ScoringConfig(
+                space=SPACE.name, dataset=DATASET.name, proxies=[get_proxy("params")], repeats=0
+            ),
+            BATCH,
+        )
 
 
 @pytest.mark.parametrize(("space", "dataset"), [("nats-tss", "cifar100"), ("blocks", "vww")])
@@ -71,7 +93,9 @@ def test_params_comes_from_the_space_formula_without_building(monkeypatch, space
 
     spec, chosen = get_dataset(dataset), get_space(space)
     batch = load_batch("synthetic", spec, 2, seed=0)
-    scorer = Scorer(chosen, spec, [get_proxy("params")], batch)
+    scorer = Scorer(
+        ScoringConfig(space=chosen.name, dataset=spec.name, proxies=[get_proxy("params")]), batch
+    )
     archs = [chosen.sample(np.random.default_rng(seed)) for seed in range(5)]
     built = [count_params(chosen.build(a, spec.num_classes, spec.input_shape)) for a in archs]
 

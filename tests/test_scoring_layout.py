@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from zeronas.data.batch import load_batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.execution import ExecutorConfig, make_executor
@@ -17,6 +17,7 @@ from zeronas.execution.allocator import keep_freed_memory
 from zeronas.models.init import check_device, initialise
 from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
 from zeronas.proxies.naswot import NaswotReader, _gram
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.scorer import Scorer
 from zeronas.spaces import get_space
 
@@ -60,11 +61,24 @@ def test_readers_share_one_forward_per_initialisation():
         for i in range(3)
     ]
     _CountingReader.forwards = 0
-    scorer = Scorer(SPACE, DATASET, [*counting, get_proxy("naswot")], BATCH, repeats=2)
+    scorer = Scorer(
+        ScoringConfig(
+            space=SPACE.name,
+            dataset=DATASET.name,
+            proxies=[*counting, get_proxy("naswot")],
+            repeats=2,
+        ),
+        BATCH,
+    )
     result = scorer(CELLS[1])
     assert [result.value(p.name) for p in counting] == [1.0, 1.0, 1.0]
     assert _CountingReader.forwards == 3 * 2  # three readers, one forward per repeat
-    alone = Scorer(SPACE, DATASET, [get_proxy("naswot")], BATCH, repeats=2)(CELLS[1])
+    alone = Scorer(
+        ScoringConfig(
+            space=SPACE.name, dataset=DATASET.name, proxies=[get_proxy("naswot")], repeats=2
+        ),
+        BATCH,
+    )(CELLS[1])
     assert result.value("naswot") == alone.value("naswot")
     seconds = [result.values[p.name].seconds for p in counting]
     # each is charged an equal share of the forward, plus its own (here trivial) result
@@ -79,7 +93,12 @@ def test_a_failing_reader_fails_its_forward_only():
     broken = Proxy(
         "broken", lambda net, x: 0.0, True, True, True, "", reader=Broken, reads="forward"
     )
-    result = Scorer(SPACE, DATASET, [broken, get_proxy("logsynflow")], BATCH)(CELLS[0])
+    result = Scorer(
+        ScoringConfig(
+            space=SPACE.name, dataset=DATASET.name, proxies=[broken, get_proxy("logsynflow")]
+        ),
+        BATCH,
+    )(CELLS[0])
     assert result.values["broken"].error == "RuntimeError: broken reader"
     assert result.values["logsynflow"].ok
 
@@ -87,12 +106,21 @@ def test_a_failing_reader_fails_its_forward_only():
 @pytest.mark.parametrize("arch", CELLS, ids=str)
 def test_channels_last_scores_equal_the_proxies_own_values(arch):
     proxies = parse_proxy_list(PROXIES)
-    fast = Scorer(SPACE, DATASET, proxies, BATCH, seed=4)(arch)
-    plain = Scorer(SPACE, DATASET, proxies, BATCH, seed=4, channels_last=False)(arch)
+    fast = Scorer(
+        ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=proxies, seed=4), BATCH
+    )(arch)
+    plain = Scorer(
+        ScoringConfig(
+            space=SPACE.name, dataset=DATASET.name, proxies=proxies, seed=4, channels_last=False
+        ),
+        BATCH,
+    )(arch)
     net = initialise(
         SPACE.build(arch, 10),
         "kaiming",
-        Scorer(SPACE, DATASET, proxies, BATCH, seed=4)._init_seeds[0],
+        Scorer(
+            ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=proxies, seed=4), BATCH
+        )._init_seeds[0],
     )
     for proxy in proxies:
         direct = proxy(net, BATCH.x)
@@ -132,7 +160,15 @@ def test_bad_devices_are_named():
         check_device("banana")
     if not torch.cuda.is_available():
         with pytest.raises(ZeroNASError, match="'cuda'.*no CUDA device"):
-            Scorer(SPACE, DATASET, [get_proxy("naswot")], BATCH, device="cuda")
+            Scorer(
+                ScoringConfig(
+                    space=SPACE.name,
+                    dataset=DATASET.name,
+                    proxies=[get_proxy("naswot")],
+                    device="cuda",
+                ),
+                BATCH,
+            )
 
 
 def test_allocator_tuning_applies_on_glibc():
@@ -144,8 +180,15 @@ def test_allocator_tuning_applies_on_glibc():
 def test_cuda_scores_match_cpu_scores():
     proxies = parse_proxy_list(PROXIES)
     for arch in CELLS:
-        cpu = Scorer(SPACE, DATASET, proxies, BATCH, seed=2)(arch)
-        gpu = Scorer(SPACE, DATASET, proxies, BATCH, seed=2, device="cuda")(arch)
+        cpu = Scorer(
+            ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=proxies, seed=2), BATCH
+        )(arch)
+        gpu = Scorer(
+            ScoringConfig(
+                space=SPACE.name, dataset=DATASET.name, proxies=proxies, seed=2, device="cuda"
+            ),
+            BATCH,
+        )(arch)
         for proxy in proxies:
             expected = cpu.value(proxy.name)
             assert gpu.values[proxy.name].ok, gpu.values[proxy.name].error
@@ -157,7 +200,15 @@ def test_cuda_scores_match_cpu_scores():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_worker_processes_score_like_the_driver():
-    scorer = Scorer(SPACE, DATASET, parse_proxy_list("naswot,logsynflow"), BATCH, device="cuda")
+    scorer = Scorer(
+        ScoringConfig(
+            space=SPACE.name,
+            dataset=DATASET.name,
+            proxies=parse_proxy_list("naswot,logsynflow"),
+            device="cuda",
+        ),
+        BATCH,
+    )
     with make_executor(ExecutorConfig("process", 2), scorer) as pool:
         results = dict(scorer.score_many(CELLS, pool))
     for position, arch in enumerate(CELLS):

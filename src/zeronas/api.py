@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zeronas.data.batch import Batch, load_batch
+from zeronas.data.batch import Batch
+from zeronas.data.sources import load_batch
 from zeronas.data.tasks import DatasetSpec
 from zeronas.errors import ArchError, ParameterError
 from zeronas.execution.base import Executor, ExecutorConfig, make_executor
@@ -30,7 +31,7 @@ from zeronas.fitness.penalties import SizePenalty
 from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.hardware.limits import Limits
-from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
+from zeronas.proxies import Proxy, get_proxy
 from zeronas.scoring.cached import CachedScorer
 from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.records import ArchScores
@@ -39,12 +40,17 @@ from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.sources import MemoScorer, ScoreSource
 from zeronas.scoring.table import TableScorer
 from zeronas.search.base import get_searcher
-from zeronas.search.config import SearchConfig
+from zeronas.search.config import (
+    DEFAULT_SEARCH,
+    SearchConfig,
+    default_search_proxies,
+    search_config,
+)
 from zeronas.search.evaluator import OnEval
 from zeronas.search.problem import Budget, SearchProblem
 from zeronas.search.rerank import Rerank, rerank
 from zeronas.search.result import SearchResult
-from zeronas.spaces import SearchSpace, get_space
+from zeronas.spaces import SearchSpace
 from zeronas.store.sqlite import ScoreStore
 from zeronas.store.tables import open_score_table
 
@@ -64,18 +70,6 @@ __all__ = [
     "scoring_pool",
 ]
 
-#: What plain ``zeronas search`` runs (issue 16; docs/search-defaults.md): the frozen
-#: ensemble, proposing with its screen for ``budget`` candidates, then its second stage.
-DEFAULT_SEARCH: dict[str, Any] = {"proxies": "ensemble", "algorithm": "rea", "budget": 500}
-
-
-def default_search_proxies(space: SearchSpace | str) -> str:
-    """The proxies plain ``zeronas search`` uses on ``space``: the space's own where the
-    ensemble is known to rank it badly (NATS-SSS: synflow), else the ensemble."""
-    space = get_space(space) if isinstance(space, str) else space
-    return space.search_proxies or DEFAULT_SEARCH["proxies"]
-
-
 #: The run arguments of :func:`search` that plain ``zeronas search`` uses.
 DEFAULT_SEARCH_RUN: dict[str, Any] = {
     "algorithm": DEFAULT_SEARCH["algorithm"],
@@ -83,8 +77,6 @@ DEFAULT_SEARCH_RUN: dict[str, Any] = {
 }
 
 _SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
-_SEARCH_FIELDS = {f.name for f in dataclasses.fields(SearchConfig)} - {"scoring", "limits"}
-_LIMIT_FIELDS = {f.name for f in dataclasses.fields(Limits)}
 
 
 def _scoring_config(config: ScoringConfig | None, fields: Mapping[str, Any]) -> ScoringConfig:
@@ -105,15 +97,7 @@ def _search_config(config: SearchConfig | None, fields: Mapping[str, Any]) -> Se
         if fields:
             raise ParameterError("config", "search_setup", "given alone", "with fields")
         return config
-    scoring = {k: v for k, v in fields.items() if k in _SCORING_FIELDS}
-    limits = {k: v for k, v in fields.items() if k in _LIMIT_FIELDS}
-    search = {k: v for k, v in fields.items() if k in _SEARCH_FIELDS}
-    rest = sorted(set(fields) - set(scoring) - set(limits) - set(search))
-    if rest:
-        valid = ", ".join(sorted(_SCORING_FIELDS | _SEARCH_FIELDS | _LIMIT_FIELDS))
-        raise ParameterError(rest[0], "SearchConfig", f"one of ({valid})", rest[0], unknown=True)
-    scoring.setdefault("proxies", "naswot,logsynflow")
-    return SearchConfig(ScoringConfig(**scoring), limits=Limits(**limits), **search)
+    return search_config(**fields)
 
 
 @dataclass(frozen=True)
@@ -144,7 +128,7 @@ def setup(
     written as they come."""
     config = _scoring_config(config, fields)
     batch = load_config_batch(config)
-    live = Scorer.from_config(config, batch)
+    live = Scorer(config, batch)
     scorer = _cached(live, cache)
     return ScoringSetup(config, live.space, live.dataset, list(live.proxies), batch, scorer)
 
@@ -279,9 +263,9 @@ def search_setup(
     batch is loaded only when a live proxy needs a network). ``zscore`` fitness takes its
     (μ, σ) from ``reference`` random architectures, scored with the same seed. ``cache``: a
     score-store path for the live scoring. Limits left unset take the space's defaults
-    (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.limits`. With
-    ``screen`` proxies the search proposes with those and ``rerank`` prepares the second
-    stage (:mod:`zeronas.rerank`)."""
+    (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.hardware.limits`.
+    With ``screen`` proxies the search proposes with those and ``rerank`` prepares the
+    second stage (:mod:`zeronas.search.rerank`)."""
     config = _search_config(config, fields)
     scoring = config.scoring
     space, spec = scoring.space_object(), scoring.dataset_spec()
@@ -289,12 +273,11 @@ def search_setup(
     if config.penalty:
         size_penalty = SizePenalty(config.penalty, config.target_kparams, config.width_kparams)
     combine = config.fitness_combine()
-    fitness = Fitness(tuple(scoring.proxy_list()), combine, config.weights, penalty=size_penalty)
-    screen_labels, rerank_count = config.two_stage()
+    fitness = Fitness(scoring.proxies, combine, config.weights, penalty=size_penalty)
+    screen_proxies, rerank_count = config.two_stage()
     screen = None
     if rerank_count:
-        screen = Fitness(tuple(parse_proxy_list(list(screen_labels))), combine,
-                         penalty=size_penalty)  # fmt: skip
+        screen = Fitness(screen_proxies, combine, penalty=size_penalty)
     proposing = screen or fitness
     proxy_list = list(proposing.proxies)
     if size_penalty is not None and "params" not in proposing.names:
@@ -340,7 +323,7 @@ class _ScoreSources:
         scorer = None
         if live:
             batch = _dummy_batch(self.spec) if self.batch is None else self.batch
-            scorer = _cached(Scorer.from_config(self.config.scoring, batch, live), self.cache)
+            scorer = _cached(Scorer(self.config.scoring, batch, live), self.cache)
         if table is not None:
             return TableScorer(self.space, table, proxies, scorer)
         return scorer  # type: ignore[return-value]
@@ -364,8 +347,8 @@ def _with_reference(
 
 def search(
     run: SearchSetup,
-    algorithm: str = "rea",
-    budget: int | None = 100,
+    algorithm: str = DEFAULT_SEARCH["algorithm"],
+    budget: int | None = DEFAULT_SEARCH["budget"],
     seconds: float | None = None,
     seed: int = 0,
     options: Mapping[str, Any] | None = None,

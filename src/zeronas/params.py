@@ -1,20 +1,38 @@
-"""Typed parameters of plug-ins (searchers, proxies) given as text on the command line.
+"""Typed, checked parameters: of plug-ins (searchers, proxies) and of configurations.
 
 A plug-in's parameters are the keyword parameters of its constructor or function, with
 their defaults (scikit-learn's "constructor = parameters"); a value typed as text is
-converted to the type of the default, and a bad one is a :class:`ParameterError` naming the
-parameter, its owner, what is allowed and what was received.
+converted to the type of the default. A configuration's fields are declared once with
+:func:`setting`: the default, what is allowed and its check, and the command-line flag and
+help that the CLI derives its options from. A bad value is a :class:`ParameterError` naming
+the parameter, its owner, what is allowed and what was received.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from zeronas.errors import ParameterError
 
-__all__ = ["coerce", "is_int", "keyword_defaults", "require", "resolve_parameters"]
+__all__ = [
+    "Setting",
+    "check_settings",
+    "coerce",
+    "default_of",
+    "int_at_least",
+    "is_int",
+    "keyword_defaults",
+    "positive_or_none",
+    "require",
+    "resolve_parameters",
+    "setting",
+    "settings",
+]
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
@@ -90,3 +108,77 @@ def require(ok: bool, name: str, owner: str, allowed: str, value: object) -> Non
 def is_int(value: object) -> bool:
     """An int that is not a bool."""
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A configuration field as declared once: what it allows (said in errors and help), the
+    check of a value, and the command-line flag and help (``flag=None``: API only).
+    ``cli_type`` is the type the command line reads when it differs from the field's (a
+    proxy list is typed as text)."""
+
+    allowed: str = ""
+    check: Callable[[Any], bool] | None = None
+    flag: str | None = None
+    help: str = ""
+    cli_type: Any = None
+
+
+def setting(
+    default: Any = dataclasses.MISSING,
+    *,
+    allowed: str = "",
+    check: Callable[[Any], bool] | None = None,
+    flag: str | None = None,
+    help: str = "",  # noqa: A002 -- the word the command line uses
+    cli_type: Any = None,
+    default_factory: Callable[[], Any] | Any = dataclasses.MISSING,
+) -> Any:
+    """A dataclass field declared with its :class:`Setting` (its one default and check)."""
+    metadata = {"setting": Setting(allowed, check, flag, help, cli_type)}
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def settings(cls: type) -> dict[str, tuple[dataclasses.Field, Setting]]:
+    """The declared fields of a configuration class: name -> (field, setting)."""
+    return {
+        f.name: (f, f.metadata["setting"])
+        for f in dataclasses.fields(cls)
+        if "setting" in f.metadata
+    }
+
+
+def check_settings(config: Any) -> None:
+    """Every declared check of ``config``'s fields holds, else a :class:`ParameterError`
+    naming the first field that fails, its owner, what is allowed and what was received."""
+    owner = type(config).__name__
+    for name, (_, declared) in settings(type(config)).items():
+        value = getattr(config, name)
+        if declared.check is not None and not declared.check(value):
+            raise ParameterError(name, owner, declared.allowed, value)
+
+
+def default_of(cls: type, name: str) -> Any:
+    """The declared default of field ``name`` of ``cls``."""
+    field = {f.name: f for f in dataclasses.fields(cls)}[name]
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return field.default
+
+
+def int_at_least(low: int) -> Callable[[Any], bool]:
+    """A check: an int (not a bool) >= ``low``."""
+    return lambda value: is_int(value) and value >= low
+
+
+def positive_or_none(value: Any) -> bool:
+    """A check: None, or a finite number > 0."""
+    if value is None:
+        return True
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (math.isfinite(value) and value > 0)
+    )

@@ -13,23 +13,20 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zeronas.cli.app import (
-    DeviceOpt,
-    JsonOpt,
-    MaxMacsOpt,
-    MaxParamsOpt,
-    app,
-    cli_errors,
-    err,
-    out,
-    print_json,
-)
+from zeronas.cli.app import app, cli_errors, err, out
+from zeronas.cli.options import JsonOpt, option_of
+from zeronas.cli.output import print_json
 from zeronas.data.tasks import DatasetSpec, get_dataset
 from zeronas.errors import DataError, ZeroNASError
 from zeronas.hardware.limits import LimitChecker, Limits
 from zeronas.report.jsonio import write_json
+from zeronas.scoring.config import ScoringConfig
 from zeronas.spaces import get_space
 from zeronas.spaces.base import SearchSpace
+
+MaxParamsOpt = option_of(Limits, "max_params")[0]
+MaxMacsOpt = option_of(Limits, "max_macs")[0]
+DeviceOpt = option_of(ScoringConfig, "device")[0]
 
 FromOpt = Annotated[
     Path | None,

@@ -11,8 +11,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from zeronas.cli.app import JsonOpt, app, cli_errors, err, out, print_json
+from zeronas.cli.app import app, cli_errors, err, out
 from zeronas.cli.deploy import ArchOpt, DatasetArg, FromOpt, SpaceArg, chosen_arch
+from zeronas.cli.options import JsonOpt
+from zeronas.cli.output import print_json
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.hardware.block_latency import BlockLatencyTable, build_table, check_table, table_parts

@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cli.app import JsonOpt, app, out, print_json
+from zeronas.cli.app import app, out
+from zeronas.cli.options import JsonOpt
+from zeronas.cli.output import print_json
 from zeronas.data.tasks import DATASETS
 from zeronas.proxies import PROXIES, PROXY_SETS
 from zeronas.search.base import SEARCHERS

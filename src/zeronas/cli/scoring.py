@@ -18,32 +18,20 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.cli.app import (
-    DEFAULT_PROXIES,
-    AddressOpt,
+from zeronas.cli.app import app, cli_errors, err, out
+from zeronas.cli.options import (
     AllowPickleOpt,
     BenchmarkOpt,
     CacheOpt,
-    ExecutorOpt,
     HpOpt,
     JsonOpt,
     NoCacheOpt,
     RunIdOpt,
-    TimeoutOpt,
-    WorkersOpt,
-    app,
-    batch_warnings,
-    cache_path,
-    cli_errors,
-    err,
-    fmt,
-    out,
-    print_json,
-    show_warnings,
-    tracked_run,
+    with_execution,
     with_scoring_config,
-    writable_folder,
 )
+from zeronas.cli.output import fmt, print_json, show_warnings
+from zeronas.cli.runs import cache_path, tracked_run, writable_folder
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.execution.base import ExecutorConfig
 from zeronas.groundtruth.accuracy import open_ground_truth
@@ -51,6 +39,7 @@ from zeronas.report.documents import write_scores_csv
 from zeronas.report.jsonio import json_number
 from zeronas.report.plots import scatter_plot
 from zeronas.scoring.config import ScoringConfig
+from zeronas.scoring.notes import batch_warnings
 
 
 def _sample_count(text: str) -> int | None:
@@ -71,7 +60,7 @@ def _scoring_setup(config: ScoringConfig, cache: Path | None, no_cache: bool) ->
 
 @app.command()
 @cli_errors
-@with_scoring_config(DEFAULT_PROXIES)
+@with_scoring_config()
 def score(
     config: ScoringConfig,
     arch: Annotated[str | None, typer.Option("--arch", help="Architecture string.")] = None,
@@ -120,9 +109,11 @@ def _resolve(config: ScoringConfig, arch: str | None, index: int | None) -> obje
 
 @app.command()
 @cli_errors
-@with_scoring_config(DEFAULT_PROXIES)
+@with_scoring_config()
+@with_execution()
 def correlate(
     config: ScoringConfig,
+    execution: ExecutorConfig,
     sample: Annotated[
         str,
         typer.Option(
@@ -140,10 +131,6 @@ def correlate(
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
-    workers: WorkersOpt = 1,
-    executor: ExecutorOpt = "local",
-    address: AddressOpt = None,
-    timeout_per_arch: TimeoutOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Kendall τ and Spearman ρ of each proxy against ground-truth accuracy.
@@ -151,7 +138,6 @@ def correlate(
     Example: zeronas correlate --benchmark accuracy.csv --sample 1000 --data npz:c10.npz
     """
     writable_folder(out_dir)
-    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
     space = config.space_object()
     count = _sample_count(sample)
     total = len(api.correlation_indices(space, count, config.seed))  # checks --sample

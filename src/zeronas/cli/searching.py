@@ -23,35 +23,22 @@ from rich.progress import (
 from rich.table import Table
 
 from zeronas import api
-from zeronas.cli.app import (
-    SEARCH_PROXIES,
-    AddressOpt,
+from zeronas.cli.app import app, cli_errors, err, out
+from zeronas.cli.options import (
     AllowPickleOpt,
     BenchmarkOpt,
     CacheOpt,
-    ExecutorOpt,
     HpOpt,
     JsonOpt,
     NoCacheOpt,
     OptionOpt,
     RunIdOpt,
     SecondsOpt,
-    TimeoutOpt,
-    WeightsOpt,
-    WorkersOpt,
-    app,
-    batch_warnings,
-    cache_path,
-    cli_errors,
-    err,
-    fmt,
-    out,
-    print_json,
-    show_warnings,
-    tracked_run,
+    with_execution,
     with_search_config,
-    writable_folder,
 )
+from zeronas.cli.output import fmt, print_json, show_warnings
+from zeronas.cli.runs import cache_path, tracked_run, writable_folder
 from zeronas.errors import ZeroNASError
 from zeronas.execution.base import ExecutorConfig
 from zeronas.groundtruth.accuracy import (
@@ -63,8 +50,9 @@ from zeronas.report.documents import search_document, write_history_csv
 from zeronas.report.jsonio import json_number, write_json
 from zeronas.report.pareto import pareto_files
 from zeronas.scoring.config import ScoringConfig
+from zeronas.scoring.notes import batch_warnings
 from zeronas.search.base import get_searcher
-from zeronas.search.config import SearchConfig
+from zeronas.search.config import DEFAULT_SEARCH, SearchConfig
 from zeronas.search.evaluator import Evaluator
 from zeronas.search.problem import Budget
 from zeronas.search.result import Evaluation
@@ -106,19 +94,20 @@ def _truth_lookup(
 
 @app.command()
 @cli_errors
-@with_search_config(SEARCH_PROXIES)
+@with_search_config()
+@with_execution()
 def search(
     config: SearchConfig,
+    execution: ExecutorConfig,
     algorithm: Annotated[
         str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
-    ] = api.DEFAULT_SEARCH["algorithm"],
-    weights: WeightsOpt = None,
+    ] = DEFAULT_SEARCH["algorithm"],
     budget: Annotated[
         int | None,
         typer.Option(
             "--budget",
             help=f"Evaluations (distinct candidates scored); default "
-            f"{api.DEFAULT_SEARCH['budget']}, or no cap when --seconds is given; 0 = no cap. "
+            f"{DEFAULT_SEARCH['budget']}, or no cap when --seconds is given; 0 = no cap. "
             "With --rerank, the first stage's.",
         ),
     ] = None,
@@ -133,10 +122,6 @@ def search(
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
-    workers: WorkersOpt = 1,
-    executor: ExecutorOpt = "local",
-    address: AddressOpt = None,
-    timeout_per_arch: TimeoutOpt = None,
     json_out: JsonOpt = False,
     pick_under_latency_ms: Annotated[
         float | None,
@@ -154,14 +139,11 @@ def search(
     """
     options = _parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
-    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
     writable_folder(out_dir)
     if budget is None:
-        budget = None if seconds is not None else api.DEFAULT_SEARCH["budget"]
+        budget = None if seconds is not None else DEFAULT_SEARCH["budget"]
     budget = budget or None
     Budget(budget, seconds)
-    if weights is not None:
-        config = config.replace(weights=tuple(weights.split(",")))
     if pick_under_latency_ms is not None and "latency_ms" not in config.objectives:
         raise ZeroNASError(
             "--pick-under-latency-ms picks from the latency front: add latency_ms to --objectives"
@@ -314,9 +296,11 @@ def _budgets(text: str) -> list[int | None]:
 
 @app.command()
 @cli_errors
-@with_search_config(SEARCH_PROXIES)
+@with_search_config(skip=("weights",))
+@with_execution()
 def experiment(
     config: SearchConfig,
+    execution: ExecutorConfig,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Comma-separated tasks.")
     ] = "cifar10,cifar100,ImageNet16-120",
@@ -339,10 +323,6 @@ def experiment(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
         "zeronas-experiment"
     ),
-    workers: WorkersOpt = 1,
-    executor: ExecutorOpt = "local",
-    address: AddressOpt = None,
-    timeout_per_arch: TimeoutOpt = None,
     cache: CacheOpt = None,
     no_cache: NoCacheOpt = False,
     run_id: RunIdOpt = None,
@@ -363,7 +343,6 @@ def experiment(
     options = _parse_options(option)
     for algorithm in algos:
         get_searcher(algorithm, **options)
-    execution = ExecutorConfig(executor, workers, timeout_per_arch, address)
     writable_folder(out_dir)
     truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
     setups, configs = {}, []

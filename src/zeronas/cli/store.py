@@ -10,16 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from zeronas.cli.app import (
-    CacheOpt,
-    JsonOpt,
-    app,
-    cache_path,
-    cli_errors,
-    out,
-    print_json,
-    writable_file,
-)
+from zeronas.cli.app import app, cli_errors, out
+from zeronas.cli.options import CacheOpt, JsonOpt
+from zeronas.cli.output import print_json
+from zeronas.cli.runs import cache_path, writable_file
 from zeronas.errors import ZeroNASError
 from zeronas.proxies import PROXIES
 from zeronas.spaces import get_space

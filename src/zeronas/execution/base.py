@@ -17,7 +17,6 @@ in: ``local`` (this process), ``process`` (spawned worker processes), ``ray`` (R
 from __future__ import annotations
 
 import abc
-import math
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 from zeronas.errors import ParameterError
 from zeronas.execution.allocator import keep_freed_memory
+from zeronas.params import check_settings, int_at_least, positive_or_none, setting
 from zeronas.registry import Registry
 
 __all__ = [
@@ -80,23 +80,27 @@ class ExecutorConfig:
     ``timeout`` (seconds before a candidate is recorded as failed) and ``address`` (a Ray
     cluster; default a local Ray). ``local`` with more than one worker runs processes."""
 
-    kind: str = "local"
-    workers: int = 1
-    timeout: float | None = None
-    address: str | None = None
+    kind: str = setting(
+        "local", flag="--executor", help="Where scoring runs: local, process or ray."
+    )
+    workers: int = setting(
+        1, allowed="an integer >= 1", check=int_at_least(1), flag="--workers",
+        help="Scoring processes (one intra-op thread each).",
+    )  # fmt: skip
+    timeout: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--timeout-per-arch",
+        help="Seconds before a candidate is recorded as failed.",
+    )  # fmt: skip
+    address: str | None = setting(
+        None, flag="--address", help="Ray cluster address (default: a local Ray)."
+    )
 
     def __post_init__(self) -> None:
-        owner = "ExecutorConfig"
         if not isinstance(self.kind, str) or self.kind not in EXECUTORS:
-            raise ParameterError("kind", owner, f"one of {', '.join(EXECUTORS)}", self.kind)
-        workers = self.workers
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise ParameterError("workers", owner, "an integer >= 1", workers)
-        timeout = self.timeout
-        if timeout is not None and not (
-            isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0
-        ):
-            raise ParameterError("timeout", owner, "a positive number", timeout)
+            raise ParameterError(
+                "kind", "ExecutorConfig", f"one of {', '.join(EXECUTORS)}", self.kind
+            )
+        check_settings(self)
 
     @property
     def wanted(self) -> bool:

@@ -12,7 +12,6 @@ device (looked up by index, right after the size checks).
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from collections.abc import Hashable
@@ -21,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from zeronas.data.tasks import DatasetSpec
-from zeronas.errors import ParameterError, ZeroNASError
+from zeronas.errors import ZeroNASError
 from zeronas.hardware.costs import CostModel, measure_latency_ms
+from zeronas.params import check_settings, positive_or_none, setting
 from zeronas.spaces.base import SearchSpace
 
 __all__ = [
@@ -50,21 +50,42 @@ class Limits:
     "FLOPs"), model size (KiB of float32 parameters), peak activation memory (KiB, the MCU RAM
     bound) and latency (ms per image, measured on this machine)."""
 
-    max_params: float | None = None
-    max_flops: float | None = None
-    max_macs: float | None = None
-    max_size_kib: float | None = None
-    max_peak_memory_kib: float | None = None
-    max_latency_ms: float | None = None
-    #: ``PATH:COLUMN`` of a device's latency table (:mod:`zeronas.latency_table`): then
-    #: ``max_latency_ms`` applies to that device, looked up by index instead of measured.
-    latency_table: str | None = None
+    max_params: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--max-params",
+        help="Reject networks above this many M params (blocks space: 2.5).",
+    )  # fmt: skip
+    max_flops: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--max-flops",
+        help="Reject above this many M FLOPs (2 per MAC).",
+    )  # fmt: skip
+    max_macs: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--max-macs",
+        help="Reject above this many M MACs (NATS 'FLOPs'; blocks space: 200).",
+    )  # fmt: skip
+    max_size_kib: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--max-size-kib",
+        help="Reject above this many KiB of float32 parameters.",
+    )  # fmt: skip
+    max_peak_memory_kib: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--max-peak-memory-kib",
+        help="Reject above this many KiB of live float32 activations in one eager forward.",
+    )  # fmt: skip
+    max_latency_ms: float | None = setting(
+        None, allowed="a positive number", check=positive_or_none, flag="--max-latency-ms",
+        help="Reject above this latency (ms per image): measured here (median after a "
+        "warm-up), or the --latency-table device's.",
+    )  # fmt: skip
+    #: ``PATH:COLUMN`` of a device's latency table (:mod:`zeronas.hardware.latency_table`):
+    #: then ``max_latency_ms`` applies to that device, looked up by index instead of measured.
+    latency_table: str | None = setting(
+        None, flag="--latency-table",
+        help="PATH:COLUMN of a device latency CSV (index + one ms column per device, e.g. "
+        "latency_cifar10.csv:raspi4_ms): --max-latency-ms and the latency_ms objective then "
+        "read that device.",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        for name in _LIMITS:
-            value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value > 0):
-                raise ParameterError(name, "Limits", "a positive number", value)
+        check_settings(self)
         if self.latency_table is not None:  # alone, it gives a latency cost objective
             object.__setattr__(self, "latency_table", str(self.latency_table))
 

@@ -1,104 +1,135 @@
-"""The one run configuration: what defines a score, built once at the boundary (CLI or API)
-and passed down whole. Its fields define the score store's key: two equal configurations
-read and write the same stored values, and a change to any field that changes a value
-changes the key.
+"""What defines a score: one frozen value built once at the boundary (CLI or API) and passed
+down whole. Its fields define the score store's key: two equal configurations read and
+write the same stored values, and a change to any field that changes a value changes the
+key.
 
-``ScoringConfig`` is what every command shares (space, data, seed, proxies with their
-options, ...); ``SearchConfig`` adds what turns scores into a search's fitness (combiner,
-weights, size penalty, hardware limits, a precomputed score table). Constructor =
-parameters (scikit-learn): the keywords are stored as given, after validation and
-normalisation (a proxy list in text becomes its tuple of labels); a bad value is a
-:class:`~zeronas.errors.ParameterError` naming the field, what is allowed and what was
-received.
+Constructor = parameters (scikit-learn): the keywords are validated and stored parsed (a
+proxy list in text becomes its tuple of :class:`~zeronas.proxies.base.Proxy`); a bad value
+is a :class:`~zeronas.errors.ParameterError` naming the field, what is allowed and what was
+received. Every field is declared once with its default, its check and its command-line
+flag (:func:`zeronas.params.setting`); the CLI derives its options from these.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from zeronas.data.tasks import DatasetSpec, get_dataset
+from zeronas.data.sources import usages
+from zeronas.data.tasks import DATASETS, DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.models.init import INIT_SCHEMES, check_device
-from zeronas.params import is_int, require
+from zeronas.params import check_settings, default_of, int_at_least, is_int, setting
 from zeronas.proxies import Proxy, parse_proxy_list
 from zeronas.spaces import SearchSpace, get_space
 
-__all__ = ["ScoringConfig", "MAX_SEED"]
+__all__ = ["MAX_SEED", "SCORE_PROXIES", "ScoringConfig"]
 
 MAX_SEED = 2**63 - 1
+
+#: What ``zeronas score`` and ``correlate`` compute when no proxy is named.
+SCORE_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
+
+_BATCH_HELP = (
+    "Images in the fixed mini-batch. Proxies that draw their own images read it only for "
+    "the image size (az_*, vkdnw*, zen) or use its first few (meco*, swap, linear_regions): "
+    "`zeronas proxies` shows each one's batch."
+)
 
 
 @dataclass(frozen=True)
 class ScoringConfig:
-    """What defines a proxy value (DESIGN §3, §8).
+    """What defines a proxy value.
 
     ``space`` (+ ``space_args``, its constructor keywords), ``dataset`` (the task),
-    ``proxies`` (labels, options included: ``"naswot,synflow[log=false]"``), ``data`` (the
+    ``proxies`` (a list in text, options included: ``"naswot,synflow[log=false]"``, or
+    proxies; stored as a tuple of :class:`~zeronas.proxies.base.Proxy`), ``data`` (the
     batch's source: ``auto``, ``embedded``, ``synthetic``, ``cifar``, ``npz:PATH``, ...),
     ``batch_size``, ``seed`` (batch, sampling, initialisations), ``repeats``, ``init``,
     ``device``, ``channels_last`` (NHWC networks: values equal up to rounding),
     ``reference_size`` (random archs behind z-score parts). ``data_root`` and ``download``
     only say where ``cifar`` files are. The store key is made from these fields by
-    :meth:`zeronas.scoring.Scorer.store_key` (the data through the batch's fingerprint).
+    :meth:`zeronas.scoring.scorer.Scorer.store_key` (the data through the batch's
+    fingerprint).
     """
 
-    space: str = "nats-tss"
-    dataset: str = "cifar10"
-    proxies: tuple[str, ...] | str = ("naswot",)
-    data: str = "auto"
-    batch_size: int = 128
-    seed: int = 0
-    repeats: int = 1
-    init: str = "kaiming"
-    device: str = "cpu"
+    space: str = setting("nats-tss", flag="--space", help="Search space (see `zeronas spaces`).")
+    dataset: str = setting("cifar10", flag="--dataset", help=f"Task: {', '.join(DATASETS)}.")
+    proxies: tuple[Proxy, ...] = setting(
+        SCORE_PROXIES, flag="--proxies", cli_type=str,
+        help="Comma-separated proxies or a set (see `zeronas proxies`).",
+    )  # fmt: skip
+    data: str = setting("auto", flag="--data", help=f"Images: {', '.join(usages())}.")
+    batch_size: int = setting(
+        128, allowed="an integer >= 1", check=int_at_least(1), flag="--batch-size",
+        help=_BATCH_HELP,
+    )  # fmt: skip
+    seed: int = setting(
+        0, allowed=f"an integer in [0, {MAX_SEED}]",
+        check=lambda v: is_int(v) and 0 <= v <= MAX_SEED, flag="--seed",
+        help="Seed of the batch, sampling and initialisations.",
+    )  # fmt: skip
+    repeats: int = setting(
+        1, allowed="an integer >= 1", check=int_at_least(1), flag="--repeats",
+        help="Initialisations averaged per proxy.",
+    )  # fmt: skip
+    init: str = setting(
+        "kaiming", allowed=f"one of {', '.join(INIT_SCHEMES)}",
+        check=lambda v: v in INIT_SCHEMES, flag="--init",
+        help=f"Weight init: {', '.join(INIT_SCHEMES)}.",
+    )  # fmt: skip
+    device: str = setting("cpu", flag="--device", help="Where networks run: cpu, cuda or cuda:N.")
     space_args: tuple[tuple[str, Any], ...] = ()
     channels_last: bool = True
-    reference_size: int = 50
-    data_root: str | None = None
-    download: bool = False
+    reference_size: int = setting(50, allowed="an integer >= 2", check=int_at_least(2))
+    data_root: str | None = setting(
+        None, flag="--data-root", cli_type=Path | None, help="Folder of the `cifar` files."
+    )
+    download: bool = setting(
+        False, flag="--download", help="Let torchvision download CIFAR (needs internet)."
+    )
 
     def __post_init__(self) -> None:
-        owner = "ScoringConfig"
-        object.__setattr__(self, "space", get_space(self.space, **dict(self.space_args)).name)
+        space = get_space(self.space, **dict(self.space_args))
+        object.__setattr__(self, "space", space.name)
+        object.__setattr__(self, "_space", space)
         object.__setattr__(self, "dataset", get_dataset(self.dataset).name)
-        labels = tuple(p.name for p in parse_proxy_list(self.proxies))
-        object.__setattr__(self, "proxies", labels)
+        object.__setattr__(self, "proxies", tuple(parse_proxy_list(self.proxies)))
         if self.data_root is not None:
             object.__setattr__(self, "data_root", str(self.data_root))
-        require(is_int(self.batch_size) and self.batch_size >= 1, "batch_size", owner,
-               "an integer >= 1", self.batch_size)  # fmt: skip
-        require(is_int(self.seed) and 0 <= self.seed <= MAX_SEED, "seed", owner,
-               f"an integer in [0, {MAX_SEED}]", self.seed)  # fmt: skip
-        require(is_int(self.repeats) and self.repeats >= 1, "repeats", owner,
-               "an integer >= 1", self.repeats)  # fmt: skip
-        require(self.init in INIT_SCHEMES, "init", owner, f"one of {', '.join(INIT_SCHEMES)}",
-               self.init)  # fmt: skip
-        require(is_int(self.reference_size) and self.reference_size >= 2, "reference_size",
-               owner, "an integer >= 2", self.reference_size)  # fmt: skip
+        check_settings(self)
         try:
             check_device(self.device)
         except ZeroNASError as exc:
-            raise ParameterError("device", owner, "cpu, cuda or cuda:N, present here",
-                                 self.device) from exc  # fmt: skip
+            allowed = f"cpu, cuda or cuda:N, present here ({exc})"
+            raise ParameterError("device", "ScoringConfig", allowed, self.device) from exc
 
     # -- what the fields name -------------------------------------------------------------
+    @staticmethod
+    def space_default() -> str:
+        """The space a configuration names when none is given."""
+        return default_of(ScoringConfig, "space")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The proxies' labels (``synflow[log=false]``), as tables and stored rows name them."""
+        return tuple(p.name for p in self.proxies)
+
     def space_object(self) -> SearchSpace:
-        return get_space(self.space, **dict(self.space_args))
+        """The search space the fields name (made once)."""
+        return self._space  # type: ignore[attr-defined]
 
     def dataset_spec(self) -> DatasetSpec:
         return get_dataset(self.dataset)
-
-    def proxy_list(self) -> list[Proxy]:
-        return parse_proxy_list(self.proxies)
 
     def replace(self, **changes: Any) -> ScoringConfig:
         return dataclasses.replace(self, **changes)
 
     def describe(self) -> dict[str, Any]:
         """The fields as plain JSON values (run manifests)."""
-        doc = dataclasses.asdict(self)
-        doc["proxies"] = list(self.proxies)
+        doc = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        doc["proxies"] = list(self.labels)
         doc["space_args"] = dict(self.space_args)
         return doc

@@ -10,7 +10,6 @@ import math
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -18,20 +17,17 @@ from torch import nn
 
 from zeronas.data.batch import Batch
 from zeronas.data.tasks import DatasetSpec
-from zeronas.errors import ZeroNASError
 from zeronas.execution.base import Executor, Task
-from zeronas.models.init import check_device, check_init_scheme, initialise
+from zeronas.models.init import check_device, initialise
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS
 from zeronas.proxies.base import Proxy, get_proxy
+from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.records import ArchScores, ProxyValue, failure_text, invalid_value
 from zeronas.scoring.reference import reference_archs, reference_stats
 from zeronas.scoring.sources import ScoreSource, failed_scores
 from zeronas.scoring.tally import PassTally
 from zeronas.spaces.base import SearchSpace
 from zeronas.store.sqlite import ScoreKey
-
-if TYPE_CHECKING:
-    from zeronas.scoring.config import ScoringConfig
 
 __all__ = ["SCORING_VERSION", "Scorer", "hooked_activations"]
 
@@ -76,7 +72,8 @@ def _derived_value(
 
 @dataclass
 class Scorer(ScoreSource):
-    """Scores architectures of ``space`` for ``dataset`` on one fixed ``batch``.
+    """Scores architectures as ``config`` says on its one fixed, loaded ``batch``
+    (``proxies``: a subset of the configuration's to compute; default all of them).
 
     Derived proxies (NINASWOT) take z-scores over ``reference_size`` random architectures.
     Init-dependent proxies are averaged over ``repeats`` initialisations seeded from
@@ -88,16 +85,11 @@ class Scorer(ScoreSource):
     same network everywhere.
     """
 
-    space: SearchSpace
-    dataset: DatasetSpec
-    proxies: Sequence[Proxy]
+    config: ScoringConfig
     batch: Batch
-    seed: int = 0
-    repeats: int = 1
-    init: str = "kaiming"
-    channels_last: bool = True
-    device: str = "cpu"
-    reference_size: int = 50
+    proxies: Sequence[Proxy] = None  # type: ignore[assignment]  # None: the config's
+    space: SearchSpace = field(init=False, repr=False)
+    dataset: DatasetSpec = field(init=False, repr=False)
     _init_seeds: list[int] = field(init=False, repr=False)
     _references: dict[str, tuple[float, float]] = field(
         init=False, repr=False, default_factory=dict
@@ -106,13 +98,15 @@ class Scorer(ScoreSource):
     _y: torch.Tensor | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.repeats < 1:
-            raise ZeroNASError(f"repeats must be >= 1, got {self.repeats}")
-        check_init_scheme(self.init)
-        self.device = str(check_device(self.device))
+        config = self.config
+        self.proxies = list(config.proxies if self.proxies is None else self.proxies)
+        self.space, self.dataset = config.space_object(), config.dataset_spec()
+        self.seed, self.repeats, self.init = config.seed, config.repeats, config.init
+        self.reference_size = config.reference_size
+        self.device = str(check_device(config.device))
         states = np.random.SeedSequence(self.seed).generate_state(self.repeats)
         self._init_seeds = [int(s) for s in states]
-        self.channels_last = self.channels_last and self.batch.x.dim() == 4
+        self.channels_last = config.channels_last and self.batch.x.dim() == 4
         self._place_batch()
 
     @property
@@ -132,18 +126,6 @@ class Scorer(ScoreSource):
         self.__dict__.update(state)
         self._place_batch()
 
-    @classmethod
-    def from_config(
-        cls, config: ScoringConfig, batch: Batch, proxies: Sequence[Proxy] | None = None
-    ) -> Scorer:
-        """The scorer of ``config`` on its loaded ``batch`` (``proxies``: a subset to compute)."""
-        return cls(
-            config.space_object(), config.dataset_spec(),
-            config.proxy_list() if proxies is None else list(proxies), batch, config.seed,
-            config.repeats, config.init, config.channels_last, config.device,
-            config.reference_size,
-        )  # fmt: skip
-
     @property
     def computing(self) -> Scorer:
         return self
@@ -154,7 +136,7 @@ class Scorer(ScoreSource):
         options = {
             "init": self.init,
             "repeats": self.repeats,
-            "batch_size": int(self.batch.x.shape[0]),
+            "batch_size": self.batch.size,
             "channels_last": self.channels_last,
             "reference_size": self.reference_size,
             "device": torch.device(self.device).type,

@@ -1,37 +1,60 @@
-"""The one run configuration: what defines a score, built once at the boundary (CLI or API)
-and passed down whole. Its fields define the score store's key: two equal configurations
-read and write the same stored values, and a change to any field that changes a value
-changes the key.
+"""What turns scores into a search's answer, over a :class:`~zeronas.scoring.config.ScoringConfig`:
+one frozen value built once at the boundary, its fields declared once with their defaults,
+checks and flags (:func:`zeronas.params.setting`), as the scoring configuration's are.
 
-``ScoringConfig`` is what every command shares (space, data, seed, proxies with their
-options, ...); ``SearchConfig`` adds what turns scores into a search's fitness (combiner,
-weights, size penalty, hardware limits, a precomputed score table). Constructor =
-parameters (scikit-learn): the keywords are stored as given, after validation and
-normalisation (a proxy list in text becomes its tuple of labels); a bad value is a
-:class:`~zeronas.errors.ParameterError` naming the field, what is allowed and what was
-received.
+The one default of a search lives here too: :data:`DEFAULT_SEARCH` (what plain
+``zeronas search`` and :func:`zeronas.api.search` run) and :func:`default_search_proxies`
+(the space's own proxies where the ensemble is known to rank it badly).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from zeronas.errors import ZeroNASError
-from zeronas.hardware.costs import check_costs
+from zeronas.fitness.combiners import COMBINERS, parse_weights
+from zeronas.fitness.penalties import PENALTIES
+from zeronas.hardware.costs import COSTS, check_costs
 from zeronas.hardware.limits import Limits
-from zeronas.params import is_int, require
-from zeronas.proxies import ProxySet, parse_proxy_list, sets_in
+from zeronas.params import check_settings, int_at_least, is_int, require, setting
+from zeronas.proxies import Proxy, ProxySet, parse_proxy_list, sets_in
 from zeronas.scoring.config import ScoringConfig
+from zeronas.spaces import SearchSpace, get_space
+
+__all__ = [
+    "DEFAULT_RERANK",
+    "DEFAULT_SEARCH",
+    "SearchConfig",
+    "default_search_proxies",
+    "search_config",
+]
+
+#: What plain ``zeronas search`` runs (docs/search-defaults.md): the frozen ensemble,
+#: proposing with its screen for ``budget`` candidates, then its second stage.
+DEFAULT_SEARCH: dict[str, Any] = {"proxies": "ensemble", "algorithm": "rea", "budget": 500}
 
 #: candidates re-scored with every proxy when screen proxies are given without ``rerank``
 DEFAULT_RERANK = 20
 
 
+def default_search_proxies(space: SearchSpace | str) -> str:
+    """The proxies a search uses on ``space`` when none are named: the space's own where the
+    ensemble is known to rank it badly (NATS-SSS: synflow), else the ensemble."""
+    space = get_space(space) if isinstance(space, str) else space
+    return space.search_proxies or DEFAULT_SEARCH["proxies"]
+
+
+def _default_scoring() -> ScoringConfig:
+    return ScoringConfig(proxies=default_search_proxies(ScoringConfig.space_default()))
+
+
 @dataclass(frozen=True)
 class SearchConfig:
-    """What turns scores into a search's fitness, over a :class:`ScoringConfig`.
+    """What turns scores into a search's fitness, over ``scoring`` (default: the search
+    default's proxies on the default space).
 
     ``combine`` (``norm-sum``, ``zscore``, ``rank``, ``logrank``; unset: the proxy set's
     combiner when the proxies are one set, else ``norm-sum``), ``screen`` and ``rerank``
@@ -41,54 +64,80 @@ class SearchConfig:
     proxy), ``penalty`` (seed 002's size penalty ``gdf``/``hsdf``/``rdf``, with its target
     and width in thousands of parameters), ``limits`` (hardware limits checked before
     scoring; unset ones take the space's defaults), ``scores`` (a precomputed score table;
-    proxies it lacks are computed live), ``reference`` (random archs behind ``zscore``).
+    proxies it lacks are computed live), ``reference`` (random archs behind ``zscore``),
+    ``objectives`` (costs a multi-objective search minimises beside fitness).
     """
 
-    scoring: ScoringConfig = field(
-        default_factory=lambda: ScoringConfig(proxies="naswot,logsynflow")
+    scoring: ScoringConfig = dataclasses.field(default_factory=_default_scoring)
+    combine: str | None = setting(
+        None, flag="--combine",
+        help=f"Fitness: {', '.join(COMBINERS)}. Default: the proxy set's combiner when "
+        "--proxies names one set (az_nas: logrank), else norm-sum.",
+    )  # fmt: skip
+    weights: tuple[float, ...] | None = setting(
+        None, flag="--weights", cli_type=str | None, help="One weight per proxy, e.g. 1,0.5."
     )
-    combine: str | None = None
-    weights: tuple[float, ...] | None = None
-    penalty: str | None = None
-    target_kparams: float = 200.0
-    width_kparams: float = 400.0
-    limits: Limits = field(default_factory=Limits)
-    scores: str | None = None
-    reference: int = 50
-    screen: tuple[str, ...] | str | None = None
-    rerank: int | None = None
-    #: Costs a multi-objective search minimises beside fitness (``nsga2``; other searchers
-    #: record them): names of :data:`zeronas.costs.COSTS`, comma-separated or a tuple.
-    objectives: tuple[str, ...] | str = ()
+    penalty: str | None = setting(
+        None, allowed=f"one of {', '.join(PENALTIES)}", check=lambda v: v is None or v in PENALTIES,
+        flag="--penalty", help=f"Size penalty of Wang et al. (seed 002): {', '.join(PENALTIES)}.",
+    )  # fmt: skip
+    target_kparams: float = setting(
+        200.0, flag="--target-kparams", help="Size-penalty target μ, in thousands of parameters."
+    )
+    width_kparams: float = setting(
+        400.0, flag="--width-kparams", help="Size-penalty width s, in thousands of parameters."
+    )
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    scores: str | None = setting(
+        None, flag="--scores", cli_type=Path | None,
+        help="Precomputed proxy values (CSV: index, <proxy>_<dataset>, "
+        "<proxy>_seconds_<dataset>); missing proxies are computed live.",
+    )  # fmt: skip
+    reference: int = setting(50, allowed="an integer >= 2", check=int_at_least(2))
+    screen: tuple[Proxy, ...] | None = setting(
+        None, flag="--screen", cli_type=str | None,
+        help="Two-stage search: propose with these cheap proxies, then score the --rerank "
+        "fittest with every proxy and answer with the best of them. Default: the proxy set's "
+        "own (ensemble: params).",
+    )  # fmt: skip
+    rerank: int | None = setting(
+        None, allowed="an integer >= 0", check=lambda v: v is None or (is_int(v) and v >= 0),
+        flag="--rerank",
+        help="Candidates re-scored with every proxy after a --screen search (0: one stage). "
+        f"Default: the proxy set's own (ensemble: 20), else {DEFAULT_RERANK} with --screen.",
+    )  # fmt: skip
+    objectives: tuple[str, ...] = setting(
+        (), flag="--objectives", cli_type=str,
+        help="Costs to minimise beside fitness (--algorithm nsga2; others record them): "
+        f"{', '.join(COSTS)} (latency_ms: the --latency-table device's, else measured here). "
+        "Writes pareto.csv, pareto.png and the hypervolume.",
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
-        from zeronas.fitness.combiners import COMBINERS, parse_weights
-
-        owner = "SearchConfig"
+        check_settings(self)
         if self.combine is not None:
             COMBINERS.get(self.combine)  # an unknown name says "Did you mean ...?"
         if self.weights is not None:
-            parsed = parse_weights(self.weights, self.scoring.proxy_list())
-            object.__setattr__(self, "weights", tuple(parsed) if parsed is not None else None)
+            parsed = parse_weights(self.weights, self.scoring.proxies)
+            object.__setattr__(self, "weights", tuple(parsed))
         if self.scores is not None:
             object.__setattr__(self, "scores", str(self.scores))
-        require(is_int(self.reference) and self.reference >= 2, "reference", owner,
-               "an integer >= 2", self.reference)  # fmt: skip
-        if self.screen is not None and self.screen != ():
-            labels = tuple(p.name for p in parse_proxy_list(self.screen))
-            object.__setattr__(self, "screen", labels)
+        if self.screen is not None and self.screen not in ((), ""):
+            object.__setattr__(self, "screen", tuple(parse_proxy_list(self.screen)))
+        elif self.screen is not None:
+            object.__setattr__(self, "screen", ())
         object.__setattr__(self, "objectives", check_costs(self.objectives))
         limits = self.limits
         if limits.latency_table and limits.max_latency_ms is None:
-            require("latency_ms" in self.objectives, "max_latency_ms", owner,
-                   "set with a latency table (or latency_ms an objective)", None)  # fmt: skip
+            require("latency_ms" in self.objectives, "max_latency_ms", "Limits",
+                    "set with a latency table (or latency_ms an objective)", None)  # fmt: skip
         if self.objectives and (self.rerank or self.screen):
             raise ZeroNASError(
                 "a multi-objective search (objectives) runs in one stage: drop screen/rerank"
             )
         self.two_stage()  # a bad combination is refused here
 
-    def two_stage(self) -> tuple[tuple[str, ...], int]:
+    def two_stage(self) -> tuple[tuple[Proxy, ...], int]:
         """(screen proxies, candidates re-ranked): ``((), 0)`` for one stage. Unset fields
         take the proxy set's own; screen proxies alone re-rank ``DEFAULT_RERANK``."""
         exact = self.exact_set()
@@ -96,18 +145,17 @@ class SearchConfig:
         rerank = self.rerank
         if rerank is None:
             rerank = own.rerank if own else (DEFAULT_RERANK if self.screen else 0)
-        require(is_int(rerank) and rerank >= 0, "rerank", "SearchConfig", "an integer >= 0",
-               rerank)  # fmt: skip
-        screen = self.screen if self.screen is not None else (own.screen if own else ())
-        labels = tuple(p.name for p in parse_proxy_list(screen)) if screen else ()
-        require(bool(labels) or rerank == 0, "screen", "SearchConfig",
-               "proxies to propose with when rerank > 0", self.screen)  # fmt: skip
-        return (labels, rerank) if rerank else ((), 0)
+        screen = self.screen
+        if screen is None:
+            screen = tuple(parse_proxy_list(list(own.screen))) if own else ()
+        require(bool(screen) or rerank == 0, "screen", "SearchConfig",
+                "proxies to propose with when rerank > 0", self.screen)  # fmt: skip
+        return (screen, rerank) if rerank else ((), 0)
 
     def exact_set(self) -> ProxySet | None:
         """The proxy set whose members the proxies are exactly, if any."""
-        labels = set(self.scoring.proxies)
-        exact = [s for s in sets_in(self.scoring.proxies) if set(s.members) == labels]
+        labels = self.scoring.labels
+        exact = [s for s in sets_in(labels) if set(s.members) == set(labels)]
         return exact[0] if exact else None
 
     def fitness_combine(self) -> str:
@@ -129,6 +177,31 @@ class SearchConfig:
         doc["limits"] = self.limits.describe()
         doc["weights"] = list(self.weights) if self.weights is not None else None
         screen, rerank = self.two_stage()
-        doc["screen"], doc["rerank"] = list(screen), rerank
+        doc["screen"], doc["rerank"] = [p.name for p in screen], rerank
         doc["combine"] = self.fitness_combine()
         return doc
+
+
+_SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
+_LIMIT_FIELDS = {f.name for f in dataclasses.fields(Limits)}
+_SEARCH_FIELDS = {f.name for f in dataclasses.fields(SearchConfig)} - {"scoring", "limits"}
+
+
+def search_config(**fields: Any) -> SearchConfig:
+    """The :class:`SearchConfig` of flat ``fields`` (scoring, search and limit fields, as the
+    command line gives them); ``proxies`` unset or None takes the space's search default.
+    An unknown field is named with the valid ones."""
+    from zeronas.errors import ParameterError
+
+    rest = sorted(set(fields) - _SCORING_FIELDS - _LIMIT_FIELDS - _SEARCH_FIELDS)
+    if rest:
+        valid = ", ".join(sorted(_SCORING_FIELDS | _SEARCH_FIELDS | _LIMIT_FIELDS))
+        raise ParameterError(rest[0], "SearchConfig", f"one of ({valid})", rest[0], unknown=True)
+    scoring = {k: v for k, v in fields.items() if k in _SCORING_FIELDS}
+    if scoring.get("proxies") is None:
+        scoring["proxies"] = default_search_proxies(
+            scoring.get("space", ScoringConfig.space_default())
+        )
+    limits = Limits(**{k: v for k, v in fields.items() if k in _LIMIT_FIELDS})
+    search = {k: v for k, v in fields.items() if k in _SEARCH_FIELDS}
+    return SearchConfig(ScoringConfig(**scoring), limits=limits, **search)

@@ -1,0 +1,34 @@
+"""What a result must say about the batch it was scored on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zeronas.data.batch import Batch
+from zeronas.proxies.base import Proxy
+
+__all__ = ["SYNTHETIC_WARNING", "batch_warnings"]
+
+SYNTHETIC_WARNING = (
+    "data-dependent proxies run on a SYNTHETIC Gaussian batch with random labels, not real "
+    "images; pass --data cifar|npz:PATH|imagenet16:PATH for real ones"
+)
+
+
+def batch_warnings(batch: Batch | None, proxies: Sequence[Proxy]) -> list[str]:
+    """Synthetic images under data-dependent proxies computed live, random labels under the
+    proxies that read labels, and labels the task cannot use (outside its classes)."""
+    if batch is None:
+        return []
+    live = [p for p in proxies if p.arch_fn is None]
+    if batch.label_note and (labelled := [p.name for p in live if p.needs_labels]):
+        return [f"{batch.label_note}, so {', '.join(labelled)} cannot be computed"]
+    if not batch.synthetic:
+        return []
+    notes = [SYNTHETIC_WARNING] if any(p.needs_data for p in live) else []
+    if labelled := [p.name for p in live if p.needs_labels]:
+        notes.append(
+            f"{', '.join(labelled)} read the batch's labels, which are random on the synthetic "
+            "batch: their values say nothing about the task"
+        )
+    return notes
