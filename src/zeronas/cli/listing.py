@@ -38,14 +38,14 @@ def proxies(json_out: JsonOpt = False) -> None:
     sets = [PROXY_SETS.get(n).describe() for n in PROXY_SETS]
     if json_out:
         return print_json({"proxies": rows, "sets": sets})
-    table = Table("name", "v", "options", "better", "needs", "reads", "description")
+    table = Table("name", "v", "options", "better", "needs", "reads", "batch", "description")
     for row in rows:
         better = "higher" if row["higher_is_better"] else "lower"
         needs = "labels" if row["needs_labels"] else "data" if row["needs_data"] else "-"
         options = ", ".join(f"{k}={v['default']}" for k, v in row["options"].items()) or "-"
         table.add_row(
             row["name"], str(row["version"]), escape(options), better, needs, row["reads"],
-            row["description"],
+            escape(row["images"]), row["description"],
         )  # fmt: skip
     out.print(table)
     table = Table("set", "members", "combine", "description")

@@ -42,6 +42,7 @@ from zeronas.proxies.passes import computed_pass
 __all__ = ["AZPass", "az_pass", "az_expressivity", "az_progressivity", "az_trainability"]
 
 BATCH = 64
+AZ_IMAGES = f"own {BATCH} N(0,1)"
 SEED = 0
 
 
@@ -115,19 +116,19 @@ def _finite_or_minus_inf(value: float) -> float:
     return -math.inf if math.isnan(value) else float(value)
 
 
-@proxy("az_expressivity", init_dependent=False, reads="az")
+@proxy("az_expressivity", init_dependent=False, reads="az", images=AZ_IMAGES)
 def az_expressivity(result: AZPass) -> float:
     """Σ over feature maps of the entropy of the channel-covariance spectrum (AZ-NAS E)."""
     return _finite_or_minus_inf(float(np.sum(result.expressivity)))
 
 
-@proxy("az_progressivity", init_dependent=False, reads="az")
+@proxy("az_progressivity", init_dependent=False, reads="az", images=AZ_IMAGES)
 def az_progressivity(result: AZPass) -> float:
     """min over consecutive feature maps of E_{l+1} − E_l (AZ-NAS P)."""
     return _finite_or_minus_inf(float(np.min(np.diff(result.expressivity))))
 
 
-@proxy("az_trainability", init_dependent=False, reads="az")
+@proxy("az_trainability", init_dependent=False, reads="az", images=AZ_IMAGES)
 def az_trainability(result: AZPass) -> float:
     """mean over blocks of −σ − 1/σ + 2, σ the cotangent map's spectral norm (AZ-NAS T)."""
     return _finite_or_minus_inf(float(np.mean(result.trainability)))

@@ -91,6 +91,9 @@ class Proxy:
     defaults: tuple[tuple[str, Any], ...] = ()
     options: tuple[tuple[str, Any], ...] = ()
     base: str = field(default="")
+    #: What it reads instead of the run's whole batch (``"64 N(0,1) images"``); "" for the
+    #: batch as given. ``zeronas proxies`` and ``--batch-size``'s help say so.
+    images: str = ""
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -143,6 +146,7 @@ class Proxy:
             "needs_labels": self.needs_labels,
             "init_dependent": self.init_dependent,
             "reads": self.reads,
+            "images": self.images or ("the batch" if self.needs_data else "-"),
             "options": {k: {"default": v, "type": type(v).__name__} for k, v in self.defaults},
             "parts": [list(p) for p in self.parts],
             "description": self.description,
@@ -164,10 +168,12 @@ def proxy(
     description: str = "",
     arch_fn: ArchFn | None = None,
     reader: ReaderFactory | None = None,
+    images: str = "",
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; its keyword-only parameters are its options and the
     description defaults to its docstring's first line. ``reads``: one of
-    :func:`zeronas.proxies.passes.pass_names` (``forward`` needs a ``reader``)."""
+    :func:`zeronas.proxies.passes.pass_names` (``forward`` needs a ``reader``). ``images``:
+    what it reads instead of the run's whole batch, when it draws its own or uses part."""
     check_pass(name, reads, reader is not None)
     if version < 1:
         raise ZeroNASError(f"proxy {name!r}: version must be an integer >= 1, got {version}")
@@ -178,7 +184,7 @@ def proxy(
         entry = Proxy(
             name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn, reader,
             version=version, needs_labels=needs_labels, reads=reads, defaults=defaults,
-            options=defaults,
+            options=defaults, images=images,
         )  # fmt: skip
         PROXIES.add(name, entry, module=fn.__module__)
         return fn

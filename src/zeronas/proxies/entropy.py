@@ -83,7 +83,10 @@ def entropy_score(net: nn.Module, input_shape: tuple[int, ...], seed: int = 0) -
 
 
 # version 2: dead branches add nothing and a cut network scores -inf (commit 794cb30)
-@proxy("entropy", needs_data=False, init_dependent=False, version=2)
+@proxy(
+    "entropy", needs_data=False, init_dependent=False, version=2,
+    images=f"own {BATCH} N(0,1)",
+)  # fmt: skip
 def entropy(net: nn.Module, x: torch.Tensor) -> float:
     """MAE-DET: Σ log σ of each conv output in a BN-free, activation-free Gaussian pass."""
     values = [entropy_score(net, tuple(x.shape[1:]), seed) for seed in range(REPEATS)]

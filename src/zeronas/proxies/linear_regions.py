@@ -120,7 +120,10 @@ def linear_regions_score(arch: TSSArch, num_classes: int, x: torch.Tensor, seed:
     return count_linear_regions(net, list(crops.split(SAMPLES)))
 
 
-@proxy("linear_regions", needs_data=True, init_dependent=False)
+@proxy(
+    "linear_regions", needs_data=True, init_dependent=False,
+    images="3,000 3x3 crops",
+)  # fmt: skip
 def linear_regions(net: nn.Module, x: torch.Tensor) -> float:
     """Distinct ReLU patterns of 3,000 3x3 crops on the 1-cell C=1 network (TE-NAS)."""
     arch = getattr(net, "arch", None)

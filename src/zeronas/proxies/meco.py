@@ -83,7 +83,7 @@ def _finite_sum(values: list[float]) -> float:
     return float(sum(v for v in values if math.isfinite(v)))
 
 
-@proxy("meco", needs_data=True, reads="own")
+@proxy("meco", needs_data=True, reads="own", images="first `images`")
 def meco(net: nn.Module, x: torch.Tensor, *, images: int = 1) -> float:
     """Σ over every module's output of λ_min of its channel correlation (MeCo, 2023)."""
     if not 1 <= images <= len(x):
@@ -91,7 +91,7 @@ def meco(net: nn.Module, x: torch.Tensor, *, images: int = 1) -> float:
     return _finite_sum(channel_correlation_min_eigenvalues(net, x[:images]))
 
 
-@proxy("meco_opt", needs_data=True, reads="own")
+@proxy("meco_opt", needs_data=True, reads="own", images="first `images`")
 def meco_opt(
     net: nn.Module, x: torch.Tensor, *, images: int = 1, channels: int = 8, seed: int = 0
 ) -> float:

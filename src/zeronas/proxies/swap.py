@@ -65,7 +65,10 @@ def activation_patterns(net: nn.Module, x: torch.Tensor) -> int:
     return int(torch.unique(torch.cat(codes)).numel()) if codes else 0
 
 
-@proxy("swap", needs_data=True, init_dependent=False, reads="own")
+@proxy(
+    "swap", needs_data=True, init_dependent=False, reads="own",
+    images="first `images`",
+)  # fmt: skip
 def swap(
     net: nn.Module,
     x: torch.Tensor,

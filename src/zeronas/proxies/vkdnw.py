@@ -45,6 +45,7 @@ __all__ = ["FisherPass", "fisher_factor", "fisher_pass", "vkdnw_entropy", "vkdnw
 
 ALPHA = float(torch.tensor(0.05, dtype=torch.float16))  # 0.04998779296875, as stored
 BATCH = 64
+VKDNW_IMAGES = f"own {BATCH} N(0,1)"
 SEED = 0
 TENSORS = 128
 FISHERS = ("reference", "textbook")
@@ -212,13 +213,13 @@ def fisher_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None)
     return FisherPass(jacobian, fisher_factor(logits), len(names))
 
 
-@proxy("vkdnw", init_dependent=False, reads="vkdnw")
+@proxy("vkdnw", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES)
 def vkdnw(result: FisherPass, *, fisher: str = "reference") -> float:
     """Entropy of the deciles of the Fisher spectrum over one entry per tensor (VKDNW, 2025)."""
     return vkdnw_entropy(result.spectrum(fisher))
 
 
-@proxy("vkdnw_single", init_dependent=False, reads="vkdnw")
+@proxy("vkdnw_single", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES)
 def vkdnw_single(result: FisherPass, *, fisher: str = "reference") -> float:
     """ℵ + VKDNW / (ln 9 + 1): the order of (number of parameter tensors, VKDNW) (VKDNW_single)."""
     return result.tensor_count + vkdnw_entropy(result.spectrum(fisher)) / (math.log(9) + 1)

@@ -44,7 +44,7 @@ def _pre_pool_features(net: nn.Module, pool: nn.Module, x: torch.Tensor) -> torc
     return kept[-1]
 
 
-@proxy("zen", init_dependent=False, reads="own")
+@proxy("zen", init_dependent=False, reads="own", images="own `batch` N(0,1)")
 def zen(
     net: nn.Module,
     x: torch.Tensor,

@@ -33,9 +33,9 @@ MAX_SEED = 2**63 - 1
 SCORE_PROXIES = "naswot,synflow,logsynflow,relu_count,params"
 
 _BATCH_HELP = (
-    "Images in the fixed mini-batch. Proxies that draw their own images read it only for "
-    "the image size (az_*, vkdnw*, zen) or use its first few (meco*, swap, linear_regions): "
-    "`zeronas proxies` shows each one's batch."
+    "Images in the fixed mini-batch. A proxy that draws its own images reads it only for "
+    "the image size (az_*, vkdnw*, zen, entropy); some use part of it (meco*, swap, "
+    "linear_regions): the batch column of `zeronas proxies` says which."
 )
 
 
