@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from zeronas import api
-from zeronas.data.imagefolder import write_lfw_subset
+from zeronas.testing import write_lfw_subset
 from zeronas.deploy.training import TrainConfig, image_folder_loaders, train, training_curve
 from zeronas.hardware.limits import LimitChecker, Limits
 

@@ -12,13 +12,14 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from zeronas.cli import app
-from zeronas.data.imagefolder import open_split, write_lfw_subset
+from zeronas.data.imagefolder import open_split
 from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.deploy.export import check_onnx, export_onnx, load_bundle, save_bundle
 from zeronas.deploy.training import CHECKPOINT, TrainConfig, image_folder_loaders, train
 from zeronas.errors import DataError, ZeroNASError
 from zeronas.spaces import get_space
+from zeronas.testing import write_lfw_subset
 
 RUNNER = CliRunner()
 BLOCKS = get_space("blocks")

@@ -1,13 +1,10 @@
-"""Image folders (``--data imagefolder:PATH``): Visual Wake Words and custom data (DESIGN §7).
+"""Image folders (``--data imagefolder:PATH``): Visual Wake Words and custom data.
 
 Layout: ``PATH/train``, ``PATH/val`` and ``PATH/test``, each with one sub-folder per class
 holding its images (any format PIL reads, any size; greyscale is made RGB). Class names are
 the sorted sub-folder names of ``train`` (torchvision's ``ImageFolder`` convention) and must
 be the same in every split. Images are resized (bilinear, antialiased) to the dataset's
 input size.
-
-Offline stand-in for VWW: :func:`write_lfw_subset` lays out scikit-image's ``lfw_subset``
-(100 face and 100 non-face 25 x 25 crops from LFW) as ``person`` / ``not_person``.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ from torchvision.transforms import v2
 
 from zeronas.errors import DataError
 
-__all__ = ["SPLITS", "ImageFolderSplit", "open_split", "write_lfw_subset"]
+__all__ = ["SPLITS", "ImageFolderSplit", "open_split"]
 
 SPLITS = ("train", "val", "test")
 
@@ -98,22 +95,3 @@ def open_split(root: str | Path, split: str, size: tuple[int, int]) -> ImageFold
     return opened
 
 
-def write_lfw_subset(root: str | Path, seed: int = 0, fractions=(0.6, 0.2, 0.2)) -> Path:
-    """scikit-image's ``lfw_subset`` as an image folder: ``person`` (the 100 faces) and
-    ``not_person`` (the 100 non-face crops), split per class by ``fractions``, seeded."""
-    try:
-        from skimage.data import lfw_subset
-    except ImportError as exc:  # pragma: no cover -- a dev dependency
-        raise DataError("write_lfw_subset needs scikit-image: pip install scikit-image") from exc
-    faces = (lfw_subset() * 255).round().astype(np.uint8)  # 200 x 25 x 25, faces first
-    rng = np.random.default_rng(seed)
-    root = Path(root)
-    for label, block in (("person", faces[:100]), ("not_person", faces[100:])):
-        order = rng.permutation(len(block))
-        cuts = np.cumsum([round(f * len(block)) for f in fractions])[:-1]
-        for split, part in zip(SPLITS, np.split(order, cuts), strict=True):
-            folder = root / split / label
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in part:
-                Image.fromarray(block[i]).save(folder / f"{label}_{i:03d}.png")
-    return root

@@ -1,5 +1,15 @@
-"""Reusable checks and fixtures for tests of zeronas and of plug-ins built on it."""
+"""Reusable checks and fixtures for tests of zeronas and of plug-ins built on it:
+contract checks per plug-in kind (:mod:`zeronas.testing.checks`) and files a user may pass
+that zeronas must handle (:mod:`zeronas.testing.fixtures`)."""
 
-from zeronas.testing.fixtures import write_damaged_npz
+from zeronas.testing.checks import check_executor, check_proxy, check_searcher, check_space
+from zeronas.testing.fixtures import write_damaged_npz, write_lfw_subset
 
-__all__ = ["write_damaged_npz"]
+__all__ = [
+    "check_executor",
+    "check_proxy",
+    "check_searcher",
+    "check_space",
+    "write_damaged_npz",
+    "write_lfw_subset",
+]

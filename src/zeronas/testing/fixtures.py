@@ -1,12 +1,18 @@
-"""Reusable pieces for tests and probes of zeronas (and of plug-ins built on it)."""
+"""Files for tests and probes: damaged archives zeronas must refuse, and an offline
+stand-in for Visual Wake Words (scikit-image's ``lfw_subset`` laid out as an image folder:
+100 face and 100 non-face 25 x 25 crops from LFW as ``person`` / ``not_person``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-__all__ = ["write_damaged_npz"]
+from zeronas.data.imagefolder import SPLITS
+from zeronas.errors import DataError
+
+__all__ = ["write_damaged_npz", "write_lfw_subset"]
 
 
 def write_damaged_npz(folder: Path) -> dict[str, Path]:
@@ -25,3 +31,24 @@ def write_damaged_npz(folder: Path) -> dict[str, Path]:
     np.savez(folder / "text.npz", x=x, y=np.array(list("abcd")))
     names = ("ok.npz", "cut.npz", "flip.npz", "plain.npy", "short.npz", "text.npz")
     return {name: folder / name for name in names}
+
+
+def write_lfw_subset(root: str | Path, seed: int = 0, fractions=(0.6, 0.2, 0.2)) -> Path:
+    """scikit-image's ``lfw_subset`` as an image folder: ``person`` (the 100 faces) and
+    ``not_person`` (the 100 non-face crops), split per class by ``fractions``, seeded."""
+    try:
+        from skimage.data import lfw_subset
+    except ImportError as exc:  # pragma: no cover -- a dev dependency
+        raise DataError("write_lfw_subset needs scikit-image: pip install scikit-image") from exc
+    faces = (lfw_subset() * 255).round().astype(np.uint8)  # 200 x 25 x 25, faces first
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    for label, block in (("person", faces[:100]), ("not_person", faces[100:])):
+        order = rng.permutation(len(block))
+        cuts = np.cumsum([round(f * len(block)) for f in fractions])[:-1]
+        for split, part in zip(SPLITS, np.split(order, cuts), strict=True):
+            folder = root / split / label
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in part:
+                Image.fromarray(block[i]).save(folder / f"{label}_{i:03d}.png")
+    return root
