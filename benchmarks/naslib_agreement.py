@@ -24,7 +24,7 @@ from rich.table import Table
 from scipy import stats
 
 from zeronas import api
-from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.spaces import get_space
 
 #: our proxy -> NASLib's column

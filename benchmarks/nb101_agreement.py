@@ -29,7 +29,7 @@ from naslib_agreement import _render, _spearman, agreement_rows
 from rich.table import Table
 
 from zeronas import api
-from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.models.nb101 import NB101Cell
 from zeronas.spaces import get_space
 

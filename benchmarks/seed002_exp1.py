@@ -29,8 +29,8 @@ from scipy import stats
 
 from zeronas import api
 from zeronas.execution import ExecutorConfig
-from zeronas.groundtruth.accuracy import open_ground_truth
 from zeronas.groundtruth.correlation import tau_rho
+from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.spaces import get_space
 
 TRUTH = {

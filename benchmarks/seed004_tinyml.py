@@ -14,9 +14,11 @@ import time
 from pathlib import Path
 
 from zeronas import api
-from zeronas.testing import write_lfw_subset
-from zeronas.deploy.training import TrainConfig, image_folder_loaders, train, training_curve
+from zeronas.deploy.loaders import image_folder_loaders
+from zeronas.deploy.recipe import TrainConfig
+from zeronas.deploy.training import train, training_curve
 from zeronas.hardware.limits import LimitChecker, Limits
+from zeronas.testing import write_lfw_subset
 
 PROXIES = "naswot,logsynflow"  # FreeREA's pair, norm-sum (seed 004 §II)
 REPORTED = "naswot,synflow,logsynflow,params,macs,flops,peak_memory"

@@ -21,8 +21,8 @@ from rich.table import Table
 from scipy import stats
 
 from zeronas import api
-from zeronas.groundtruth.accuracy import open_ground_truth
 from zeronas.groundtruth.correlation import sample_indices
+from zeronas.groundtruth.sources import open_ground_truth
 
 PAIRS = [("relu_count", "params"), ("naswot", "params"), ("relu_count", "naswot")]
 

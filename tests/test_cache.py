@@ -19,7 +19,8 @@ from zeronas import api
 from zeronas.cli import app
 from zeronas.hardware.counting import count_params
 from zeronas.spaces import get_space
-from zeronas.store.sqlite import CacheError, ScoreKey, ScoreStore, StoredScore
+from zeronas.store.schema import ScoreKey, StoredScore, StoreError
+from zeronas.store.sqlite import ScoreStore
 from zeronas.store.tables import ScoreTable
 
 KEY = ScoreKey("nats-tss", "cifar10", "abc123", 0, '{"init": "kaiming"}')
@@ -55,7 +56,7 @@ def test_a_store_of_another_schema_is_refused(tmp_path):
     ScoreStore(path).close()
     with sqlite3.connect(path) as db:
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(CacheError, match=r"another zeronas \(schema 99; this one reads 2\)"):
+    with pytest.raises(StoreError, match=r"another zeronas \(schema 99; this one reads 2\)"):
         ScoreStore(path)
 
 
@@ -143,9 +144,9 @@ def test_merge_adds_missing_keys_keeps_own_rows_and_counts_disagreements(tmp_pat
     assert packed.merge(tmp_path / "theirs.csv.gz") == {"added": 4, "present": 0, "differing": 0}
     assert packed.get(KEY, "cell-c", V1)["naswot"].value == -math.inf
     (tmp_path / "bad.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(CacheError, match="neither a score store nor a CSV file"):
+    with pytest.raises(StoreError, match="neither a score store nor a CSV file"):
         fresh.merge(tmp_path / "bad.csv")
-    with pytest.raises(CacheError, match="nothing to merge"):
+    with pytest.raises(StoreError, match="nothing to merge"):
         fresh.merge(tmp_path / "missing.sqlite")
 
 

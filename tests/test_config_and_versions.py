@@ -13,7 +13,7 @@ from zeronas import api
 from zeronas.cli import app
 from zeronas.errors import ParameterError, UnknownNameError, ZeroNASError
 from zeronas.proxies import PROXIES, Proxy, get_proxy, parse_proxy_list
-from zeronas.proxies.base import split_proxy_list
+from zeronas.proxies.lists import split_proxy_list
 from zeronas.proxies.passes import pass_names
 from zeronas.scoring.config import ScoringConfig
 from zeronas.search import get_searcher

@@ -11,7 +11,7 @@ from zeronas.data.embedded import EMBEDDED_IMAGES, embedded_images, nats_tss_acc
 from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.errors import BenchmarkError, DataError
-from zeronas.groundtruth.accuracy import EmbeddedGroundTruth, open_ground_truth
+from zeronas.groundtruth.sources import EmbeddedGroundTruth, open_ground_truth
 from zeronas.spaces import get_space
 
 

@@ -16,11 +16,13 @@ from typer.testing import CliRunner
 
 from zeronas.cli import app
 from zeronas.errors import BenchmarkError
-from zeronas.groundtruth.accuracy import CSVGroundTruth, open_ground_truth
+from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.report.jsonio import dumps_json
 from zeronas.spaces import get_space
 from zeronas.store import sqlite as cache_module
-from zeronas.store.sqlite import CacheError, ScoreStore
+from zeronas.store.schema import StoreError
+from zeronas.store.sqlite import ScoreStore
 from zeronas.testing.fixtures import write_damaged_npz
 
 runner = CliRunner()
@@ -121,7 +123,7 @@ def test_store_hygiene(tmp_path, monkeypatch):
     foreign = tmp_path / "other.sqlite"
     with sqlite3.connect(foreign) as db:
         db.execute("CREATE TABLE users (name TEXT)")
-    with pytest.raises(CacheError, match="not a zeronas score store .*users"):
+    with pytest.raises(StoreError, match="not a zeronas score store .*users"):
         ScoreStore(foreign)
     with sqlite3.connect(foreign) as db:  # untouched: no tables added, not switched to WAL
         names = [r[0] for r in db.execute("SELECT name FROM sqlite_master")]
@@ -130,7 +132,7 @@ def test_store_hygiene(tmp_path, monkeypatch):
     ScoreStore(future).close()
     with sqlite3.connect(future) as db:
         db.execute("UPDATE meta SET value = '9' WHERE key = 'schema_version'")
-    with pytest.raises(CacheError, match="another zeronas .*schema 9.* use that version"):
+    with pytest.raises(StoreError, match="another zeronas .*schema 9.* use that version"):
         ScoreStore(future)
 
 

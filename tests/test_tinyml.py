@@ -16,7 +16,9 @@ from zeronas.data.imagefolder import open_split
 from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
 from zeronas.deploy.export import check_onnx, export_onnx, load_bundle, save_bundle
-from zeronas.deploy.training import CHECKPOINT, TrainConfig, image_folder_loaders, train
+from zeronas.deploy.loaders import image_folder_loaders
+from zeronas.deploy.recipe import TrainConfig
+from zeronas.deploy.training import CHECKPOINT, train
 from zeronas.errors import DataError, ZeroNASError
 from zeronas.spaces import get_space
 from zeronas.testing import write_lfw_subset

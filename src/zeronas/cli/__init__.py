@@ -5,7 +5,7 @@ Bad input exits with status 2 and one line naming the bad value and what is allo
 Importing this package registers every command on :data:`app`.
 """
 
-from zeronas.cli import deploy, latency, listing, scoring, searching, store  # noqa: F401
+from zeronas.cli import deploy, experiment, latency, listing, scoring, searching, store  # noqa: F401
 from zeronas.cli.app import app
 
 __all__ = ["app"]

@@ -138,13 +138,9 @@ def train_command(
 
     Example: zeronas train --from zeronas-search/run.json --data imagefolder:vww --epochs 40
     """
-    from zeronas.deploy.training import (
-        CHECKPOINT,
-        TrainConfig,
-        image_folder_loaders,
-        train,
-        training_curve,
-    )
+    from zeronas.deploy.loaders import image_folder_loaders
+    from zeronas.deploy.recipe import TrainConfig
+    from zeronas.deploy.training import CHECKPOINT, train, training_curve
 
     space_obj, arch_value, task = chosen_arch(run_file, space, arch, dataset)
     spec = _task(task, image_size)

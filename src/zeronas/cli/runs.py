@@ -12,7 +12,8 @@ from typing import Any
 
 from zeronas.cli.app import err
 from zeronas.errors import ZeroNASError
-from zeronas.store.sqlite import ScoreStore, default_cache_path
+from zeronas.store.schema import default_cache_path
+from zeronas.store.sqlite import ScoreStore
 
 __all__ = ["cache_path", "tracked_run", "writable_file", "writable_folder"]
 

@@ -34,7 +34,7 @@ from zeronas.cli.output import fmt, print_json, show_warnings
 from zeronas.cli.runs import cache_path, tracked_run, writable_folder
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.execution.base import ExecutorConfig
-from zeronas.groundtruth.accuracy import open_ground_truth
+from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.report.documents import write_scores_csv
 from zeronas.report.jsonio import json_number
 from zeronas.report.plots import scatter_plot

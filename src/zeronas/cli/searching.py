@@ -1,4 +1,4 @@
-"""`zeronas search` and `zeronas experiment`."""
+"""`zeronas search`."""
 
 from __future__ import annotations
 
@@ -41,13 +41,10 @@ from zeronas.cli.output import fmt, print_json, show_warnings
 from zeronas.cli.runs import cache_path, tracked_run, writable_folder
 from zeronas.errors import ZeroNASError
 from zeronas.execution.base import ExecutorConfig
-from zeronas.groundtruth.accuracy import (
-    BENCHMARK_ENV,
-    embedded_ground_truth,
-    open_ground_truth,
-)
+from zeronas.groundtruth.accuracy import BENCHMARK_ENV
+from zeronas.groundtruth.sources import embedded_ground_truth, open_ground_truth
 from zeronas.report.documents import search_document, write_history_csv
-from zeronas.report.jsonio import json_number, write_json
+from zeronas.report.jsonio import write_json
 from zeronas.report.pareto import pareto_files
 from zeronas.scoring.config import ScoringConfig
 from zeronas.scoring.notes import batch_warnings
@@ -58,13 +55,13 @@ from zeronas.search.problem import Budget
 from zeronas.search.result import Evaluation
 
 
-def _search_setup(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
+def search_setup_here(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
     run = api.search_setup(config, cache=cache_path(cache, no_cache))
     show_warnings(batch_warnings(run.batch, run.proxies))
     return run
 
 
-def _parse_options(items: list[str] | None) -> dict[str, str]:
+def parse_options(items: list[str] | None) -> dict[str, str]:
     options = {}
     for item in items or []:
         key, sep, value = item.partition("=")
@@ -137,7 +134,7 @@ def search(
     Example: zeronas search --algorithm rea --proxies naswot,logsynflow --budget 1000
     --scores reference_scores.csv --benchmark accuracy.csv
     """
-    options = _parse_options(option)
+    options = parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
     writable_folder(out_dir)
     if budget is None:
@@ -149,7 +146,7 @@ def search(
             "--pick-under-latency-ms picks from the latency front: add latency_ms to --objectives"
         )
     accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config.scoring)
-    run = _search_setup(config, cache, no_cache)
+    run = search_setup_here(config, cache, no_cache)
     settings = {
         "config": config.describe(), "algorithm": algorithm, "options": options,
         "budget": budget, "seconds": seconds, "benchmark": benchmark, "hp": hp,
@@ -275,116 +272,3 @@ def _print_search(doc: dict[str, Any]) -> None:
         )
     out.print(table)
     out.print(f"wrote {', '.join(doc['files'])}")
-
-
-def _split(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise ZeroNASError(f"{what} is empty")
-    return items
-
-
-def _budgets(text: str) -> list[int | None]:
-    try:
-        budgets = [int(t) for t in _split(text, "--n")]
-    except ValueError as exc:
-        raise ZeroNASError(f"--n must be comma-separated integers, got {text!r}") from exc
-    if any(b < 0 for b in budgets):
-        raise ZeroNASError(f"--n values must be >= 0 (0 = no evaluation cap), got {text!r}")
-    return [b or None for b in budgets]
-
-
-@app.command()
-@cli_errors
-@with_search_config(skip=("weights",))
-@with_execution()
-def experiment(
-    config: SearchConfig,
-    execution: ExecutorConfig,
-    dataset: Annotated[
-        str, typer.Option("--dataset", help="Comma-separated tasks.")
-    ] = "cifar10,cifar100,ImageNet16-120",
-    algorithms: Annotated[
-        str, typer.Option("--algorithms", help="Comma-separated algorithms.")
-    ] = "random,rea,ga",
-    n: Annotated[
-        str, typer.Option("--n", help="Comma-separated evaluation budgets (0 = none).")
-    ] = "10,100,1000",
-    runs: Annotated[int, typer.Option("--runs", help="Seeded runs per row.")] = 30,
-    proxies: Annotated[
-        list[str] | None,
-        typer.Option("--proxies", help="Proxy set, e.g. naswot,logsynflow (repeat to compare)."),
-    ] = None,
-    seconds: SecondsOpt = None,
-    option: OptionOpt = None,
-    benchmark: BenchmarkOpt = None,
-    allow_pickle: AllowPickleOpt = False,
-    hp: HpOpt = None,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
-        "zeronas-experiment"
-    ),
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
-    run_id: RunIdOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Seed 001 Tables I-V / seed 002 Table 5: R seeded runs per algorithm and budget N.
-
-    Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
-    --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30
-    """
-    from zeronas.studies.experiment import run_experiment, write_experiment
-
-    algos, budgets = _split(algorithms, "--algorithms"), _budgets(n)
-    if runs < 1:
-        raise ZeroNASError(f"--runs must be >= 1, got {runs}")
-    if seconds is None and None in budgets:
-        raise ZeroNASError("--n 0 (no evaluation cap) needs a --seconds budget")
-    options = _parse_options(option)
-    for algorithm in algos:
-        get_searcher(algorithm, **options)
-    writable_folder(out_dir)
-    truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
-    setups, configs = {}, []
-    for ds in _split(dataset, "--dataset"):
-        for proxy_set in proxies or [config.scoring.proxies]:
-            scoring = config.scoring.replace(dataset=ds, proxies=proxy_set)
-            search_config = config.replace(scoring=scoring)
-            run = _search_setup(search_config, cache, no_cache)
-            names = "+".join(run.fitness.names)
-            setups[f"{run.dataset.name} {names}"] = run
-            configs.append(search_config.describe())
-    total = len(setups) * len(algos) * len(budgets) * runs
-    columns = (TextColumn("[bold]experiment"), BarColumn(), MofNCompleteColumn())
-    settings = {
-        "configs": configs, "algorithms": algos, "n": budgets, "runs": runs,
-        "seconds": seconds, "options": options, "benchmark": benchmark, "hp": hp,
-    }  # fmt: skip
-    with (
-        tracked_run(run_id, cache_path(cache, no_cache), "experiment", settings),
-        Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress,
-    ):
-        task = progress.add_task("runs", total=total)
-        exp = run_experiment(
-            setups,
-            algos,
-            budgets,
-            runs,
-            truth,
-            seconds,
-            config.scoring.seed,
-            dict.fromkeys(algos, options),
-            lambda _r: progress.advance(task),
-            execution,
-        )
-    files = write_experiment(exp, out_dir)
-    if json_out:
-        rows = [
-            {k: json_number(v) if isinstance(v, float) else v for k, v in vars(r).items()}
-            for r in exp.rows
-        ]
-        return print_json(
-            {"settings": exp.settings, "rows": rows, "files": [str(f) for f in files]}
-        )
-    out.print(files[0].read_text(), markup=False, highlight=False, soft_wrap=True)
-    out.print(f"wrote {', '.join(str(f) for f in files)}")

@@ -17,7 +17,6 @@ with the same result as an uninterrupted run would have had on CPU.
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import time
@@ -28,58 +27,24 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
-from torchvision.transforms import v2
+from torch.utils.data import DataLoader
 
-from zeronas.data.imagefolder import ImageFolderSplit, open_split
 from zeronas.data.tasks import DatasetSpec
-from zeronas.errors import DataError, ParameterError, ZeroNASError
+from zeronas.deploy.recipe import TrainConfig
+from zeronas.errors import ZeroNASError
 from zeronas.models.init import check_device
 from zeronas.report.jsonio import write_json
 from zeronas.report.plots import figure
 from zeronas.spaces.base import SearchSpace
 
 __all__ = [
-    "TrainConfig",
     "TrainResult",
     "train",
     "training_curve",
-    "image_folder_loaders",
-    "OPTIMIZERS",
     "CHECKPOINT",
 ]
 
-OPTIMIZERS = ("sgd", "adamw")
 CHECKPOINT = "checkpoint.pt"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 40
-    batch_size: int = 64
-    optimizer: str = "sgd"
-    lr: float = 0.05
-    weight_decay: float = 4e-5
-    label_smoothing: float = 0.1
-    seed: int = 0
-    device: str = "cpu"
-    workers: int = 0
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ZeroNASError(
-                f"Unknown optimizer {self.optimizer!r}. Allowed: {', '.join(OPTIMIZERS)}"
-            )
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ParameterError(name, "TrainConfig", "an integer >= 1", getattr(self, name))
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ParameterError("lr", "TrainConfig", "a positive number", self.lr)
-        if not 0 <= self.label_smoothing < 1:
-            raise ParameterError(
-                "label_smoothing", "TrainConfig", "in [0, 1)", self.label_smoothing
-            )
-        check_device(self.device)
 
 
 @dataclass
@@ -102,61 +67,6 @@ class TrainResult:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class _Split(Dataset):
-    """A split of an image folder as (normalised float image, label) pairs."""
-
-    def __init__(self, split: ImageFolderSplit, transform: Callable) -> None:
-        self.split, self.transform, self.labels = split, transform, split.labels
-
-    def __len__(self) -> int:
-        return len(self.split)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        return self.transform(self.split.image(index)), int(self.labels[index])
-
-
-def _transforms(spec: DatasetSpec) -> tuple[Callable, Callable]:
-    size = spec.input_shape[1:]
-    normalise = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
-    train = v2.Compose(
-        [
-            v2.RandomResizedCrop(size, scale=(0.5, 1.0), antialias=True),
-            v2.RandomHorizontalFlip(),
-            *normalise,
-        ]
-    )
-    return train, v2.Compose([v2.Resize(size, antialias=True), *normalise])
-
-
-def image_folder_loaders(
-    root: str | Path, spec: DatasetSpec, config: TrainConfig
-) -> dict[str, DataLoader]:
-    """Loaders of ``root``'s train (shuffled, augmented), val and test splits, and
-    ``calibration``: the train split in order, un-augmented (for precise BN)."""
-    augment, plain = _transforms(spec)
-    loaders = {}
-    for split in ("train", "val", "test"):
-        opened = open_split(root, split, spec.input_shape[1:])
-        if len(opened.classes) != spec.num_classes:
-            raise DataError(
-                f"{str(root)!r} has {len(opened.classes)} classes {opened.classes} in {split}, "
-                f"but dataset {spec.name!r} has {spec.num_classes}"
-            )
-        generator = torch.Generator().manual_seed(config.seed)
-        loaders[split] = DataLoader(
-            _Split(opened, augment if split == "train" else plain),
-            batch_size=config.batch_size,
-            shuffle=split == "train",
-            generator=generator,
-            num_workers=config.workers,
-        )
-        if split == "train":  # the same opened split, in order and un-augmented
-            loaders["calibration"] = DataLoader(
-                _Split(opened, plain), batch_size=config.batch_size, num_workers=config.workers
-            )
-    return loaders
 
 
 def _optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from zeronas.errors import BenchmarkError
 from zeronas.spaces.base import SearchSpace, first_mismatch
@@ -23,10 +22,6 @@ from zeronas.spaces.base import SearchSpace, first_mismatch
 __all__ = [
     "GroundTruth",
     "CSVGroundTruth",
-    "EmbeddedGroundTruth",
-    "NatsBenchGroundTruth",
-    "embedded_ground_truth",
-    "open_ground_truth",
 ]
 
 BENCHMARK_ENV = "ZERONAS_BENCHMARK"
@@ -171,163 +166,3 @@ class CSVGroundTruth:
                 f"{index} of space {space.name!r} is {expected!r}: is it a table of "
                 f"another space?"
             )
-
-
-class EmbeddedGroundTruth:
-    """The NATS-TSS 200-epoch test accuracies shipped with zeronas (:mod:`zeronas.embedded`):
-    the default ground truth of the ``nats-tss`` space."""
-
-    label = "test accuracy, 200-epoch schedule (NATS-TSS table shipped with zeronas)"
-    hp = "200"
-
-    def __init__(self) -> None:
-        from zeronas.data.embedded import nats_tss_accuracy
-
-        self.table, self.datasets = nats_tss_accuracy()
-
-    def accuracy(self, index: int, dataset: str) -> float:
-        if dataset not in self.datasets:
-            raise BenchmarkError(
-                f"the shipped NATS-TSS table has no {dataset!r}; datasets in it: "
-                f"{', '.join(self.datasets)}"
-            )
-        if not 0 <= int(index) < len(self.table):
-            last = len(self.table) - 1
-            raise BenchmarkError(f"index {index} is not a NATS-TSS index (0..{last})")
-        return float(self.table[int(index), self.datasets.index(dataset)])
-
-
-def embedded_ground_truth(
-    space: SearchSpace | None, hp: str | None, dataset: str | None = None
-) -> GroundTruth | None:
-    """The shipped table when it fits ``space``, ``hp`` (NATS-TSS, 200 epochs) and, if
-    given, ``dataset``; else None."""
-    if space is None or space.name != "nats-tss" or str(hp or "200") != "200":
-        return None
-    truth = EmbeddedGroundTruth()
-    return truth if dataset is None or dataset in truth.datasets else None
-
-
-class NatsBenchGroundTruth:
-    """The official NATS-Bench file through the ``nats_bench`` API.
-
-    ``hp``: the training schedule (TSS: ``"12"`` or ``"200"``; SSS: ``"12"`` or ``"90"``);
-    ``split``: ``"test"`` or ``"valid"``. ``api`` may be any object with ``get_more_info``
-    (tests use a stand-in).
-    """
-
-    def __init__(self, api: Any, hp: str = "200", split: str = "test", kind: str = "tss") -> None:
-        if split not in ("test", "valid"):
-            raise BenchmarkError(f"split must be 'test' or 'valid', got {split!r}")
-        if kind not in SCHEDULES or str(hp) not in SCHEDULES[kind]:
-            allowed = ", ".join(SCHEDULES.get(kind, ()))
-            raise BenchmarkError(
-                f"hp {hp!r} is not a schedule of the NATS-Bench {kind!r} file. Allowed: {allowed}"
-            )
-        self.api, self.hp, self.split, self.kind = api, str(hp), split, kind
-        self.path: str | None = None
-        name = "test" if split == "test" else "validation"
-        self.label = f"{name} accuracy, {self.hp}-epoch schedule (NATS-Bench {kind} file)"
-
-    @classmethod
-    def open(
-        cls, path: str | Path, space: str = "tss", hp: str = "200", split: str = "test"
-    ) -> NatsBenchGroundTruth:
-        try:
-            from nats_bench import create
-        except ImportError as exc:
-            raise BenchmarkError(
-                "Reading the official NATS-Bench file needs nats_bench: pip install 'zeronas[nats]'"
-            ) from exc
-        if not Path(path).exists():
-            raise BenchmarkError(f"NATS-Bench file not found: {str(path)!r}")
-        truth = cls(create(str(path), space, fast_mode=True, verbose=False), hp, split, space)
-        truth.path = str(path)
-        return truth
-
-    def accuracy(self, index: int, dataset: str) -> float:
-        # CIFAR-10's validation split is NATS-Bench's "cifar10-valid" (half the training set)
-        query = "cifar10-valid" if self.split == "valid" and dataset == "cifar10" else dataset
-        try:
-            info = self.api.get_more_info(int(index), query, hp=self.hp, is_random=False)
-        except (AssertionError, FileNotFoundError, KeyError, IndexError) as exc:
-            raise BenchmarkError(
-                f"the NATS-Bench {self.kind} file {self.path or ''!r} has no record of index "
-                f"{index} ({dataset}, hp {self.hp}): a partial copy holds only some records "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-        key = f"{self.split}-accuracy"
-        if key not in info:
-            raise BenchmarkError(f"NATS-Bench gives no {key!r} for {dataset!r} (has {list(info)})")
-        value = float(info[key])
-        if not math.isfinite(value):
-            raise BenchmarkError(f"NATS-Bench {key} of index {index} on {dataset} is {value}")
-        return value
-
-    def check_space(self, space: SearchSpace) -> None:
-        """The file's index -> arch list must be ``space``'s index order, every index."""
-        archs = list(getattr(self.api, "meta_archs", []))
-        if space.size is not None and archs and len(archs) != space.size:
-            raise BenchmarkError(
-                f"the NATS-Bench file lists {len(archs)} architectures; space {space.name!r} "
-                f"has {space.size}"
-            )
-        bad = first_mismatch(space, enumerate(archs))
-        if bad is not None:
-            index, text, expected = bad
-            raise BenchmarkError(
-                f"index {index} of the NATS-Bench file is {text!r}, but space "
-                f"{space.name!r} puts {expected!r} there"
-            )
-
-
-def open_ground_truth(
-    path: str | Path | None,
-    allow_pickle: bool = False,
-    hp: str | None = None,
-    space: SearchSpace | None = None,
-    split: str = "test",
-) -> GroundTruth:
-    """A CSV table, or (with ``allow_pickle``: the official files are pickles) a NATS-Bench file.
-
-    ``path`` defaults to the ``ZERONAS_BENCHMARK`` environment variable, then to the table
-    shipped with zeronas where it fits (NATS-TSS, 200-epoch test accuracy). ``hp`` defaults
-    to ``space``'s full schedule (200 without a space). With ``space``, a CSV's arch column
-    is checked against the space's index order, and a NATS-Bench file is opened as that
-    space's (``tss``/``sss``) and its index list checked against the space's order;
-    ``split`` (``test`` or ``valid``) picks its accuracy (a CSV names its own split).
-    """
-    path = path or os.environ.get(BENCHMARK_ENV)
-    if not path:
-        shipped = embedded_ground_truth(space, hp)
-        if shipped is not None:
-            return shipped
-        raise BenchmarkError(
-            f"No ground truth for space {getattr(space, 'name', None)!r}: give a benchmark path "
-            f"(--benchmark) or set {BENCHMARK_ENV}"
-        )
-    full = str((space.final_hp if space is not None else None) or "200")
-    hp = str(hp or full)
-    if str(path).endswith(".csv"):
-        if hp != full:
-            raise BenchmarkError(
-                f"a CSV table cannot say which schedule it holds, so it is read as the full one "
-                f"(hp {full}); for hp {hp} read the official NATS-Bench file (--allow-pickle)"
-            )
-        table = CSVGroundTruth(path, hp)
-        if space is not None:
-            table.check_space(space)
-        return table
-    if not allow_pickle:
-        raise BenchmarkError(
-            f"{str(path)!r} is not a .csv table. Official NATS-Bench files are Python pickles; "
-            f"loading one runs code from it, so allow it (allow_pickle=True, --allow-pickle) "
-            f"only if you trust it"
-        )
-    kind = space.benchmark_kind if space is not None else "tss"
-    if kind is None:
-        raise BenchmarkError(f"space {space.name!r} has no NATS-Bench file")  # type: ignore[union-attr]
-    truth = NatsBenchGroundTruth.open(path, kind, hp, split)
-    if space is not None:
-        truth.check_space(space)
-    return truth

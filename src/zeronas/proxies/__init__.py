@@ -2,18 +2,8 @@
 the registry (:class:`~zeronas.registry.Registry`): adding one is one new file. Proxy sets
 (``az_nas``) name several proxies and the combiner that makes one score of them."""
 
-from zeronas.proxies.base import (
-    PROXIES,
-    PROXY_SETS,
-    Proxy,
-    ProxySet,
-    get_proxy,
-    list_proxies,
-    parse_proxy_list,
-    proxy,
-    proxy_set,
-    sets_in,
-)
+from zeronas.proxies.base import PROXIES, Proxy, get_proxy, list_proxies, proxy
+from zeronas.proxies.lists import PROXY_SETS, ProxySet, parse_proxy_list, proxy_set, sets_in
 
 __all__ = [
     "PROXIES",

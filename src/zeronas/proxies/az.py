@@ -36,7 +36,8 @@ from torch.nn import functional
 
 from zeronas.models.init import reinitialised
 from zeronas.proxies._protocol import block_modules, gaussian_input
-from zeronas.proxies.base import proxy, proxy_set
+from zeronas.proxies.base import proxy
+from zeronas.proxies.lists import proxy_set
 from zeronas.proxies.passes import computed_pass
 
 __all__ = ["AZPass", "az_pass", "az_expressivity", "az_progressivity", "az_trainability"]

@@ -20,7 +20,7 @@ non-default options is named by its label, ``synflow[log=false]``, everywhere it
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,17 +36,10 @@ from zeronas.registry import Registry
 __all__ = [
     "Proxy",
     "PROXIES",
-    "PROXY_SETS",
-    "ProxySet",
-    "proxy_set",
-    "sets_in",
     "proxy",
     "derived_proxy",
     "get_proxy",
     "list_proxies",
-    "parse_proxy_list",
-    "proxy_versions",
-    "split_proxy_list",
 ]
 
 ProxyFn = Callable[..., float]
@@ -224,54 +217,6 @@ def derived_proxy(
     return entry
 
 
-@dataclass(frozen=True)
-class ProxySet:
-    """A named set of proxies with the combiner that makes one score of them (AZ-NAS's
-    Σ ln rank). Wherever ``--proxies`` is read, the name stands for its members; a search or
-    correlation over all of them also combines them with ``combine``.
-
-    ``screen`` and ``rerank``: a search over exactly this set proposes with the cheap
-    ``screen`` proxies only, then scores its ``rerank`` fittest candidates with every member
-    and answers with the best of those (a second stage, as in successive halving)."""
-
-    name: str
-    members: tuple[str, ...]
-    combine: str
-    description: str
-    screen: tuple[str, ...] = ()
-    rerank: int = 0
-
-    def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "members": list(self.members), "combine": self.combine,
-                "description": self.description, "screen": list(self.screen),
-                "rerank": self.rerank}  # fmt: skip
-
-
-PROXY_SETS: Registry[ProxySet] = Registry("proxy set", "zeronas.proxies")
-
-
-def proxy_set(
-    name: str,
-    members: tuple[str, ...],
-    combine: str,
-    description: str,
-    screen: tuple[str, ...] = (),
-    rerank: int = 0,
-) -> ProxySet:
-    """Register the proxy set ``name`` (its members need not be registered yet)."""
-    if bool(screen) != (rerank > 0):
-        raise ZeroNASError(f"proxy set {name!r}: screen proxies and rerank > 0 go together")
-    entry = ProxySet(name, members, combine, description, tuple(screen), rerank)
-    PROXY_SETS.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
-    return entry
-
-
-def sets_in(labels: Sequence[str]) -> list[ProxySet]:
-    """The proxy sets all of whose members are among ``labels``."""
-    sets = [PROXY_SETS.get(name) for name in PROXY_SETS]
-    return [s for s in sets if set(s.members) <= set(labels)]
-
-
 def get_proxy(name: str, **options: Any) -> Proxy:
     """Proxy ``name`` (a registry name or a label such as ``synflow[log=false]``) with
     ``options`` set."""
@@ -301,51 +246,3 @@ def _parse_label(text: str) -> tuple[str, dict[str, str]]:
             raise ZeroNASError(f"proxy option must be key=value, got {item.strip()!r} in {text!r}")
         options[key.strip()] = value.strip()
     return base.strip(), options
-
-
-def split_proxy_list(text: str) -> list[str]:
-    """Split a proxy list on the commas outside brackets: ``"a,b[x=1,y=2]"`` -> a, b[...]."""
-    items, depth, current = [], 0, []
-    for char in text:
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            items.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    items.append("".join(current))
-    return [item.strip() for item in items if item.strip()]
-
-
-def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Proxy]:
-    """``"naswot,synflow[log=false]"`` (or a sequence of labels / proxies) -> proxies,
-    validating every name and option; a proxy set's name stands for its members. A proxy
-    listed twice is an error (unless one of the two is a set's)."""
-    if isinstance(text, str):
-        items: list[Proxy | str] = list(split_proxy_list(text))
-    else:
-        items = [i.strip() if isinstance(i, str) else i for i in text]
-        items = [i for i in items if not isinstance(i, str) or i]
-    if not items:
-        raise ZeroNASError(f"No proxy given. Available: {', '.join(PROXIES)}")
-    out: list[Proxy] = []
-    from_sets: set[str] = set()
-    for item in items:
-        if isinstance(item, str) and item not in PROXIES and item in PROXY_SETS:
-            members = [get_proxy(m) for m in PROXY_SETS.get(item).members]
-            out += [m for m in members if m.name not in [q.name for q in out]]
-            from_sets |= {m.name for m in members}
-            continue
-        p = item if isinstance(item, Proxy) else get_proxy(item)
-        if p.name in [q.name for q in out]:
-            if p.name in from_sets:
-                continue  # also a member of a set listed
-            raise ZeroNASError(f"proxy {p.name!r} is listed twice in {text!r}")
-        out.append(p)
-    return out
-
-
-def proxy_versions(proxies: Mapping[str, Proxy] | list[Proxy]) -> dict[str, str]:
-    """label -> version text, as stored."""
-    items = proxies.values() if isinstance(proxies, Mapping) else proxies
-    return {p.name: str(p.version) for p in items}

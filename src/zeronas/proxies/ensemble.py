@@ -22,7 +22,7 @@ not change this choice. No space-specific prior (``skip``, tuned SWAP μ/σ) is 
 
 from __future__ import annotations
 
-from zeronas.proxies.base import proxy_set
+from zeronas.proxies.lists import proxy_set
 
 __all__ = ["ensemble", "ensemble_no_size"]
 

@@ -38,7 +38,8 @@ from torch.nn import functional
 
 from zeronas.models.init import reinitialised
 from zeronas.proxies._protocol import gaussian_input
-from zeronas.proxies.base import proxy, proxy_set
+from zeronas.proxies.base import proxy
+from zeronas.proxies.lists import proxy_set
 from zeronas.proxies.passes import computed_pass
 
 __all__ = ["FisherPass", "fisher_factor", "fisher_pass", "vkdnw_entropy", "vkdnw", "vkdnw_single"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Sequence
 
 from zeronas.execution.base import Executor
-from zeronas.proxies.base import proxy_versions
+from zeronas.proxies.lists import proxy_versions
 from zeronas.scoring.records import ArchScores, ProxyValue
 from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.sources import ScoreSource
-from zeronas.store.sqlite import ScoreStore, StoredScore
+from zeronas.store.schema import StoredScore
+from zeronas.store.sqlite import ScoreStore
 
 __all__ = ["CachedScorer"]
 

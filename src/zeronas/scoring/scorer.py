@@ -27,7 +27,7 @@ from zeronas.scoring.reference import reference_archs, reference_stats
 from zeronas.scoring.sources import ScoreSource, failed_scores
 from zeronas.scoring.tally import PassTally
 from zeronas.spaces.base import SearchSpace
-from zeronas.store.sqlite import ScoreKey
+from zeronas.store.schema import ScoreKey
 
 __all__ = ["SCORING_VERSION", "Scorer", "hooked_activations"]
 

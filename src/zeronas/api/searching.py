@@ -1,40 +1,26 @@
-"""The public API behind the CLI: from one configuration, score, correlate and search.
-
-Every function takes a frozen configuration (:class:`~zeronas.config.ScoringConfig`, or
-:class:`~zeronas.config.SearchConfig` for searches), or its fields as keywords::
-
-    import zeronas
-    run = zeronas.setup(proxies="naswot,synflow[log=false]", batch_size=64)
-    run.scorer(run.space.arch(123)).values
-
-    config = zeronas.SearchConfig(zeronas.ScoringConfig(proxies="naswot,logsynflow"))
-    result = zeronas.search(zeronas.search_setup(config), "rea", budget=100)
-"""
+"""Searching through the API: from one :class:`~zeronas.search.config.SearchConfig`, a
+ready search (fitness, score sources, limits, the second stage) and a run of an algorithm
+on it, scored where an :class:`~zeronas.execution.base.ExecutorConfig` says."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zeronas.api.scoring import behind_store, load_config_batch
 from zeronas.data.batch import Batch
-from zeronas.data.sources import load_batch
 from zeronas.data.tasks import DatasetSpec
-from zeronas.errors import ArchError, ParameterError
+from zeronas.errors import ParameterError
 from zeronas.execution.base import Executor, ExecutorConfig, make_executor
 from zeronas.fitness.combiners import Fitness
 from zeronas.fitness.penalties import SizePenalty
-from zeronas.groundtruth.accuracy import GroundTruth
-from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample_indices
 from zeronas.hardware.limits import Limits
 from zeronas.proxies import Proxy, get_proxy
-from zeronas.scoring.cached import CachedScorer
-from zeronas.scoring.config import ScoringConfig
-from zeronas.scoring.records import ArchScores
 from zeronas.scoring.reference import reference_archs
 from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.sources import MemoScorer, ScoreSource
@@ -43,7 +29,6 @@ from zeronas.search.base import get_searcher
 from zeronas.search.config import (
     DEFAULT_SEARCH,
     SearchConfig,
-    default_search_proxies,
     search_config,
 )
 from zeronas.search.evaluator import OnEval
@@ -51,23 +36,14 @@ from zeronas.search.problem import Budget, SearchProblem
 from zeronas.search.rerank import Rerank, rerank
 from zeronas.search.result import SearchResult
 from zeronas.spaces import SearchSpace
-from zeronas.store.sqlite import ScoreStore
 from zeronas.store.tables import open_score_table
 
 __all__ = [
-    "DEFAULT_SEARCH",
     "DEFAULT_SEARCH_RUN",
-    "default_search_proxies",
-    "ScoringSetup",
     "SearchSetup",
-    "setup",
-    "search_setup",
-    "resolve_arch",
-    "score",
-    "search",
-    "run_correlation",
-    "correlation_indices",
     "scoring_pool",
+    "search",
+    "search_setup",
 ]
 
 #: The run arguments of :func:`search` that plain ``zeronas search`` uses.
@@ -75,20 +51,6 @@ DEFAULT_SEARCH_RUN: dict[str, Any] = {
     "algorithm": DEFAULT_SEARCH["algorithm"],
     "budget": DEFAULT_SEARCH["budget"],
 }
-
-_SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
-
-
-def _scoring_config(config: ScoringConfig | None, fields: Mapping[str, Any]) -> ScoringConfig:
-    """``config``, or one made of ``fields`` (not both); unknown fields are named."""
-    unknown = sorted(set(fields) - _SCORING_FIELDS)
-    if unknown:
-        valid = ", ".join(sorted(_SCORING_FIELDS))
-        raise ParameterError(unknown[0], "ScoringConfig", f"one of ({valid})", unknown[0],
-                             unknown=True)  # fmt: skip
-    if config is not None and fields:
-        raise ParameterError("config", "setup", "given alone or replaced by fields", "both")
-    return config if config is not None else ScoringConfig(**fields)
 
 
 def _search_config(config: SearchConfig | None, fields: Mapping[str, Any]) -> SearchConfig:
@@ -98,107 +60,6 @@ def _search_config(config: SearchConfig | None, fields: Mapping[str, Any]) -> Se
             raise ParameterError("config", "search_setup", "given alone", "with fields")
         return config
     return search_config(**fields)
-
-
-@dataclass(frozen=True)
-class ScoringSetup:
-    """A scoring run, ready: its configuration, what it names, the batch and the scorer."""
-
-    config: ScoringConfig
-    space: SearchSpace
-    dataset: DatasetSpec
-    proxies: list[Proxy]
-    batch: Batch
-    scorer: ScoreSource
-
-
-def load_config_batch(config: ScoringConfig) -> Batch:
-    """The one fixed, seeded mini-batch of ``config``."""
-    return load_batch(
-        config.data, config.dataset_spec(), config.batch_size, config.seed, config.data_root,
-        config.download,
-    )  # fmt: skip
-
-
-def setup(
-    config: ScoringConfig | None = None, *, cache: str | Path | None = None, **fields: Any
-) -> ScoringSetup:
-    """Validate ``config`` (or the :class:`ScoringConfig` made of ``fields``), then load its
-    batch. With ``cache`` (a score-store path), stored values are reused and new ones
-    written as they come."""
-    config = _scoring_config(config, fields)
-    batch = load_config_batch(config)
-    live = Scorer(config, batch)
-    scorer = _cached(live, cache)
-    return ScoringSetup(config, live.space, live.dataset, list(live.proxies), batch, scorer)
-
-
-def _cached(scorer: Scorer, cache: str | Path | None) -> ScoreSource:
-    """``scorer`` behind the score store at ``cache`` (if any). The reference sample of its
-    derived proxies is scored now, through the store, so that worker processes receive it."""
-    if cache is None:
-        scorer.fit_references()
-        return scorer
-    store = ScoreStore(cache)
-    if parts := scorer.reference_parts():
-        stored_parts = CachedScorer(dataclasses.replace(scorer, proxies=parts), store)
-        scorer.fit_references(lambda arch, _parts: stored_parts(arch))
-    return CachedScorer(scorer, store)
-
-
-def resolve_arch(space: SearchSpace, arch: str | None, index: int | None) -> Hashable:
-    """Exactly one of an arch string or an index."""
-    if (arch is None) == (index is None):
-        raise ArchError("Give exactly one of an arch string (arch) or an index (index)")
-    return space.decode(arch) if arch is not None else space.arch(index)
-
-
-def score(
-    arch: str | None = None,
-    index: int | None = None,
-    config: ScoringConfig | None = None,
-    *,
-    cache: str | Path | None = None,
-    **fields: Any,
-) -> ArchScores:
-    """Score one architecture (an arch string or an index) under ``config`` or ``fields``."""
-    config = _scoring_config(config, fields)
-    target = resolve_arch(config.space_object(), arch, index)  # before loading data
-    return setup(config, cache=cache).scorer(target)
-
-
-def correlation_indices(space: SearchSpace, sample: int | None, seed: int) -> list[int]:
-    """The ``sample`` seeded indices (all with None) a correlation of ``space`` scores; a
-    space without an index order or a bad ``sample`` is refused."""
-    if space.size is None:
-        raise ArchError(f"space {space.name!r} is not finite: correlate needs an index order")
-    return sample_indices(space.size, sample, seed)
-
-
-def run_correlation(
-    run: ScoringSetup,
-    truth: GroundTruth,
-    sample: int | None = 1000,
-    seed: int = 0,
-    on_result: Callable[[ArchScores], None] | None = None,
-    execution: ExecutorConfig | None = None,
-    subset: int | None = None,
-) -> CorrelationResult:
-    """Correlate ``run``'s proxies with ``truth`` on ``sample`` seeded cells of a finite
-    space (all with None), scoring where ``execution`` says (:mod:`zeronas.execution`;
-    default in this process). ``subset``: only the first ``subset`` of those cells (a seeded
-    subset of the same cells, for proxies too costly for all of them)."""
-    execution = execution or ExecutorConfig()
-    indices = correlation_indices(run.space, sample, seed)
-    if subset is not None:
-        if not 2 <= subset <= len(indices):
-            raise ParameterError("subset", "run_correlation", f"in [2, {len(indices)}]", subset)
-        indices = indices[:subset]
-    computing = run.scorer.computing
-    if computing is None:
-        return correlate(run.scorer, truth, indices, on_result, None)
-    with make_executor(execution, computing) as pool:
-        return correlate(run.scorer, truth, indices, on_result, pool)
 
 
 @dataclass(frozen=True)
@@ -323,7 +184,7 @@ class _ScoreSources:
         scorer = None
         if live:
             batch = _dummy_batch(self.spec) if self.batch is None else self.batch
-            scorer = _cached(Scorer(self.config.scoring, batch, live), self.cache)
+            scorer = behind_store(Scorer(self.config.scoring, batch, live), self.cache)
         if table is not None:
             return TableScorer(self.space, table, proxies, scorer)
         return scorer  # type: ignore[return-value]

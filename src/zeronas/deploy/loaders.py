@@ -1,0 +1,72 @@
+"""The training and test loaders of an image folder, with the recipe's augmentation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+from torchvision.transforms import v2
+
+from zeronas.data.imagefolder import ImageFolderSplit, open_split
+from zeronas.data.tasks import DatasetSpec
+from zeronas.deploy.recipe import TrainConfig
+from zeronas.errors import DataError
+
+__all__ = ["image_folder_loaders"]
+
+
+class _Split(Dataset):
+    """A split of an image folder as (normalised float image, label) pairs."""
+
+    def __init__(self, split: ImageFolderSplit, transform: Callable) -> None:
+        self.split, self.transform, self.labels = split, transform, split.labels
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        return self.transform(self.split.image(index)), int(self.labels[index])
+
+
+def _transforms(spec: DatasetSpec) -> tuple[Callable, Callable]:
+    size = spec.input_shape[1:]
+    normalise = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
+    train = v2.Compose(
+        [
+            v2.RandomResizedCrop(size, scale=(0.5, 1.0), antialias=True),
+            v2.RandomHorizontalFlip(),
+            *normalise,
+        ]
+    )
+    return train, v2.Compose([v2.Resize(size, antialias=True), *normalise])
+
+
+def image_folder_loaders(
+    root: str | Path, spec: DatasetSpec, config: TrainConfig
+) -> dict[str, DataLoader]:
+    """Loaders of ``root``'s train (shuffled, augmented), val and test splits, and
+    ``calibration``: the train split in order, un-augmented (for precise BN)."""
+    augment, plain = _transforms(spec)
+    loaders = {}
+    for split in ("train", "val", "test"):
+        opened = open_split(root, split, spec.input_shape[1:])
+        if len(opened.classes) != spec.num_classes:
+            raise DataError(
+                f"{str(root)!r} has {len(opened.classes)} classes {opened.classes} in {split}, "
+                f"but dataset {spec.name!r} has {spec.num_classes}"
+            )
+        generator = torch.Generator().manual_seed(config.seed)
+        loaders[split] = DataLoader(
+            _Split(opened, augment if split == "train" else plain),
+            batch_size=config.batch_size,
+            shuffle=split == "train",
+            generator=generator,
+            num_workers=config.workers,
+        )
+        if split == "train":  # the same opened split, in order and un-augmented
+            loaders["calibration"] = DataLoader(
+                _Split(opened, plain), batch_size=config.batch_size, num_workers=config.workers
+            )
+    return loaders
