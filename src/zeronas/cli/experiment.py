@@ -90,7 +90,7 @@ def experiment(
     run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Seed 001 Tables I-V / seed 002 Table 5: R seeded runs per algorithm and budget N.
+    """Cossu et al. Tables I-V / Fernandes Table 5: R seeded runs per algorithm and budget N.
 
     Example: zeronas experiment --scores reference_scores.csv --benchmark accuracy.csv
     --proxies naswot,logsynflow --proxies naswot,logsynflow,skip --runs 30

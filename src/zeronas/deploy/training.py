@@ -1,4 +1,4 @@
-"""Train a chosen architecture (seed 004's last step): one recipe for searched networks and
+"""Train a chosen architecture (Singh's last step): one recipe for searched networks and
 the MobileNetV3 baseline alike.
 
 Recipe: SGD (momentum 0.9, Nesterov) or AdamW; cosine learning-rate decay per step to 0

@@ -1,4 +1,4 @@
-"""Size penalties (seed 002 §4; ``PENALTIES``), on x = the network size in
+"""Size penalties (Fernandes, §4; ``PENALTIES``), on x = the network size in
 the seed's "kB", i.e. thousands of parameters (``target_kparams``), as the seed reads NATS-
 Bench's ``params`` (millions, labelled "MB") -- with target μ and width s: p(x) = 1 for x ≤
 μ, and above it ``gdf`` exp(−(x − μ)² / 2s²), ``hsdf`` sech(π (x − μ) / 2s), ``rdf`` (u / s)
@@ -42,7 +42,7 @@ PENALTIES: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
 
 @dataclass(frozen=True)
 class SizePenalty:
-    """p(x) of seed 002 on x = size in thousands of parameters (the seed's "kB"): ``kind`` one
+    """p(x) of Fernandes on x = size in thousands of parameters (the seed's "kB"): ``kind`` one
     of :data:`PENALTIES`, target μ = ``target_kparams``, width s = ``width_kparams`` (the
     seed's μ = 0.2, σ² = 0.4 read as s = 0.4 M parameters)."""
 

@@ -1,6 +1,6 @@
 """Ground-truth accuracies: a CSV table, or the official NATS-Bench file via ``nats_bench``.
 
-CSV columns (as ``shared/benchmarks/nats-tss/accuracy.csv``): ``index``, ``arch``,
+CSV columns (as NATS-Bench's exported ``accuracy.csv``): ``index``, ``arch``,
 ``test_acc_<dataset>`` (%, test split) and optionally ``params_m_<dataset>``. Every accuracy
 carries a ``label`` naming its schedule and split. A CSV cannot say which schedule it holds:
 its label states the ``hp`` it is opened with (default: the space's full schedule, NATS-TSS

@@ -1,4 +1,4 @@
-"""A per-block latency lookup table of the ``blocks`` space (issue 17), measured on the
+"""A per-block latency lookup table of the ``blocks`` space, measured on the
 machine where it is built (the user builds it on the target device) with ONNX Runtime
 (:mod:`zeronas.latency`), and a network's latency predicted as the sum of its parts, as
 Once-for-All's and ProxylessNAS's lookup tables do.

@@ -1,5 +1,5 @@
 """What an architecture costs on hardware: the objectives of a multi-objective search and the
-costs reported for a search's answer (issue 17).
+costs reported for a search's answer.
 
 Cost names (all lower is better): ``params`` (M parameters), ``macs`` (M multiply-
 accumulates), ``flops`` (M FLOPs, 2 per MAC), ``size_kib`` (KiB of float32 parameters),

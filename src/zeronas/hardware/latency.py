@@ -1,4 +1,4 @@
-"""Latency the way a network will be deployed (issue 17): exported to ONNX and run by ONNX
+"""Latency the way a network will be deployed: exported to ONNX and run by ONNX
 Runtime on this machine, batch 1, ``threads`` intra-op threads, ``warmup`` runs discarded,
 then the median of ``repeats`` runs, in milliseconds.
 

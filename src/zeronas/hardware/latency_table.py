@@ -1,6 +1,6 @@
-"""Latency read from a table of a device (issue 17): ``PATH:COLUMN``, a CSV with an ``index``
+"""Latency read from a table of a device: ``PATH:COLUMN``, a CSV with an ``index``
 column (the space's index order) and numeric columns, one per device, in milliseconds, e.g.
-``../shared/benchmarks/nats-tss/latency_cifar10.csv:raspi4_ms`` (HW-NAS-Bench: Raspberry Pi
+``latency_cifar10.csv:raspi4_ms`` (HW-NAS-Bench: Raspberry Pi
 4, Pixel 3, Edge TPU, Eyeriss, FPGA) or ``latency_devices.csv:pixel2_ms`` (HELP).
 
 A table of another space is refused: its ``arch`` column, when it has one, must match the

@@ -1,4 +1,4 @@
-"""Hardware limits (DESIGN §2, seed 004): hard limits checked before any proxy runs, cheapest
+"""Hardware limits (Singh): hard limits checked before any proxy runs, cheapest
 first, and a space wrapper that only proposes architectures within them.
 
 Order of the checks, each only when its limit is set: parameters and multiply-accumulates

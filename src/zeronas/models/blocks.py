@@ -1,4 +1,4 @@
-"""Mobile blocks of seed 004's TinyML space (DESIGN §2, REFERENCES.md §10) and the network
+"""Mobile blocks of Singh's TinyML space and the network
 that stacks them.
 
 - Inverted Residual (Sandler et al. 2018, MobileNetV2): 1x1 expand x e -> BN -> ReLU6 ->

@@ -23,11 +23,10 @@ __all__ = [
 ]
 
 #: ``kaiming``: Kaiming-normal, fan_out, ReLU gain for conv and linear weights, zero biases,
-#: BN γ = 1 and β = 0 -- FreeREA's and TE-NAS's set-up (REFERENCES.md §5, §8).
-#: ``kaiming_fan_in``: the same with fan_in -- AZ-NAS's and VKDNW's set-up
-#: (REFERENCES-PROXIES §4, §7).
+#: BN γ = 1 and β = 0 -- FreeREA's and TE-NAS's set-up.
+#: ``kaiming_fan_in``: the same with fan_in -- AZ-NAS's and VKDNW's set-up.
 #: ``normal``: conv and linear weights N(0, 1), zero biases, BN γ = 1 and β = 0 -- Zen-NAS's
-#: and SWAP's set-up (REFERENCES-PROXIES §5, §6).
+#: and SWAP's set-up.
 #: ``pytorch``: each module's own ``reset_parameters`` (PyTorch defaults, as NASWOT used).
 INIT_SCHEMES = ("kaiming", "kaiming_fan_in", "normal", "pytorch")
 

@@ -2,8 +2,8 @@
 
 Reference: Dong & Yang, "NAS-Bench-201" (ICLR 2020, arXiv:2001.00326) and "NATS-Bench"
 (TPAMI 2021, arXiv:2009.00437); module layout as in the authors' ``xautodl`` package
-(``cell_infers/tiny_network.py``, ``cells.py``, ``cell_operations.py``). Written from
-REFERENCES.md §1-2: every conv is bias-free, every BN affine with running statistics.
+(``cell_infers/tiny_network.py``, ``cells.py``, ``cell_operations.py``). As written there,
+every conv is bias-free, every BN affine with running statistics.
 
 Differences from the reference, on purpose: ``forward`` returns logits only (the reference
 returns ``(pooled features, logits)``); :meth:`CellNetwork.forward_features` gives the

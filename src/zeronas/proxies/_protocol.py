@@ -1,5 +1,5 @@
 """What the reference protocols of the 2021-2025 proxies share: their own Gaussian input and
-the network's block outputs (REFERENCES-PROXIES §4, §6, §7)."""
+the network's block outputs."""
 
 from __future__ import annotations
 

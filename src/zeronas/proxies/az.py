@@ -1,6 +1,6 @@
 """AZ-NAS: Lee & Ham, "AZ-NAS: Assembling Zero-Cost Proxies for Network Architecture Search",
 CVPR 2024 (arXiv:2403.19232); AZ-NAS ``NB201/ZeroShotProxy/compute_az_nas_score.py`` and
-``NB201/tss_general.ipynb``. REFERENCES-PROXIES §4.
+``NB201/tss_general.ipynb``.
 
 One ``az`` pass per architecture: weights Kaiming-normal fan_in (BN γ = 1, β = 0), input
 N(0, 1) of 64 images at the run's image size, one train-mode forward keeping the feature

@@ -1,6 +1,6 @@
 """MAE-DET entropy, classification variant: Sun et al., "MAE-DET: Revisiting Maximum
 Entropy Principle in Zero-Shot NAS for Efficient Object Detection", ICML 2022
-(arXiv:2111.13336); used by seed 003's hybrid. REFERENCES.md §6.
+(arXiv:2111.13336); used by Hsieh's hybrid.
 
 The network is scored as a linear Gaussian map: conv and linear weights ~ N(0, 1), biases 0,
 every BatchNorm and every activation skipped (identity), input ~ N(0, 1) of B = 32 images.

@@ -1,6 +1,6 @@
 """The foresight / NASLib loss-gradient baselines: Abdelfattah et al., "Zero-Cost Proxies for
 Lightweight NAS", ICLR 2021 (arXiv:2101.08134); SamsungLabs/zero-cost-nas ``foresight``;
-NASLib's ``predictors/utils/pruners/measures``. REFERENCES-PROXIES §1.
+NASLib's ``predictors/utils/pruners/measures``.
 
 With L the mean cross-entropy of the labelled batch (train-mode BN) and, for every
 ``nn.Conv2d`` and ``nn.Linear`` weight W_l (biases and norms never scored), g_l = ∂L/∂W_l:

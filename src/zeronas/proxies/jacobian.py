@@ -1,5 +1,5 @@
 """Input-Jacobian proxies: J = ∂(Σ_k f(x)_k)/∂x, one row per sample (B x C·H·W), through one
-train-mode forward of the batch (BN couples the samples). REFERENCES-PROXIES §1, §8.
+train-mode forward of the batch (BN couples the samples).
 
 ``jacob_cov`` (Mellor et al., NASWOT arXiv:2006.04647v1; foresight ``jacob_cov.py``): with R
 the B x B correlation matrix of the rows of J and λ its eigenvalues,

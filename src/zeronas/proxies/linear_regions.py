@@ -1,5 +1,5 @@
-"""Number of linear regions: Chen, Gong & Wang, TE-NAS (ICLR 2021, arXiv:2102.11535) §3.2;
-REFERENCES.md §5. NATS-TSS only: this is TE-NAS's **thin-network variant**.
+"""Number of linear regions: Chen, Gong & Wang, TE-NAS (ICLR 2021, arXiv:2102.11535) §3.2.
+NATS-TSS only: this is TE-NAS's **thin-network variant**.
 
 A ReLU network is piecewise linear; each input x falls in the region fixed by the on/off
 pattern of every ReLU, ``c(x) = [ReLU_l(x) > 0]_l``. Over a sample X the proxy counts the

@@ -1,6 +1,5 @@
 """MeCo: Jiang, Wang & Bie, "MeCo: Zero-Shot NAS with One Data and Single Forward Pass via
 Minimum Eigenvalue of Correlation", NeurIPS 2023; MeCo ``correlation/NAS_Bench_201.py``.
-REFERENCES-PROXIES §3.
 
 A forward hook on every module of the network (the root, containers and leaves alike) takes
 f = the module's output for the first image, as a C x (H·W) matrix, and R = corr(f), the

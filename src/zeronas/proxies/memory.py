@@ -1,4 +1,4 @@
-"""Peak activation memory: the microcontroller RAM bound of TinyML (seed 004, DESIGN §3).
+"""Peak activation memory: the microcontroller RAM bound of TinyML (Singh).
 
 ``peak_memory`` = the largest total size, in KiB (1,024 bytes), of the activation tensors
 alive at any moment of an eager, no-grad, eval-mode forward of one image: the input, every

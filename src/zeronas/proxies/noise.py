@@ -1,5 +1,5 @@
 """Noise immunity and NINASWOT: Wu, Lin & Tsai, ACM ICEA 2021, as the code of that line of
-work computes them (the paper text was not available); REFERENCES.md §7.
+work computes them (the paper text was not available).
 
 With f(x) the features entering the network's last ``nn.Linear`` (for NAS-Bench-201 the
 globally pooled final features, before the classifier) and ε ~ N(0, σ²), σ = 0.05, added

@@ -1,6 +1,6 @@
 """NTK condition number: Chen, Gong & Wang, "Neural Architecture Search on ImageNet in Four
 GPU Hours: A Theoretically Inspired Perspective" (TE-NAS), ICLR 2021 (arXiv:2102.11535);
-used by seed 003's hybrid. REFERENCES.md §5.
+used by Hsieh's hybrid.
 
 One batched forward of the K images in train mode (BN couples the samples through the batch
 statistics), then for each sample i the gradient of its summed logits s_i = Σ_c f(x)_ic with

@@ -1,4 +1,4 @@
-"""ReLU count: seed 002's proposed metric, trace(K_H) = N_A · K.
+"""ReLU count: Fernandes' proposed metric, trace(K_H) = N_A · K.
 
 K_H's diagonal is N_A (a code agrees with itself everywhere), so its trace is N_A times the
 batch size K. N_A -- the code length per sample over exactly the activation calls that
@@ -38,5 +38,5 @@ def count_activations(
 
 @proxy("relu_count", needs_data=False, init_dependent=False, reads="shapes")
 def relu_count(net: nn.Module, x: torch.Tensor) -> float:
-    """trace(K_H) = N_A x batch size, from shapes alone (seed 002)."""
+    """trace(K_H) = N_A x batch size, from shapes alone (Fernandes)."""
     return float(count_activations(net, tuple(x.shape[1:])) * x.shape[0])

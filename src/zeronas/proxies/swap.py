@@ -1,5 +1,5 @@
 """SWAP: Peng et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-fast NAS", ICLR 2024
-(arXiv:2403.04161); SWAP ``src/metrics/swap.py``. REFERENCES-PROXIES §5.
+(arXiv:2403.04161); SWAP ``src/metrics/swap.py``.
 
 With the outputs of every ReLU-like activation on 4-D input for the first ``images`` images
 of the run's batch (reference: 16 real training images; all of a smaller batch), each

@@ -3,9 +3,9 @@
 SynFlow: Tanaka et al., "Pruning neural networks without any data by iteratively conserving
 synaptic flow", NeurIPS 2020 (arXiv:2006.05467); as a NAS proxy: Abdelfattah et al., ICLR
 2021 (arXiv:2101.08134). LogSynflow: Cavagnero et al., "FreeREA", IJCNN 2022
-(arXiv:2207.05135), seed 004 eq. (4).
+(arXiv:2207.05135), Singh eq. (4).
 
-Set-up (REFERENCES.md §4): on a float64 copy with every BatchNorm replaced by the
+Set-up: on a float64 copy with every BatchNorm replaced by the
 identity and every state-dict tensor replaced by its absolute value, in train mode, feed an
 all-ones input of shape 1 x C x H x W and back-propagate R = Σ logits. Over the weights θ of
 every ``Conv2d`` and ``Linear`` (biases and norms excluded):
@@ -16,7 +16,7 @@ every ``Conv2d`` and ``Linear`` (biases and norms excluded):
     \\text{logsynflow} = \\sum |\\theta \\odot \\ln(\\partial R / \\partial \\theta + 1)|
 
 The raw SynFlow sum reaches 1e66 on NATS-TSS (float64 is required); ``synflow`` reports its
-natural log (−inf when the sum is 0: a cell whose output is disconnected), as seed 001's
+natural log (−inf when the sum is 0: a cell whose output is disconnected), as Cossu et al.'s
 tables do; ``synflow[log=false]`` gives the raw sum. Both read one shared pass
 (:mod:`zeronas.passes`, ``synflow``). LogSynflow applies the log to each gradient before
 the product and none after.

@@ -1,6 +1,6 @@
 """VKDNW: Tybl & Neumann, "Training-free Neural Architecture Search through Variance of
 Knowledge of Deep Network Weights", CVPR 2025 (arXiv:2502.04975); VKDNW
-``NB201/ZeroShotProxy/compute_vkdnw_score.py`` (Table-1 code, ``779a3a8``). REFERENCES-PROXIES §7.
+``NB201/ZeroShotProxy/compute_vkdnw_score.py`` (Table-1 code, ``779a3a8``).
 
 The network is set to eval mode with fresh BN statistics (so BN is the identity up to
 1/√(1 + 10⁻⁵)), weights Kaiming-normal fan_in, input N(0, 1) of 64 images at the run's

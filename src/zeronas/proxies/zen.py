@@ -1,6 +1,6 @@
 """Zen-score: Lin et al., "Zen-NAS: A Zero-Shot NAS for High-Performance Image Recognition",
 ICCV 2021 (arXiv:2102.01063); ZenNAS ``ZeroShotProxy/compute_zen_score.py`` and its NB201
-port in AZ-NAS. REFERENCES-PROXIES §6.
+port in AZ-NAS.
 
 Per repeat, with weights redrawn N(0, 1) (BN γ = 1, β = 0, fresh running statistics), x and
 ε ~ N(0, 1) of shape B x C x R x R and f the final feature map before global pooling (on

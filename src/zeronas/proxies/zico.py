@@ -1,6 +1,5 @@
 """ZiCo: Li, Fan, Chen & Grama, "ZiCo: Zero-shot NAS via Inverse Coefficient of Variation on
 Gradients", ICLR 2023 (arXiv:2301.11300); ZiCo ``ZeroShotProxy/compute_zico.py``.
-REFERENCES-PROXIES §2.
 
 The run's labelled batch is split into ``batches`` equal mini-batches (default 2: a batch of
 128 gives the 2 x 64 of the AZ-NAS NB201 port). For every ``nn.Conv2d`` / ``nn.Linear``

@@ -1,4 +1,4 @@
-"""What a multi-objective search writes (issue 17): ``pareto.csv`` (the front: every
+"""What a multi-objective search writes: ``pareto.csv`` (the front: every
 objective, proxy values and, with ground truth, accuracy), ``pareto.png`` (fitness against
 the first cost over every evaluated candidate; with ground truth, beside it accuracy against
 that cost: the whole space, its true front and where the found front lands) and

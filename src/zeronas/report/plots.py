@@ -75,7 +75,7 @@ def curve_plot(
 
 
 def penalty_plot(path: Path, target_kparams: float = 200.0, width_kparams: float = 400.0) -> Path:
-    """The three size-penalty profiles p(x) of seed 002 (GDF, HSDF, RDF) for one target."""
+    """The three size-penalty profiles p(x) of Fernandes (GDF, HSDF, RDF) for one target."""
     x = np.linspace(0.0, target_kparams + 4 * width_kparams, 500)
     with figure(path, (6, 3.5)) as ax:
         for kind in PENALTIES:

@@ -61,7 +61,7 @@ class SearchConfig:
     (a two-stage search: the algorithm proposes with the ``screen`` proxies only, then the
     ``rerank`` fittest candidates are scored with every proxy and the best of them is the
     answer; unset: the proxy set's own, ``rerank=0`` turns it off), ``weights`` (one per
-    proxy), ``penalty`` (seed 002's size penalty ``gdf``/``hsdf``/``rdf``, with its target
+    proxy), ``penalty`` (Fernandes' size penalty ``gdf``/``hsdf``/``rdf``, with its target
     and width in thousands of parameters), ``limits`` (hardware limits checked before
     scoring; unset ones take the space's defaults), ``scores`` (a precomputed score table;
     proxies it lacks are computed live), ``reference`` (random archs behind ``zscore``),
@@ -79,7 +79,7 @@ class SearchConfig:
     )
     penalty: str | None = setting(
         None, allowed=f"one of {', '.join(PENALTIES)}", check=lambda v: v is None or v in PENALTIES,
-        flag="--penalty", help=f"Size penalty of Wang et al. (seed 002): {', '.join(PENALTIES)}.",
+        flag="--penalty", help=f"Size penalty of Wang et al. (Fernandes): {', '.join(PENALTIES)}.",
     )  # fmt: skip
     target_kparams: float = setting(
         200.0, flag="--target-kparams", help="Size-penalty target μ, in thousands of parameters."

@@ -1,4 +1,4 @@
-"""Pareto fronts of a multi-objective search (issue 17): the proxy fitness (maximised, over
+"""Pareto fronts of a multi-objective search: the proxy fitness (maximised, over
 the set being compared) against hardware costs (minimised, :mod:`zeronas.hardware.costs`).
 
 Every function takes a minimisation matrix, one row per point and one column per objective.

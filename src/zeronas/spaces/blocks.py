@@ -1,10 +1,10 @@
-"""Seed 004's TinyML block space (DESIGN §2, REFERENCES.md §10): a variable-length sequence of
+"""Singh's TinyML block space: a variable-length sequence of
 Inverted Residual, Depthwise Separable and ConvNeXt blocks between a stride-2 stem and a
 1x1-conv head (:mod:`zeronas.models.blocks`).
 
 Seed facts: the block types and the per-block fields kernel ∈ {3, 5, 7}, stride ∈ {1, 2},
 expansion ∈ {2, 4, 6} (0 for Depthwise Separable) and output channels from {16, 32, 64, 96,
-160, 320}. Our choices (DESIGN): channels 24 and 48 too, 4-20 blocks, at most 4 stride-2
+160, 320}. Our choices: channels 24 and 48 too, 4-20 blocks, at most 4 stride-2
 blocks (with the stem, a /32 network like MobileNet), the stem and the head.
 
 Arch strings: blocks joined by ``-``, each ``TYPE_kK_sS_eE_cC`` (``ds`` has no ``e``), e.g.
@@ -191,12 +191,12 @@ def block_costs(
 
 @register_space
 class BlockSpace(SearchSpace):
-    """Seed 004: 4-20 mobile blocks (IR / DS / ConvNeXt) between a s2 stem and a 1x1 head."""
+    """Singh: 4-20 mobile blocks (IR / DS / ConvNeXt) between a s2 stem and a 1x1 head."""
 
     name = "blocks"
-    description = "Seed 004 TinyML: 4-20 IR / DS / ConvNeXt blocks, k 3/5/7, s 1/2, e 2/4/6"
+    description = "Singh TinyML: 4-20 IR / DS / ConvNeXt blocks, k 3/5/7, s 1/2, e 2/4/6"
     size = None
-    default_limits = {"max_params": 2.5, "max_macs": 200.0}  # seed 004
+    default_limits = {"max_params": 2.5, "max_macs": 200.0}  # Singh
     activations = (nn.ReLU6, nn.GELU)
 
     def __init__(self, stem_channels: int = 16, head_channels: int = 1280) -> None:

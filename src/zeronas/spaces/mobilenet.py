@@ -1,9 +1,9 @@
-"""The baseline of seed 004: torchvision's MobileNetV3-Small (Howard et al., "Searching for
+"""The baseline of Singh: torchvision's MobileNetV3-Small (Howard et al., "Searching for
 MobileNetV3", ICCV 2019), randomly initialised (no weights are downloaded), as a one-knob
 space so it is scored, budget-checked, trained and exported exactly like a searched arch.
 
-Arch strings: the width multiplier, e.g. ``1.0`` or ``0.5``. Seed 004 does not say Small or
-Large; Small is our assumption (REFERENCES.md §10).
+Arch strings: the width multiplier, e.g. ``1.0`` or ``0.5``. Singh does not say Small or
+Large; Small is our assumption.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ WIDTHS = (0.25, 0.35, 0.5, 0.75, 1.0, 1.25)
 
 @register_space
 class MobileNetV3Small(SearchSpace):
-    """torchvision MobileNetV3-Small at a width multiplier (the seed-004 baseline)."""
+    """torchvision MobileNetV3-Small at a width multiplier (the Singh baseline)."""
 
     name = "mobilenetv3-small"
     description = "Baseline: torchvision MobileNetV3-Small, random init, width multiplier"

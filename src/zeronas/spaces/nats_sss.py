@@ -1,8 +1,8 @@
 """NATS-Bench size search space (SSS): 8^5 = 32,768 channel configurations of one network.
 
 Dong, Liu, Musial & Gabrys, "NATS-Bench", TPAMI 2021 (arXiv:2009.00437); the network as
-the authors' ``xautodl`` code builds it (``shape_infers/InferTinyCellNet.py``, REFERENCES.md
-§2): the TSS stem and head, but **one cell per stage** and five widths c0..c4, each in
+the authors' ``xautodl`` code builds it (``shape_infers/InferTinyCellNet.py``): the TSS stem
+and head, but **one cell per stage** and five widths c0..c4, each in
 {8, 16, ..., 64}::
 
     stem conv3x3(3 -> c0) + BN

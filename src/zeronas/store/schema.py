@@ -8,7 +8,7 @@ never served, and counts as *stale* (``cache info``; ``cache clear --stale`` dro
 ``options`` holds everything else the value depends on: the run configuration's fields
 (:class:`~zeronas.config.ScoringConfig`: initialisation, repeats, device type, ...), the
 space's version and parameters, and the scoring core's version. Fitness is never stored:
-it depends on the set it is normalised against (DESIGN §3, §8).
+it depends on the set it is normalised against.
 
 Schema 1 (zeronas before proxy versions) kept the package version in ``version``; such
 rows are read by no proxy, so they are recomputed, never misread, and count as stale.

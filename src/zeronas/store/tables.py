@@ -1,7 +1,7 @@
 """Precomputed proxy values read from a CSV, so search algorithms can be studied on a whole
 benchmark space in seconds (FreeREA's cached-metrics protocol).
 
-Columns (as ``shared/benchmarks/nats-tss/reference_scores.csv``): ``index`` (the space's
+Columns (as FreeREA's ``reference_scores.csv``): ``index`` (the space's
 official index), ``<proxy>_<dataset>`` (the value) and optionally
 ``<proxy>_seconds_<dataset>`` (the seconds it took when it was computed: search time is
 accounted from these). Values may be ``-inf``; an empty value means not computed. Proxies

@@ -1,2 +1,2 @@
-"""Studies above the API: repeated seeded searches against ground truth (seed 001-003
-tables)."""
+"""Studies above the API: repeated seeded searches against ground truth (the search tables of
+Cossu et al., Fernandes and Hsieh)."""

@@ -1,4 +1,4 @@
-"""Repeated seeded searches summarised as in seed 001's Tables I–V and seed 002's Table 5:
+"""Repeated seeded searches summarised as in Cossu et al.'s Tables I–V and Fernandes' Table 5:
 for each dataset, proxy set, algorithm and budget N, the mean ± std over R runs of the
 chosen architecture's raw proxy values ("score"), its ground-truth accuracy and the search
 time; plus best-so-far accuracy curves (mean ± std band per algorithm).

@@ -8,12 +8,12 @@ holds more than ``population`` members the oldest leaves. Defaults P = 10, S = 3
 NATS-Bench's own REA settings (Dong et al. 2021, ``exps/NATS-algos/regularized_ea.py``).
 With k parallel workers each cycle runs k tournaments on the same population and scores the
 k children together;
-``rea-cossu`` is seed 001's set-up (Cossu, Dimonte & Presti, "Training Free Neural
+``rea-cossu`` is Cossu et al.'s set-up (Cossu, Dimonte & Presti, "Training Free Neural
 Architecture Search"; formerly ``rea-seed001``): population up to 1000, an initial pool of 64,
 tournament 20.
 
 ``freerea`` -- Cavagnero, Robbiano, Caputo & Averta, "FreeREA: Training-Free Evolution-based
-Architecture Search", WACV 2023 (arXiv:2207.05135), as released (REFERENCES.md §8):
+Architecture Search", WACV 2023 (arXiv:2207.05135), as released:
 ``population`` random members (duplicates merged); each step draws a ``tournament``, takes
 its top ``parents`` = 2 by norm-sum over the tournament, adds one mutant of each and one
 uniform-crossover child of the two (a child seen before re-enters with its old record and is

@@ -1,15 +1,15 @@
-"""Genetic algorithm (seed 003; the seed-003 project's ``search/GA.py``, REFERENCES.md).
+"""Genetic algorithm (Hsieh; Hsieh's project's ``search/GA.py``).
 
 A generational GA: ``population`` random members; each generation keeps the ``elitism``
 fittest unchanged and fills the rest with children. Parents: the best two of a tournament
-of ``tournament`` members drawn without replacement (the seed-003 code's
+of ``tournament`` members drawn without replacement (Hsieh's code's
 ``select_2chrom_fromN``, N = 3). With probability ``crossover_rate`` two children are made
 by uniform crossover (each gene from either parent with p = 0.5), otherwise the parents are
 copied; each child is then mutated (one gene changed, ``space.mutate``) with probability
 ``mutation_rate``. Fitness is relative to the current population. ``generations``: None runs
 until the budget is spent (or the population stops producing anything new).
 
-Defaults: population 25 and crossover 0.8 as the seed-003 project; mutation 0.5 per child
+Defaults: population 25 and crossover 0.8 as Hsieh's project; mutation 0.5 per child
 instead of its 0.07, because on FreeREA's NATS-TSS scores (naswot + logsynflow, 30 runs,
 budget 100) 0.07 lost diversity and chose worse cells on all three datasets (test accuracy
 93.47 / 70.19 / 41.53 against 93.60 / 70.71 / 43.10 with 0.5); elitism 1 keeps the best.

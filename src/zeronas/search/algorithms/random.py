@@ -1,4 +1,4 @@
-"""Random search (seed 002, Algorithm 1; Li & Talwalkar 2019, arXiv:1902.07638).
+"""Random search (Fernandes, Algorithm 1; Li & Talwalkar 2019, arXiv:1902.07638).
 
 Sample architectures uniformly (as many at a time as the executor has workers); the
 evaluator's de-duplication makes a budget of N evaluations N *distinct* architectures; the
