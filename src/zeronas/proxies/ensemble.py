@@ -1,4 +1,4 @@
-"""The ``ensemble`` proxy sets (docs/ensemble-tuning.md), chosen once on a tuning set and frozen here.
+"""The ``ensemble`` proxy sets, chosen once on a tuning set and frozen here.
 
 Chosen by ``python benchmarks/ensemble_tuning.py`` (its output: docs/ensemble-tuning.md)
 among every subset of at most 5 of flops, the three AZ-NAS terms, meco, naswot,
