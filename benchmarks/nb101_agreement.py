@@ -4,7 +4,7 @@
 protocol and compared per proxy, and each against NB101 test accuracy (mean of three
 108-epoch runs, looked up by module hash). Writes docs/nb101-agreement.md.
 
-    ZERONAS_CACHE_DIR=... python benchmarks/nb101_agreement.py --cells 500 \
+    ZERONAS_INDEX_DIR=... python benchmarks/nb101_agreement.py --cells 500 \
         --proxies 'params,flops,l2_norm,synflow[log=false]' \
         --costly 'grad_norm,snip,plain,fisher,jacob_cov,epe_nas:60;grasp:30' \
         --stability 'jacob_cov,epe_nas,plain:60' --cache store.sqlite
@@ -12,7 +12,7 @@ protocol and compared per proxy, and each against NB101 test accuracy (mean of t
 NASLib's protocol (as on NATS-TSS, docs/naslib-agreement.md): PyTorch default init, a batch
 of 64 labelled CIFAR-10 training images. NASLib's NB101 network is the same stem, stacks and
 cells as ours (conv-BN-ReLU without conv bias; BN in train mode at initialisation), so no
-option needs changing besides init and batch. The hash index (ZERONAS_CACHE_DIR) is needed for
+option needs changing besides init and batch. The hash index (ZERONAS_INDEX_DIR) is needed for
 the accuracy lookup.
 """
 

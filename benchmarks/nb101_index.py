@@ -6,7 +6,7 @@ check it against the shared ground truth and print a table.
 Checks: the number of unique cells (423,624), the 31 (index, hash) anchors, and, on
 ``--cells`` seeded random indices, that arch(i) -> index is i and that the built network's
 parameter count equals the table's ``params_m``. Times the first enumeration (skipped when
-the cache exists: delete ``$ZERONAS_CACHE_DIR/nas-bench-101-index.npz`` to time it) and the
+the cache exists: delete ``$ZERONAS_INDEX_DIR/nas-bench-101-index.npz`` to time it) and the
 cached load.
 """
 

@@ -41,7 +41,7 @@ def test_round_trip_and_first_write_wins(tmp_path):
         "naswot": StoredScore(-math.inf, 0.5, None),
         "synflow": StoredScore(2.0, 1.0, None),
     }
-    other = ScoreKey(**{**KEY.__dict__, "batch": "another"})
+    other = ScoreKey(**{**KEY.__dict__, "batch_fingerprint": "another"})
     assert store.get(other, "cell-a", {"naswot": "1"}) == {}
     assert store.get(KEY, "cell-a", {"naswot": "2"}) == {}  # another version is not served
     info = store.info()

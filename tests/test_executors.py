@@ -152,7 +152,7 @@ def test_search_on_ray_has_the_history_of_the_process_pool():
     import ray
 
     run = api.search_setup(proxies="synflow,relu_count", batch_size=4)
-    options = {"population": 4, "sample": 2}
+    options = {"population": 4, "tournament": 2}
     local = api.search(run, "rea", 12, None, 0, options, execution=ExecutorConfig("process", 2))
     try:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

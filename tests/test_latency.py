@@ -85,12 +85,15 @@ def test_a_block_table_refuses_what_it_does_not_cover(small_table):
 
 def test_latency_cli_measures_and_builds(small_table, tmp_path):
     args = ["latency", "--space", "blocks", "--dataset", "cifar10", "--arch", ARCH]
-    args += ["--repeats", "5", "--table", f"{small_table}:latency_ms", "--json"]
+    args += ["--runs", "5", "--table", f"{small_table}:latency_ms", "--json"]
     doc = json.loads(_ok(args).stdout)
     assert doc["runtime"] == "onnxruntime" and doc["median_ms"] > 0 and doc["table_ms"] > 0
     assert "--threads must be >= 1, got 0" in _fail([*args, "--threads", "0"])
+    old = args[:-5] + ["--repeats", "3", "--json"]  # the old name of --runs: kept, with a note
+    result = _ok(old)
+    assert json.loads(result.stdout)["repeats"] == 3 and "called --runs now" in result.stderr
     build = ["latency", "build-table", "--dataset", "cifar10", "--out", str(tmp_path / "t.csv")]
-    build += ["--types", "ds", "--kernels", "3", "--channels", "16", "--repeats", "3"]
+    build += ["--types", "ds", "--kernels", "3", "--channels", "16", "--runs", "3"]
     doc = json.loads(_ok([*build, "--check-networks", "0", "--json"]).stdout)
     assert (doc["parts"], doc["measured_now"]) == (16, 16)
     assert "needs the full grid" in _fail(build)  # 50 random networks leave a small grid

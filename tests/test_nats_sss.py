@@ -111,7 +111,7 @@ def sss_truth_csv(tmp_path_factory):
 
 SMALL = {
     "random": [],
-    "rea": ["-o", "population=4", "-o", "sample=2"],
+    "rea": ["-o", "population=4", "-o", "tournament=2"],
     "ga": ["-o", "population=4"],
     "freerea": ["-o", "population=4", "-o", "tournament=3"],
 }

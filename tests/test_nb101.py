@@ -117,7 +117,7 @@ def test_the_index_is_the_rank_of_the_hash(tmp_path, monkeypatch):
     }
     calls = []
     monkeypatch.setattr(nb101, "enumerate_cells", lambda progress=None: calls.append(1) or stand_in)
-    monkeypatch.setenv("ZERONAS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("ZERONAS_INDEX_DIR", str(tmp_path))
     space = nb101.NasBench101()
     for index, key in enumerate(sorted(cells)):
         assert space.arch(index).hash == key and space.index(cells[key]) == index

@@ -56,7 +56,9 @@ def test_every_module_of_a_plugin_package_is_found(package, registry):
     package = importlib.import_module(package)
     registry.names()  # discovery runs at first use
     modules = {f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)}
-    framework = {f"{package.__name__}.{name}" for name in ("base", "lists", "passes")}  # the protocol
+    framework = {
+        f"{package.__name__}.{name}" for name in ("base", "lists", "passes")
+    }  # the protocol
     modules -= framework | {m for m in modules if m.rsplit(".")[-1][0] == "_"}
     registering = {registry.module(name) for name in registry.names()}
     if registry is PROXIES:  # a proxies module may register proxy sets only (ensemble)

@@ -158,6 +158,6 @@ def test_zico_is_a_sum_over_layers_of_log_inverse_variation():
     value = get_proxy("zico")(net, X, Y)
     assert value == pytest.approx(sum(np.log(per_layer)), rel=1e-6)
     assert value != pytest.approx(np.log(sum(per_layer)))  # a log per layer, then the sum
-    assert get_proxy("zico[batches=4]")(net, X, Y) != pytest.approx(value)
-    with pytest.raises(ValueError, match="2 <= batches <= batch size 4"):
-        get_proxy("zico", batches=5)(net, X, Y)
+    assert get_proxy("zico[splits=4]")(net, X, Y) != pytest.approx(value)
+    with pytest.raises(ValueError, match="2 <= splits <= batch size 4"):
+        get_proxy("zico", splits=5)(net, X, Y)

@@ -162,7 +162,7 @@ def test_a_read_only_store_serves_what_it_holds(tmp_path, monkeypatch):
             "--weights must be numbers not all zero",
         ),  # fmt: skip
         (["correlate", "--sample", "100000"], "--sample must be an integer in [2, 15625]"),
-        (["search", "--executor", "threads"], "--executor must be one of local, process, ray"),
+        (["search", "--executor", "threads"], "--executor must be one of local, auto, process"),
         (["score", "--index", "1", "--seed", str(2**70)], "--seed must be an integer in"),
     ],
 )

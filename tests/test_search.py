@@ -46,7 +46,7 @@ def test_same_seed_same_history_and_budget_respected(name):
     other = run(name, seed=1)
     assert [e.arch for e in other.history] != [e.arch for e in first.history]
     best = first.best
-    fitness = first.final_fitness()
+    fitness = first.history_fitness()
     assert best is not None and fitness[best.arch] == max(fitness.values())
 
 
@@ -87,7 +87,7 @@ def test_failures_are_recorded_and_the_search_goes_on():
         assert any("convs: proxy returned nan" in e.error for e in failed)
         assert any("pools: proxy returned inf" in e.error for e in failed)
         assert result.best is not None and result.best.index % 5 > 2
-        assert all(math.isinf(result.final_fitness().get(e.arch, -math.inf)) for e in failed)
+        assert all(math.isinf(result.history_fitness().get(e.arch, -math.inf)) for e in failed)
 
 
 def test_constraints_reject_before_scoring():
@@ -140,7 +140,8 @@ def test_searcher_parameters_are_validated():
         get_searcher("rea", population="0").run(
             SearchProblem(SPACE, toy_scores, FITNESS), Budget(5)
         )
-    assert get_searcher("rea-cossu").params() == {"population": 1000, "sample": 20, "initial": 64}
+    cossu = {"population": 1000, "tournament": 20, "initial": 64}
+    assert get_searcher("rea-cossu").params() == cossu
     assert (
         get_searcher("ga", mutation_rate="0.2", generations="none").params()["generations"] is None
     )
@@ -185,24 +186,21 @@ def test_freerea_as_released_reaches_the_published_cell(truth, reference_csv):
 
 
 def test_zscore_fitness_takes_its_reference_from_random_cells(reference_csv):
-    setup = api.search_setup(
-        proxies="naswot,logsynflow", combine="zscore", scores=reference_csv, reference=40, seed=3
-    )
+    fields = {"proxies": "naswot,logsynflow", "combine": "zscore", "seed": 3}
+    setup = api.search_setup(**fields, scores=reference_csv, zscore_reference=40)
     (mu_naswot, sd_naswot), (mu_log, sd_log) = setup.fitness.reference
     assert 700 < mu_naswot < 830 and sd_naswot > 0 and mu_log > 1e5
-    again = api.search_setup(
-        proxies="naswot,logsynflow", combine="zscore", scores=reference_csv, reference=40, seed=3
-    )
+    again = api.search_setup(**fields, scores=reference_csv, zscore_reference=40)
     assert again.fitness.reference == setup.fitness.reference
     result = api.search(setup, "rea", 50)
     best = result.best
     expected = (best.values["naswot"] - mu_naswot) / sd_naswot
     expected += (best.values["logsynflow"] - mu_log) / sd_log
-    assert result.final_fitness()[best.arch] == pytest.approx(expected)
+    assert result.history_fitness()[best.arch] == pytest.approx(expected)
     with pytest.raises(
-        ZeroNASError, match="'reference' parameter of SearchConfig must be an integer >= 2"
+        ZeroNASError, match="'zscore_reference' parameter of SearchConfig must be an int"
     ):
-        api.search_setup(combine="zscore", scores=reference_csv, reference=1)
+        api.search_setup(combine="zscore", scores=reference_csv, zscore_reference=1)
 
 
 def test_evolution_beats_random_search_at_equal_budget(truth, reference_csv):

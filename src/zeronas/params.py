@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "is_int",
     "keyword_defaults",
     "positive_or_none",
+    "renamed_keys",
     "require",
     "resolve_parameters",
     "setting",
@@ -182,3 +184,16 @@ def positive_or_none(value: Any) -> bool:
         and not isinstance(value, bool)
         and (math.isfinite(value) and value > 0)
     )
+
+
+def renamed_keys(
+    given: Mapping[str, Any], renamed: Mapping[str, str], owner: str
+) -> dict[str, Any]:
+    """``given`` with each old key of ``renamed`` (old -> new) under its new name, and a
+    warning saying what it is called now (the old spelling keeps working)."""
+    out = dict(given)
+    for old, new in renamed.items():
+        if old in out:
+            warnings.warn(f"the {old!r} parameter of {owner} is called {new!r} now", stacklevel=3)
+            out[new] = out.pop(old)
+    return out

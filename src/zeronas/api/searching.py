@@ -122,7 +122,7 @@ def search_setup(
     search fields and limits such as ``max_params``), then prepare scoring: live on one fixed
     batch, or from a precomputed ``scores`` table (proxies it lacks are computed live; the
     batch is loaded only when a live proxy needs a network). ``zscore`` fitness takes its
-    (μ, σ) from ``reference`` random architectures, scored with the same seed. ``cache``: a
+    (μ, σ) from ``zscore_reference`` random architectures, scored with the same seed. ``cache``: a
     score-store path for the live scoring. Limits left unset take the space's defaults
     (the blocks space: 2.5 M parameters, 200 M MACs); see :mod:`zeronas.hardware.limits`.
     With ``screen`` proxies the search proposes with those and ``rerank`` prepares the
@@ -150,7 +150,9 @@ def search_setup(
     reference_seconds = 0.0
     if combine == "zscore":
         t0 = time.perf_counter()
-        proposing = _with_reference(proposing, space, score_fn, config.reference, scoring.seed)
+        proposing = _with_reference(
+            proposing, space, score_fn, config.zscore_reference, scoring.seed
+        )
         reference_seconds = time.perf_counter() - t0
     stage = None
     if screen is not None:
@@ -158,7 +160,7 @@ def search_setup(
         final = fitness
         if combine == "zscore":
             final = _with_reference(fitness, space, sources([*proxy_list, *extra]),
-                                    config.reference, scoring.seed)  # fmt: skip
+                                    config.zscore_reference, scoring.seed)  # fmt: skip
         stage = Rerank(rerank_count, final, sources(extra))
     return SearchSetup(config, space, spec, proposing, score_fn, limits, sources.batch,
                        reference_seconds, stage)  # fmt: skip

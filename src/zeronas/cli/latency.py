@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,17 @@ latency_app = typer.Typer(
 app.add_typer(latency_app, name="latency")
 
 ThreadsOpt = Annotated[int, typer.Option("--threads", help="ONNX Runtime intra-op threads.")]
-RepeatsOpt = Annotated[int, typer.Option("--repeats", help="Timed runs (median reported).")]
+RunsOpt = Annotated[int | None, typer.Option("--runs", help="Timed runs (median reported).")]
+#: ``--repeats`` is the scoring word for initialisations averaged: here it was the timed runs
+OldRepeatsOpt = Annotated[int | None, typer.Option("--repeats", hidden=True)]
+
+
+def _runs(runs: int | None, repeats: int | None, default: int) -> int:
+    """``--runs``, or the old ``--repeats`` with a note that it is called ``--runs`` now."""
+    if repeats is not None:
+        warnings.warn("--repeats of `zeronas latency` is called --runs now", stacklevel=2)
+        runs = repeats if runs is None else runs
+    return default if runs is None else runs
 
 
 def _progress(label: str) -> Progress:
@@ -45,7 +56,7 @@ def _check_counts(threads: int, repeats: int) -> None:
     if threads < 1:
         raise ZeroNASError(f"--threads must be >= 1, got {threads}")
     if repeats < 1:
-        raise ZeroNASError(f"--repeats must be >= 1, got {repeats}")
+        raise ZeroNASError(f"--runs must be >= 1, got {repeats}")
 
 
 @latency_app.callback(invoke_without_command=True)
@@ -57,7 +68,8 @@ def latency(
     space: SpaceArg = None,
     dataset: DatasetArg = None,
     threads: ThreadsOpt = 1,
-    repeats: RepeatsOpt = 50,
+    runs: RunsOpt = None,
+    repeats: OldRepeatsOpt = None,
     warmup: Annotated[int, typer.Option("--warmup", help="Untimed runs first.")] = 10,
     table: Annotated[
         str | None,
@@ -66,12 +78,13 @@ def latency(
     json_out: JsonOpt = False,
 ) -> None:
     """Measure one network (--arch, or a search's --from run.json): ONNX Runtime, batch 1,
-    warm-up, median of --repeats runs.
+    warm-up, median of --runs timed runs (default 50).
 
     Example: zeronas latency --space blocks --arch ir_k3_s2_e6_c32-ds_k5_s1_c64-... --threads 1
     """
     if ctx.invoked_subcommand is not None:
         return
+    repeats = _runs(runs, repeats, 50)
     _check_counts(threads, repeats)
     space_obj, genome, dataset_name = chosen_arch(run_file, space, arch, dataset)
     spec = get_dataset(dataset_name)
@@ -116,7 +129,8 @@ def build_table_command(
     space: Annotated[str, typer.Option("--space", help="Space (only 'blocks').")] = "blocks",
     dataset: Annotated[str, typer.Option("--dataset", help="Task (input size, classes).")] = "vww",
     threads: ThreadsOpt = 1,
-    repeats: RepeatsOpt = 30,
+    runs: RunsOpt = None,
+    repeats: OldRepeatsOpt = None,
     check_networks: Annotated[
         int,
         typer.Option("--check-networks", help="Random whole networks to check the sum on."),
@@ -136,6 +150,7 @@ def build_table_command(
 
     Example: zeronas latency build-table --space blocks --dataset vww --out pi4.csv
     """
+    repeats = _runs(runs, repeats, 30)
     _check_counts(threads, repeats)
     space_obj = get_space(space)
     if not isinstance(space_obj, BlockSpace):

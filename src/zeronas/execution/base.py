@@ -11,7 +11,8 @@ touches the score store. A task that raises, exceeds ``timeout`` seconds or kill
 the run goes on.
 
 Executors are plug-ins (``@register_executor``; entry points ``zeronas.executors``). Built
-in: ``local`` (this process), ``process`` (spawned worker processes), ``ray`` (Ray tasks).
+in: ``auto`` (the default: this process for one worker, else processes), ``local`` (this
+process), ``process`` (spawned worker processes), ``ray`` (Ray tasks).
 """
 
 from __future__ import annotations
@@ -76,13 +77,16 @@ def one_core() -> None:
 @dataclass(frozen=True)
 class ExecutorConfig:
     """Where and how candidates are scored: ``kind`` (a registered executor: ``local``,
-    ``process``, ``ray``), ``workers`` (processes or Ray CPUs, one intra-op thread each),
+    ``process``, ``ray``; ``auto``: in this process for one worker, else processes),
+    ``workers`` (processes or Ray CPUs, one intra-op thread each),
     ``timeout`` (seconds before a candidate is recorded as failed) and ``address`` (a Ray
-    cluster; default a local Ray). ``local`` with more than one worker runs processes."""
+    cluster; default a local Ray)."""
 
     kind: str = setting(
-        "local", flag="--executor", help="Where scoring runs: local, process or ray."
-    )
+        "auto", flag="--executor",
+        help="Where scoring runs: auto (here for one worker, else processes), local (here), "
+        "process or ray.",
+    )  # fmt: skip
     workers: int = setting(
         1, allowed="an integer >= 1", check=int_at_least(1), flag="--workers",
         help="Scoring processes (one intra-op thread each).",
@@ -106,7 +110,8 @@ class ExecutorConfig:
     def wanted(self) -> bool:
         """Whether scoring leaves the in-process loop: more than one worker, another
         executor, or a per-candidate timeout."""
-        return self.workers > 1 or self.kind != "local" or self.timeout is not None
+        in_process = self.kind in ("auto", "local") and self.workers == 1
+        return not in_process or self.timeout is not None
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "workers": self.workers, "timeout": self.timeout,
@@ -121,7 +126,7 @@ class Executor(abc.ABC):
     def __init__(
         self, computation: Computation, workers: int = 1, timeout: float | None = None
     ) -> None:
-        ExecutorConfig("local", workers, timeout)  # the same checks as any configuration
+        ExecutorConfig("auto", workers, timeout)  # the same checks as any configuration
         self.computation, self.workers, self.timeout = computation, workers, timeout
 
     @classmethod

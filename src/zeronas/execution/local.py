@@ -1,4 +1,5 @@
-"""``local``: tasks run one after the other in this process.
+"""``local``: tasks run one after the other in this process; ``auto`` (the default): in this
+process for one worker, in worker processes for more.
 
 A timeout uses SIGALRM, so only in the main thread: it raises
 :class:`~zeronas.execution.base.CandidateTimeout`, which no proxy's error handling catches,
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -21,19 +23,28 @@ from zeronas.execution.base import (
     register_executor,
 )
 
-__all__ = ["LocalExecutor"]
+__all__ = ["AutoExecutor", "LocalExecutor"]
+
+
+def _processes(computation: Computation, config: ExecutorConfig) -> Executor:
+    from zeronas.execution.processes import ProcessExecutor
+
+    return ProcessExecutor.start(computation, config)
 
 
 @register_executor("local")
 class LocalExecutor(Executor):
-    """Tasks run one after the other in this process (more than one worker: processes)."""
+    """Tasks run one after the other in this process."""
 
     @classmethod
     def start(cls, computation: Computation, config: ExecutorConfig) -> Executor:
-        if config.workers != 1:
-            from zeronas.execution.processes import ProcessExecutor
-
-            return ProcessExecutor.start(computation, config)
+        if config.workers != 1:  # what 'local' used to mean with workers: kept, with a note
+            warnings.warn(
+                f"--executor local runs in this process: {config.workers} workers run as "
+                "processes (say --executor process, or leave --executor out)",
+                stacklevel=2,
+            )
+            return _processes(computation, config)
         return cls(computation, 1, config.timeout)
 
     def imap(self, tasks: Sequence[Task]) -> Iterator[tuple[int, Any]]:
@@ -56,3 +67,14 @@ class LocalExecutor(Executor):
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+
+
+@register_executor("auto")
+class AutoExecutor(LocalExecutor):
+    """In this process for one worker; ``workers`` processes for more."""
+
+    @classmethod
+    def start(cls, computation: Computation, config: ExecutorConfig) -> Executor:
+        if config.workers != 1:
+            return _processes(computation, config)
+        return LocalExecutor(computation, 1, config.timeout)

@@ -6,7 +6,7 @@ accumulates), ``flops`` (M FLOPs, 2 per MAC), ``size_kib`` (KiB of float32 param
 ``peak_memory_kib`` (KiB of activations, :mod:`zeronas.proxies.memory`) and ``latency_ms``:
 a device's table value looked up by index (:mod:`zeronas.latency_table`) when a table is
 given (by index, or summed per block: :mod:`zeronas.block_latency`), else measured on this
-machine (:func:`measure_latency_ms`: eager PyTorch, one image, median of 10 after 3
+machine (:func:`measure_eager_ms`: eager PyTorch, one image, median of 10 after 3
 warm-ups). Parameters and MACs come from the space's
 exact ``costs`` formula when it has one (no module built), else from a module built on the
 ``meta`` device (shapes only).
@@ -31,7 +31,7 @@ from zeronas.spaces.base import SearchSpace
 if TYPE_CHECKING:
     from zeronas.hardware.block_latency import BlockLatencyTable
 
-__all__ = ["COSTS", "CostModel", "check_costs", "measure_latency_ms"]
+__all__ = ["COSTS", "CostModel", "check_costs", "measure_eager_ms"]
 
 #: cost name -> unit, for tables and axis labels
 COSTS = {
@@ -62,7 +62,7 @@ def check_costs(names: Iterable[str] | str) -> tuple[str, ...]:
     return names
 
 
-def measure_latency_ms(
+def measure_eager_ms(
     net: nn.Module, input_shape: tuple[int, ...], warmup: int = 3, repeats: int = 10
 ) -> float:
     """Median milliseconds of an eval-mode, inference-mode forward of one image."""
@@ -124,7 +124,7 @@ class CostModel:
             out["latency_ms"] = self.table.latency(self.space, arch, self.dataset)
         elif "latency_ms" in names:
             net = self.space.build(arch, classes, shape)
-            out["latency_ms"] = measure_latency_ms(net, shape)
+            out["latency_ms"] = measure_eager_ms(net, shape)
         if "peak_memory_kib" in names:
             net = net if net is not None else self.space.build(arch, classes, shape)
             out["peak_memory_kib"] = peak_activation_bytes(net, shape) / 1024

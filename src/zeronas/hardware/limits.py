@@ -21,7 +21,7 @@ import numpy as np
 
 from zeronas.data.tasks import DatasetSpec
 from zeronas.errors import ZeroNASError
-from zeronas.hardware.costs import CostModel, measure_latency_ms
+from zeronas.hardware.costs import CostModel, measure_eager_ms
 from zeronas.params import check_settings, positive_or_none, setting
 from zeronas.spaces.base import SearchSpace
 
@@ -30,7 +30,7 @@ __all__ = [
     "LimitChecker",
     "LimitedSpace",
     "NoArchitectureWithinLimits",
-    "measure_latency_ms",
+    "measure_eager_ms",
 ]
 
 _LIMITS = (

@@ -8,8 +8,11 @@ only for its shape. Its *options* are its keyword-only parameters with their def
 *version* is bumped whenever its definition changes, so that stored values of the old
 definition are never served for the new one. Register one with::
 
-    @proxy("synflow", version=1, reads="synflow")
-    def synflow(net, x, *, log: bool = True): ...
+    @proxy("conv_count", needs_data=False, init_dependent=False, reads="shapes")
+    def conv_count(net, x, *, kernel: int = 3): ...
+
+A proxy reading a computed pass (:mod:`zeronas.proxies.passes`) is instead a function of that
+pass's result: ``@proxy("synflow", reads="synflow") def synflow(terms, *, log=True)``.
 
 Options are set by name in the API (``get_proxy("synflow", log=False)``) and inside the
 proxy list on the command line (``--proxies 'naswot,synflow[log=false]'``). A proxy with
@@ -28,7 +31,7 @@ import torch
 from torch import nn
 
 from zeronas.errors import ZeroNASError
-from zeronas.params import keyword_defaults, resolve_parameters
+from zeronas.params import keyword_defaults, renamed_keys, resolve_parameters
 from zeronas.proxies._hooks import ForwardReader
 from zeronas.proxies.passes import COMPUTED_PASSES, check_pass
 from zeronas.registry import Registry
@@ -87,6 +90,8 @@ class Proxy:
     #: What it reads instead of the run's whole batch (``"64 N(0,1) images"``); "" for the
     #: batch as given. ``zeronas proxies`` and ``--batch-size``'s help say so.
     images: str = ""
+    #: old option name -> what it is called now (the old spelling keeps working)
+    renamed_options: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -120,9 +125,9 @@ class Proxy:
 
     def configure(self, **options: Any) -> Proxy:
         """This proxy with ``options`` set (text is converted to each option's type)."""
-        values = resolve_parameters(
-            dict(self.options) | options, dict(self.defaults), f"proxy {self.base!r}"
-        )
+        owner = f"proxy {self.base!r}"
+        options = renamed_keys(options, dict(self.renamed_options), owner)
+        values = resolve_parameters(dict(self.options) | options, dict(self.defaults), owner)
         changed = [(k, v) for k, v in values.items() if v != dict(self.defaults)[k]]
         label = self.base
         if changed:
@@ -162,6 +167,7 @@ def proxy(
     arch_fn: ArchFn | None = None,
     reader: ReaderFactory | None = None,
     images: str = "",
+    renamed_options: dict[str, str] | None = None,
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; its keyword-only parameters are its options and the
     description defaults to its docstring's first line. ``reads``: one of
@@ -178,6 +184,7 @@ def proxy(
             name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn, reader,
             version=version, needs_labels=needs_labels, reads=reads, defaults=defaults,
             options=defaults, images=images,
+            renamed_options=tuple((renamed_options or {}).items()),
         )  # fmt: skip
         PROXIES.add(name, entry, module=fn.__module__)
         return fn
@@ -202,16 +209,16 @@ def derived_proxy(
     name: str,
     parts: tuple[tuple[str, float], ...],
     description: str,
+    needs_data: bool,
     higher_is_better: bool = True,
     version: int = 1,
 ) -> Proxy:
-    """Register ``name`` = Σ w_j z(part_j), z from the scorer's reference sample."""
-    for part, _ in parts:
-        get_proxy(part)  # parts exist
+    """Register ``name`` = Σ w_j z(part_j), z from the scorer's reference sample. The parts
+    are looked up when it is scored (they may register later; ``check_proxy`` checks them);
+    ``needs_data``: whether any part reads the images."""
     entry = Proxy(
-        name, _NeedsAScorer(name), higher_is_better,
-        any(get_proxy(p).needs_data for p, _ in parts), True, description, parts=parts,
-        version=version, reads="derived",
+        name, _NeedsAScorer(name), higher_is_better, needs_data, True, description,
+        parts=parts, version=version, reads="derived",
     )  # fmt: skip
     PROXIES.add(name, entry, module=sys._getframe(1).f_globals.get("__name__"))
     return entry
@@ -230,7 +237,7 @@ def list_proxies(pattern: str = "*") -> list[str]:
 
 
 def _parse_label(text: str) -> tuple[str, dict[str, str]]:
-    """``"zico[batches=2]"`` -> ("zico", {"batches": "2"})."""
+    """``"zico[splits=2]"`` -> ("zico", {"splits": "2"})."""
     text = text.strip()
     if "[" not in text:
         if "]" in text:

@@ -24,7 +24,6 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
-from zeronas.proxies import naswot as _naswot  # noqa: F401  (ninaswot's other part)
 from zeronas.proxies._hooks import read_forward
 from zeronas.proxies.base import derived_proxy, proxy
 
@@ -88,4 +87,5 @@ ninaswot = derived_proxy(
     "ninaswot",
     (("naswot", 2.0), ("noise_immunity", 1.0)),
     "2 z(naswot) + z(noise_immunity), z over 50 random archs of the space (Wu et al. 2021).",
+    needs_data=True,
 )

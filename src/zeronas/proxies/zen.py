@@ -13,8 +13,8 @@ NB201: stem → cells → BN-ReLU), both through train-mode no-grad forwards:
 
 with γ = 10⁻². As the reference code does, the correction reads each BN's *running* variance
 after the two forwards (momentum 0.1 from 1: 0.81 + 0.09 v₁ + 0.1 v₂), not the batch
-variance of the paper. Defaults follow the NB201 port (batch 64, 1 repeat, residuals kept);
-the standalone tool used 32 repeats at batch 16. Label-free and image-free: the run's batch
+variance of the paper. Defaults follow the NB201 port (64 images, 1 repeat, residuals kept);
+the standalone tool used 32 repeats of 16 images. Label-free and image-free: the run's batch
 gives only the image size; the weights and input are Zen's own, drawn from ``seed``, so the
 value does not depend on ``--init``. A disconnected cell gives Δ = 0, so −inf.
 """
@@ -44,12 +44,15 @@ def _pre_pool_features(net: nn.Module, pool: nn.Module, x: torch.Tensor) -> torc
     return kept[-1]
 
 
-@proxy("zen", init_dependent=False, reads="own", images="own `batch` N(0,1)")
+@proxy(
+    "zen", init_dependent=False, reads="own", images="own `images` N(0,1)",
+    renamed_options={"batch": "images"},
+)  # fmt: skip
 def zen(
     net: nn.Module,
     x: torch.Tensor,
     *,
-    batch: int = 64,
+    images: int = 64,
     repeats: int = 1,
     gamma: float = 1e-2,
     seed: int = 0,
@@ -63,8 +66,8 @@ def zen(
         net.train()
         for repeat in range(repeats):
             draw = repeat_seed(seed, repeat)
-            inputs = gaussian_input(x, batch, 2 * draw)
-            noise = gaussian_input(x, batch, 2 * draw + 1)
+            inputs = gaussian_input(x, images, 2 * draw)
+            noise = gaussian_input(x, images, 2 * draw + 1)
             redraw(net, "normal", draw)
             clean = _pre_pool_features(net, pool, inputs)
             mixed = _pre_pool_features(net, pool, inputs + gamma * noise)

@@ -1,7 +1,7 @@
 """ZiCo: Li, Fan, Chen & Grama, "ZiCo: Zero-shot NAS via Inverse Coefficient of Variation on
 Gradients", ICLR 2023 (arXiv:2301.11300); ZiCo ``ZeroShotProxy/compute_zico.py``.
 
-The run's labelled batch is split into ``batches`` equal mini-batches (default 2: a batch of
+The run's labelled batch is split into ``splits`` equal parts (default 2: a batch of
 128 gives the 2 x 64 of the AZ-NAS NB201 port). For every ``nn.Conv2d`` / ``nn.Linear``
 weight w, g_b = ∂L_b/∂w on mini-batch b (train-mode BN over that mini-batch), m_w = mean_b
 |g_b| and s_w = std_b g_b (population std of the signed gradients). Then
@@ -30,17 +30,19 @@ from zeronas.proxies.foresight import scored_weights
 __all__ = ["zico"]
 
 
-@proxy("zico", needs_data=True, needs_labels=True, reads="own")
+@proxy(
+    "zico", needs_data=True, needs_labels=True, reads="own", renamed_options={"batches": "splits"}
+)
 def zico(
-    net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, batches: int = 2
+    net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, splits: int = 2
 ) -> float:
     """Σ_l ln Σ_w mean_b|g| / std_b(g) over mini-batch gradients (ZiCo, Li et al. 2023)."""
     if y is None:
         raise ValueError("zico needs the batch's labels: it has none")
-    if not 2 <= batches <= len(x):
-        raise ValueError(f"zico needs 2 <= batches <= batch size {len(x)}, got {batches}")
+    if not 2 <= splits <= len(x):
+        raise ValueError(f"zico needs 2 <= splits <= batch size {len(x)}, got {splits}")
     weights = scored_weights(net)
-    chunks = torch.tensor_split(torch.arange(len(x)), batches)
+    chunks = torch.tensor_split(torch.arange(len(x)), splits)
     per_batch: list[tuple[torch.Tensor | None, ...]] = []
     was_training = net.training
     net.train()

@@ -101,7 +101,7 @@ def write_history_csv(
     fitness over the whole history, and (with ground truth) accuracy and best-so-far accuracy."""
     path.parent.mkdir(parents=True, exist_ok=True)
     names = result.fitness.names
-    fitness = result.final_fitness()
+    fitness = result.history_fitness()
     header = ["step", "index", "arch", "status", "error", *names, "seconds", "elapsed", "fitness"]
     if accuracy is not None:
         header += ["accuracy", "best_so_far_accuracy"]

@@ -39,7 +39,7 @@ _COMPUTABLE = {"params", "macs", "flops", "size_kib", "latency_ms"}
 def write_pareto_csv(
     path: Path, result: SearchResult, accuracy: Callable[[int], float] | None
 ) -> Path:
-    fitness = result.final_fitness()
+    fitness = result.history_fitness()
     names = result.fitness.names
     header = ["step", "index", "arch", "fitness", *result.objectives, *names]
     header += ["accuracy"] if accuracy is not None else []

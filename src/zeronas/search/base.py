@@ -22,7 +22,7 @@ import numpy as np
 from zeronas.errors import ZeroNASError
 from zeronas.execution.base import Executor
 from zeronas.hardware.limits import LimitedSpace, NoArchitectureWithinLimits
-from zeronas.params import keyword_defaults, resolve_parameters
+from zeronas.params import keyword_defaults, renamed_keys, resolve_parameters
 from zeronas.registry import Registry
 from zeronas.search.evaluator import Evaluator, OnEval
 from zeronas.search.problem import Budget, BudgetExhausted, SearchProblem
@@ -37,6 +37,8 @@ class Searcher(abc.ABC):
     (sklearn style) and checked by :meth:`validate` when it runs."""
 
     name: str = ""
+    #: old parameter name -> what it is called now (the old spelling keeps working)
+    renamed_parameters: dict[str, str] = {}
 
     def params(self) -> dict[str, Any]:
         """The constructor parameters and their values (for run manifests)."""
@@ -134,7 +136,9 @@ def get_searcher(name: str, **params: Any) -> Searcher:
     command line are converted to the parameter's type). Unknown keys raise, naming the
     valid ones."""
     factory = SEARCHERS.get(name)
-    defaults = keyword_defaults(factory.searcher_class.__init__, positional=1)  # type: ignore[attr-defined]
+    cls = factory.searcher_class  # type: ignore[attr-defined]
+    params = renamed_keys(params, cls.renamed_parameters, f"searcher {name!r}")
+    defaults = keyword_defaults(cls.__init__, positional=1)
     return factory(**resolve_parameters(params, defaults, f"searcher {name!r}", fill=False))
 
 

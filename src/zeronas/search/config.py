@@ -64,8 +64,9 @@ class SearchConfig:
     proxy), ``penalty`` (Fernandes' size penalty ``gdf``/``hsdf``/``rdf``, with its target
     and width in thousands of parameters), ``limits`` (hardware limits checked before
     scoring; unset ones take the space's defaults), ``scores`` (a precomputed score table;
-    proxies it lacks are computed live), ``reference`` (random archs behind ``zscore``),
-    ``objectives`` (costs a multi-objective search minimises beside fitness).
+    proxies it lacks are computed live), ``zscore_reference`` (random archs behind the
+    ``zscore`` combiner), ``objectives`` (costs a multi-objective search minimises beside
+    fitness).
     """
 
     scoring: ScoringConfig = dataclasses.field(default_factory=_default_scoring)
@@ -93,7 +94,7 @@ class SearchConfig:
         help="Precomputed proxy values (CSV: index, <proxy>_<dataset>, "
         "<proxy>_seconds_<dataset>); missing proxies are computed live.",
     )  # fmt: skip
-    reference: int = setting(50, allowed="an integer >= 2", check=int_at_least(2))
+    zscore_reference: int = setting(50, allowed="an integer >= 2", check=int_at_least(2))
     screen: tuple[Proxy, ...] | None = setting(
         None, flag="--screen", cli_type=str | None,
         help="Two-stage search: propose with these cheap proxies, then score the --rerank "
@@ -182,6 +183,8 @@ class SearchConfig:
         return doc
 
 
+#: old field name -> what it is called now
+RENAMED_FIELDS = {"reference": "zscore_reference"}
 _SCORING_FIELDS = {f.name for f in dataclasses.fields(ScoringConfig)}
 _LIMIT_FIELDS = {f.name for f in dataclasses.fields(Limits)}
 _SEARCH_FIELDS = {f.name for f in dataclasses.fields(SearchConfig)} - {"scoring", "limits"}
@@ -193,6 +196,10 @@ def search_config(**fields: Any) -> SearchConfig:
     An unknown field is named with the valid ones."""
     from zeronas.errors import ParameterError
 
+    for old, new in RENAMED_FIELDS.items():
+        if old in fields:
+            raise ParameterError(old, "SearchConfig", f"called {new!r} now (renamed)", old,
+                                 unknown=True)  # fmt: skip
     rest = sorted(set(fields) - _SCORING_FIELDS - _LIMIT_FIELDS - _SEARCH_FIELDS)
     if rest:
         valid = ", ".join(sorted(_SCORING_FIELDS | _SEARCH_FIELDS | _LIMIT_FIELDS))

@@ -67,7 +67,7 @@ def rerank(
     ``on_scored(done, total)`` is called as each candidate is scored (progress);
     ``executor``: scores them in parallel (its workers run ``stage.score_fn``)."""
     if not result.scored:
-        return dataclasses.replace(result, final=stage.fitness)
+        return dataclasses.replace(result, rerank_fitness=stage.fitness)
     top = top_k(result.fitness, result.scored, stage.k)
     t0 = time.perf_counter()
     genomes: list[Hashable] = [e.genome for e in top]
@@ -86,7 +86,7 @@ def rerank(
     return dataclasses.replace(
         result,
         reranked=tuple(records),
-        final=stage.fitness,
+        rerank_fitness=stage.fitness,
         seconds=elapsed,
         wall_seconds=result.wall_seconds + wall,
     )

@@ -66,8 +66,8 @@ class SearchResult:
     """A finished search: its settings, full history, and why it stopped.
 
     ``best`` is the fittest scored candidate, fitness taken over the whole history (FreeREA's
-    choice of the final answer), or, after a second stage (:mod:`zeronas.rerank`),
-    the fittest of the ``reranked`` candidates by the ``final`` fitness over them;
+    choice of the answer), or, after a second stage (:mod:`zeronas.search.rerank`),
+    the fittest of the ``reranked`` candidates by the ``rerank_fitness`` over them;
     ``seconds`` is search time as the evaluator accounts it (both stages).
     """
 
@@ -89,7 +89,7 @@ class SearchResult:
     limit_report: dict[str, Any] | None = None
     #: The second stage: the candidates re-scored with every proxy, and their fitness.
     reranked: tuple[Evaluation, ...] = ()
-    final: Fitness | None = None
+    rerank_fitness: Fitness | None = None
     #: The costs a multi-objective search minimised beside fitness (:mod:`zeronas.costs`).
     objectives: tuple[str, ...] = ()
     #: The search's own cost model (what candidates cost; values remembered per arch).
@@ -106,8 +106,8 @@ class SearchResult:
     def best(self) -> Evaluation | None:
         if self.pick is not None:
             return self.pick_under(*self.pick)
-        if self.final is not None:
-            return best_of(self.final, [e for e in self.reranked if e.ok])
+        if self.rerank_fitness is not None:
+            return best_of(self.rerank_fitness, [e for e in self.reranked if e.ok])
         return best_of(self.fitness, self.scored)
 
     def best_fitness(self) -> float | None:
@@ -115,10 +115,10 @@ class SearchResult:
         best = self.best
         if best is None:
             return None
-        if self.final is not None and self.pick is None:
+        if self.rerank_fitness is not None and self.pick is None:
             ok = [e for e in self.reranked if e.ok]
-            return float(self.final([e.values for e in ok])[ok.index(best)])
-        return float(self.final_fitness()[best.arch])
+            return float(self.rerank_fitness([e.values for e in ok])[ok.index(best)])
+        return float(self.history_fitness()[best.arch])
 
     def best_costs(self) -> dict[str, float] | None:
         """What the answer costs under the limits in force (None without an answer)."""
@@ -135,7 +135,7 @@ class SearchResult:
         points = objective_matrix(self.fitness, scored, self.objectives)
         front = [scored[i] for i in np.flatnonzero(nondominated(points))]
         key = self.objectives[0] if self.objectives else None
-        fitness = self.final_fitness()
+        fitness = self.history_fitness()
         return sorted(front, key=lambda e: e.costs[key] if key else -fitness[e.arch])
 
     def pick_under(self, cost: str, limit: float) -> Evaluation | None:
@@ -146,11 +146,11 @@ class SearchResult:
                 f"cannot pick under a {cost} budget: the search's objectives are "
                 f"{', '.join(self.objectives) or 'none'}"
             )
-        fitness = self.final_fitness()
+        fitness = self.history_fitness()
         under = [e for e in self.pareto() if e.costs[cost] <= limit]
         return max(under, key=lambda e: fitness[e.arch], default=None)
 
-    def final_fitness(self) -> dict[str, float]:
+    def history_fitness(self) -> dict[str, float]:
         """Fitness of every scored candidate relative to the whole history, by arch."""
         scored = self.scored
         values = self.fitness([e.values for e in scored])

@@ -10,7 +10,7 @@ Index order (the shared ground truth's): the rank of the cell's module hash amon
 423,624 hashes in ascending hex order, as the official ``hash_iterator``. The list comes
 from enumerating the space as the official ``generate_graphs.py`` does (every full DAG of
 2..7 vertices and at most 9 edges, every labelling, deduplicated by hash); it is built once,
-with progress, and cached on disk (``$ZERONAS_CACHE_DIR``, default ``~/.cache/zeronas``).
+with progress, and cached on disk (``$ZERONAS_INDEX_DIR``, default ``~/.cache/zeronas``).
 
 Sampling and mutation as in the NB101 paper's examples: a uniform 7x7 upper-triangular
 matrix and uniform operations, redrawn until valid; a mutation flips each possible edge
@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,8 +127,13 @@ def enumerate_cells(
     return cells
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("ZERONAS_CACHE_DIR", Path.home() / ".cache" / "zeronas"))
+def _index_dir() -> Path:
+    """Where derived indices are kept: ``$ZERONAS_INDEX_DIR`` (``$ZERONAS_CACHE_DIR``, its
+    old name, still read, with a note), else ``~/.cache/zeronas``."""
+    if "ZERONAS_INDEX_DIR" not in os.environ and "ZERONAS_CACHE_DIR" in os.environ:
+        warnings.warn("$ZERONAS_CACHE_DIR is called $ZERONAS_INDEX_DIR now", stacklevel=2)
+        return Path(os.environ["ZERONAS_CACHE_DIR"])
+    return Path(os.environ.get("ZERONAS_INDEX_DIR", Path.home() / ".cache" / "zeronas"))
 
 
 @register_space
@@ -197,7 +203,7 @@ class NasBench101(SearchSpace):
         """The sorted hashes (16-byte) and, per hash, its matrix bits and labels: built by
         enumeration once, then read from the cache."""
         if self._hashes is None:
-            path = _cache_dir() / "nas-bench-101-index.npz"
+            path = _index_dir() / "nas-bench-101-index.npz"
             if not path.exists():
                 from rich.console import Console
 

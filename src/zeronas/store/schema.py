@@ -112,7 +112,7 @@ class ScoreKey:
 
     space: str
     dataset: str
-    batch: str
+    batch_fingerprint: str
     seed: int
     options: str
 

@@ -144,7 +144,7 @@ class ScoreStore(RunLog, Transfer, Upkeep):
             "arch = ? AND options = ? AND dataset = ? AND batch = ? AND seed = ? AND "
             f"proxy IN ({marks})"
         )
-        params = (key.space, arch, key.options, key.dataset, key.batch, key.seed)
+        params = (key.space, arch, key.options, key.dataset, key.batch_fingerprint, key.seed)
         try:
             rows = self._db.execute(query, (*params, *versions)).fetchall()
         except sqlite3.Error as exc:
@@ -175,7 +175,7 @@ class ScoreStore(RunLog, Transfer, Upkeep):
                 proxy,
                 key.options,
                 key.dataset,
-                key.batch,
+                key.batch_fingerprint,
                 key.seed,
                 versions[proxy],
                 None if math.isnan(s.value) else s.value,

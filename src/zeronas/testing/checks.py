@@ -60,6 +60,8 @@ def check_proxy(
     x = torch.randn((8, *input_shape), generator=torch.Generator().manual_seed(0))
     y = torch.randint(classes, (8,), generator=torch.Generator().manual_seed(0))
     if proxy.parts:
+        parts = [get_proxy(part) for part, _ in proxy.parts]  # every part is registered
+        assert proxy.needs_data == any(p.needs_data for p in parts), f"{where}: needs_data"
         try:
             proxy(net, x, y)
         except ZeroNASError:
@@ -151,12 +153,12 @@ def check_searcher(name: str, space: SearchSpace | str = "nats-tss", budget: int
     assert len(set(archs)) == len(archs), f"{where}: a candidate appears twice in the history"
     assert archs == [e.arch for e in again.history], f"{where}: the same seed gave another run"
     assert archs != [e.arch for e in other.history], f"{where}: seeds 0 and 1 gave one run"
-    fitness = first.final_fitness()
+    fitness = first.history_fitness()
     assert first.best is not None, f"{where} gave no answer"
     assert fitness[first.best.arch] == max(fitness.values()), f"{where}: not the fittest"
 
 
-class _Square:
+class Square:
     """A picklable toy computation: a task's result is the square of its number."""
 
     def compute(self, task: Task) -> float:
@@ -171,7 +173,7 @@ def check_executor(kind: str, workers: int = 2) -> None:
     it here, and can be used as a context manager."""
     assert kind in EXECUTORS, f"executor {kind!r} is not registered"
     tasks = [(i, ()) for i in range(7)]
-    with make_executor(ExecutorConfig(kind, workers), _Square()) as pool:
+    with make_executor(ExecutorConfig(kind, workers), Square()) as pool:
         seen = list(pool.imap(tasks))
     positions = sorted(p for p, _ in seen)
     assert positions == list(range(len(tasks))), f"executor {kind!r} gave positions {positions}"

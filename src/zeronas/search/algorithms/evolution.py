@@ -2,10 +2,11 @@
 
 ``rea`` -- Real, Aggarwal, Huang & Le, "Regularized Evolution for Image Classifier
 Architecture Search", AAAI 2019 (arXiv:1802.01548). Start from ``initial`` random
-architectures; each cycle draws ``sample`` members uniformly without replacement, mutates the
-fittest of them (fitness relative to that sample) and appends the child; once the population
-holds more than ``population`` members the oldest leaves. Defaults P = 10, S = 3 are
-NATS-Bench's own REA settings (Dong et al. 2021, ``exps/NATS-algos/regularized_ea.py``).
+architectures; each cycle draws a ``tournament`` of members uniformly without
+replacement, mutates the fittest of them (fitness relative to that tournament) and appends
+the child; once the population holds more than ``population`` members the oldest leaves.
+Defaults P = 10, S = 3 are NATS-Bench's own REA settings (Dong et al. 2021,
+``exps/NATS-algos/regularized_ea.py``).
 With k parallel workers each cycle runs k tournaments on the same population and scores the
 k children together;
 ``rea-cossu`` is Cossu et al.'s set-up (Cossu, Dimonte & Presti, "Training Free Neural
@@ -39,19 +40,25 @@ from zeronas.spaces.base import SearchSpace
 __all__ = ["RegularizedEvolution", "FreeREA"]
 
 
-@register_searcher("rea-cossu", population=1000, sample=20, initial=64, renamed_from="rea-seed001")
+@register_searcher(
+    "rea-cossu", population=1000, tournament=20, initial=64, renamed_from="rea-seed001"
+)
 @register_searcher("rea")
 class RegularizedEvolution(Searcher):
-    """Aging evolution: mutate the best of a random sample; the oldest member leaves."""
+    """Aging evolution: mutate the best of a random ``tournament``; the oldest member leaves."""
 
-    def __init__(self, population: int = 10, sample: int = 3, initial: int | None = None) -> None:
+    renamed_parameters = {"sample": "tournament"}
+
+    def __init__(
+        self, population: int = 10, tournament: int = 3, initial: int | None = None
+    ) -> None:
         self.population = population
-        self.sample = sample
+        self.tournament = tournament
         self.initial = initial
 
     def validate(self) -> None:
         self._require("population", self.population >= 1, "an integer >= 1")
-        self._require("sample", self.sample >= 1, "an integer >= 1")
+        self._require("tournament", self.tournament >= 1, "an integer >= 1")
         self._require(
             "initial",
             self.initial is None or 1 <= self.initial <= self.population,
@@ -80,8 +87,10 @@ class RegularizedEvolution(Searcher):
     def _tournament(
         self, population: deque[Evaluation], evaluator: Evaluator, rng: np.random.Generator
     ) -> Evaluation:
-        """The fittest of ``sample`` members drawn without replacement (fitness over them)."""
-        pick = rng.choice(len(population), size=min(self.sample, len(population)), replace=False)
+        """The fittest of ``tournament`` members drawn without replacement (fitness over them)."""
+        pick = rng.choice(
+            len(population), size=min(self.tournament, len(population)), replace=False
+        )
         return top_k(evaluator.fitness, [population[i] for i in pick], 1)[0]
 
 

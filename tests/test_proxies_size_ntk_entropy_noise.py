@@ -1,5 +1,5 @@
-"""The proxies of seed 003's hybrid and the size/memory costs, against their formulas on tiny
-hand-made networks (REFERENCES.md §5-7)."""
+"""The proxies of Hsieh's hybrid (ntk_cond, entropy, noise_immunity, ninaswot) and the size
+and memory costs, against their formulas on tiny hand-made networks."""
 
 import math
 
@@ -179,9 +179,9 @@ def test_entropy_skips_dead_branches_and_is_minus_inf_for_a_cut_network():
     assert get_proxy("entropy")(space.build(cut, 10), torch.zeros(1, 3, 8, 8)) == -math.inf
 
 
-def test_seed003_hybrid_steers_every_search_algorithm():
+def test_the_hybrid_fitness_steers_every_search_algorithm():
     run = api.search_setup(
-        proxies="ninaswot,entropy,ntk_cond", combine="rank", batch_size=4, reference=4
+        proxies="ninaswot,entropy,ntk_cond", combine="rank", batch_size=4, zscore_reference=4
     )
     for algorithm in ("random", "rea", "ga-hsieh"):
         result = api.search(run, algorithm, budget=3, seed=0)
