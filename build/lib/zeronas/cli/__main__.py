@@ -1,3 +1,0 @@
-from zeronas.cli import app
-
-app()

@@ -1,1 +1,0 @@
-"""After the search: train the chosen network and export it."""

@@ -1,2 +1,0 @@
-"""Fitness: one number per candidate from its proxy values (combiners, weights, size
-penalties)."""

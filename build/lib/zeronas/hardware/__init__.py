@@ -1,2 +1,0 @@
-"""Hardware: what a network costs (parameters, MACs, memory, latency), the limits a search
-keeps to, and device latency tables."""

@@ -1,1 +1,0 @@
-"""Network builders (``nn.Module`` code) used by the search spaces."""

@@ -1,2 +1,0 @@
-"""Studies above the API: repeated seeded searches against ground truth (seed 001-003
-tables)."""
