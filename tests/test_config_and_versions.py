@@ -159,3 +159,11 @@ def test_a_proxy_set_stands_for_its_members_and_brings_its_combiner():
     assert explicit.fitness_combine() == "rank"
     with pytest.raises(ZeroNASError, match="listed twice"):
         ScoringConfig(proxies="naswot,naswot")
+
+
+def test_a_proxy_defined_on_one_space_is_refused_on_another_before_any_work():
+    assert get_proxy("skip").spaces == ("nats-tss",)
+    assert ScoringConfig(space="nats-tss", proxies="skip").labels == ("skip",)
+    for name in ("skip", "linear_regions"):
+        with pytest.raises(ParameterError, match=f"defined on nats-sss .{name}: nats-tss"):
+            ScoringConfig(space="nats-sss", proxies=f"params,{name}")

@@ -13,7 +13,15 @@ import torch
 from zeronas.data.tasks import DatasetSpec
 from zeronas.errors import DataError
 
-__all__ = ["Batch", "make_batch"]
+__all__ = ["BATCH_SIZES", "Batch", "make_batch", "valid_batch_size"]
+
+#: What a batch size may be (said in errors and help).
+BATCH_SIZES = "an integer >= 1"
+
+
+def valid_batch_size(value: object) -> bool:
+    """The one check of a batch size: an int (not a bool) >= 1."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 @dataclass(frozen=True)

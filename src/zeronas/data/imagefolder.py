@@ -93,5 +93,3 @@ def open_split(root: str | Path, split: str, size: tuple[int, int]) -> ImageFold
                 f"but train has {train}"
             )
     return opened
-
-

@@ -29,10 +29,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zeronas.data.batch import Batch, make_batch
+from zeronas.data.batch import BATCH_SIZES, Batch, make_batch, valid_batch_size
 from zeronas.data.embedded import EMBEDDED_IMAGES, embedded_images
 from zeronas.data.tasks import DatasetSpec
-from zeronas.errors import DataError, UnknownNameError
+from zeronas.errors import DataError, ParameterError, UnknownNameError
 from zeronas.registry import Registry
 
 __all__ = ["DATA_SOURCES", "BatchRequest", "DataSource", "data_source", "load_batch", "usages"]
@@ -100,8 +100,8 @@ def load_batch(
 ) -> Batch:
     """The run's mini-batch of ``batch_size`` images for ``dataset`` from ``source``
     (``NAME`` or ``NAME:PATH``, module docstring)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise DataError(f"batch size must be an integer >= 1, got {batch_size!r}")
+    if not valid_batch_size(batch_size):
+        raise ParameterError("batch_size", "load_batch", BATCH_SIZES, batch_size)
     name, sep, path = source.partition(":")
     try:
         chosen = DATA_SOURCES.get(name)

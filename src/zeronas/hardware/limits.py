@@ -43,6 +43,11 @@ _LIMITS = (
 )
 
 
+def _limit(flag: str, help: str) -> float | None:  # noqa: A002 -- the command line's word
+    """A limit's declaration: unset by default, else a positive number."""
+    return setting(None, allowed="a positive number", check=positive_or_none, flag=flag, help=help)
+
+
 @dataclass(frozen=True)
 class Limits:
     """Hard limits, ``None`` = no limit: parameters (M), FLOPs (M, 2 per MAC as
@@ -50,29 +55,29 @@ class Limits:
     "FLOPs"), model size (KiB of float32 parameters), peak activation memory (KiB, the MCU RAM
     bound) and latency (ms per image, measured on this machine)."""
 
-    max_params: float | None = setting(
-        None, allowed="a positive number", check=positive_or_none, flag="--max-params",
-        help="Reject networks above this many M params (blocks space: 2.5).",
+    max_params: float | None = _limit(
+        "--max-params",
+        "Reject networks above this many M params (blocks space: 2.5).",
     )  # fmt: skip
-    max_flops: float | None = setting(
-        None, allowed="a positive number", check=positive_or_none, flag="--max-flops",
-        help="Reject above this many M FLOPs (2 per MAC).",
+    max_flops: float | None = _limit(
+        "--max-flops",
+        "Reject above this many M FLOPs (2 per MAC).",
     )  # fmt: skip
-    max_macs: float | None = setting(
-        None, allowed="a positive number", check=positive_or_none, flag="--max-macs",
-        help="Reject above this many M MACs (NATS 'FLOPs'; blocks space: 200).",
+    max_macs: float | None = _limit(
+        "--max-macs",
+        "Reject above this many M MACs (NATS 'FLOPs'; blocks space: 200).",
     )  # fmt: skip
-    max_size_kib: float | None = setting(
-        None, allowed="a positive number", check=positive_or_none, flag="--max-size-kib",
-        help="Reject above this many KiB of float32 parameters.",
+    max_size_kib: float | None = _limit(
+        "--max-size-kib",
+        "Reject above this many KiB of float32 parameters.",
     )  # fmt: skip
-    max_peak_memory_kib: float | None = setting(
-        None, allowed="a positive number", check=positive_or_none, flag="--max-peak-memory-kib",
-        help="Reject above this many KiB of live float32 activations in one eager forward.",
+    max_peak_memory_kib: float | None = _limit(
+        "--max-peak-memory-kib",
+        "Reject above this many KiB of live float32 activations in one eager forward.",
     )  # fmt: skip
-    max_latency_ms: float | None = setting(
-        None, allowed="a positive number", check=positive_or_none, flag="--max-latency-ms",
-        help="Reject above this latency (ms per image): measured here (median after a "
+    max_latency_ms: float | None = _limit(
+        "--max-latency-ms",
+        "Reject above this latency (ms per image): measured here (median after a "
         "warm-up), or the --latency-table device's.",
     )  # fmt: skip
     #: ``PATH:COLUMN`` of a device's latency table (:mod:`zeronas.hardware.latency_table`):

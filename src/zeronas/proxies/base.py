@@ -92,6 +92,8 @@ class Proxy:
     images: str = ""
     #: old option name -> what it is called now (the old spelling keeps working)
     renamed_options: tuple[tuple[str, str], ...] = ()
+    #: the spaces it is defined on (empty: any); it is refused on others before any work
+    spaces: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -145,6 +147,7 @@ class Proxy:
             "init_dependent": self.init_dependent,
             "reads": self.reads,
             "images": self.images or ("the batch" if self.needs_data else "-"),
+            "spaces": list(self.spaces),
             "options": {k: {"default": v, "type": type(v).__name__} for k, v in self.defaults},
             "parts": [list(p) for p in self.parts],
             "description": self.description,
@@ -168,11 +171,13 @@ def proxy(
     reader: ReaderFactory | None = None,
     images: str = "",
     renamed_options: dict[str, str] | None = None,
+    spaces: tuple[str, ...] = (),
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; its keyword-only parameters are its options and the
     description defaults to its docstring's first line. ``reads``: one of
     :func:`zeronas.proxies.passes.pass_names` (``forward`` needs a ``reader``). ``images``:
-    what it reads instead of the run's whole batch, when it draws its own or uses part."""
+    what it reads instead of the run's whole batch, when it draws its own or uses part;
+    ``spaces``: the spaces it is defined on, when not every space."""
     check_pass(name, reads, reader is not None)
     if version < 1:
         raise ZeroNASError(f"proxy {name!r}: version must be an integer >= 1, got {version}")
@@ -184,7 +189,7 @@ def proxy(
             name, fn, higher_is_better, needs_data, init_dependent, doc, arch_fn, reader,
             version=version, needs_labels=needs_labels, reads=reads, defaults=defaults,
             options=defaults, images=images,
-            renamed_options=tuple((renamed_options or {}).items()),
+            renamed_options=tuple((renamed_options or {}).items()), spaces=tuple(spaces),
         )  # fmt: skip
         PROXIES.add(name, entry, module=fn.__module__)
         return fn

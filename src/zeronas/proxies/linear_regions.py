@@ -26,6 +26,8 @@ and the images.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -33,16 +35,15 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from zeronas.errors import ZeroNASError
 from zeronas.models.nb201 import CellNetwork
 from zeronas.proxies.base import proxy
-from zeronas.spaces.nats_tss import TSSArch
 
 __all__ = ["thin_network", "random_crops", "count_linear_regions", "linear_regions"]
 
 CROP, SAMPLES, BATCHES, REPEATS = 3, 1000, 3, 3
 
 
-def thin_network(arch: TSSArch, num_classes: int) -> CellNetwork:
+def thin_network(arch: Any, num_classes: int) -> CellNetwork:
     """TE-NAS's thin network: one cell of ``arch`` at C = 1 on a 1-channel input, no stem."""
-    if not isinstance(arch, TSSArch):
+    if not callable(getattr(arch, "node_edges", None)):
         raise ZeroNASError(
             f"proxy 'linear_regions' (TE-NAS thin-network variant) needs a NATS-TSS cell, "
             f"got arch {arch!r}"
@@ -111,7 +112,7 @@ def count_linear_regions(net: nn.Module, batches: list[torch.Tensor]) -> int:
     return int(torch.unique(torch.cat(patterns), dim=0).shape[0])
 
 
-def linear_regions_score(arch: TSSArch, num_classes: int, x: torch.Tensor, seed: int) -> int:
+def linear_regions_score(arch: Any, num_classes: int, x: torch.Tensor, seed: int) -> int:
     """R for one draw (thin-network weights and crops) from ``seed``."""
     generator = torch.Generator().manual_seed(seed)
     net = thin_network(arch, num_classes)
@@ -122,7 +123,7 @@ def linear_regions_score(arch: TSSArch, num_classes: int, x: torch.Tensor, seed:
 
 @proxy(
     "linear_regions", needs_data=True, init_dependent=False,
-    images="3,000 3x3 crops",
+    images="3,000 3x3 crops", spaces=("nats-tss",),
 )  # fmt: skip
 def linear_regions(net: nn.Module, x: torch.Tensor) -> float:
     """Distinct ReLU patterns of 3,000 3x3 crops on the 1-cell C=1 network (TE-NAS)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from zeronas.data.batch import BATCH_SIZES, valid_batch_size
 from zeronas.data.sources import usages
 from zeronas.data.tasks import DATASETS, DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
@@ -63,7 +64,7 @@ class ScoringConfig:
     )  # fmt: skip
     data: str = setting("auto", flag="--data", help=f"Images: {', '.join(usages())}.")
     batch_size: int = setting(
-        128, allowed="an integer >= 1", check=int_at_least(1), flag="--batch-size",
+        128, allowed=BATCH_SIZES, check=valid_batch_size, flag="--batch-size",
         help=_BATCH_HELP,
     )  # fmt: skip
     seed: int = setting(
@@ -97,6 +98,10 @@ class ScoringConfig:
         object.__setattr__(self, "_space", space)
         object.__setattr__(self, "dataset", get_dataset(self.dataset).name)
         object.__setattr__(self, "proxies", tuple(parse_proxy_list(self.proxies)))
+        for p in self.proxies:
+            if p.spaces and space.name not in p.spaces:
+                allowed = f"proxies defined on {space.name} ({p.name}: {', '.join(p.spaces)})"
+                raise ParameterError("proxies", "ScoringConfig", allowed, p.name)
         if self.data_root is not None:
             object.__setattr__(self, "data_root", str(self.data_root))
         check_settings(self)

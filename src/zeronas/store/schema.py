@@ -6,18 +6,12 @@ its options where they differ from the defaults: ``synflow[log=false]``) and ``v
 the proxy's version, bumped whenever its definition changes: a row of another version is
 never served, and counts as *stale* (``cache info``; ``cache clear --stale`` drops it).
 ``options`` holds everything else the value depends on: the run configuration's fields
-(:class:`~zeronas.config.ScoringConfig`: initialisation, repeats, device type, ...), the
+(:class:`~zeronas.scoring.config.ScoringConfig`: initialisation, repeats, device type, ...), the
 space's version and parameters, and the scoring core's version. Fitness is never stored:
 it depends on the set it is normalised against.
 
 Schema 1 (zeronas before proxy versions) kept the package version in ``version``; such
 rows are read by no proxy, so they are recomputed, never misread, and count as stale.
-
-Writes are ``INSERT ... ON CONFLICT DO NOTHING``: the first value computed for a key stays,
-so retried or parallel writes of the same key are no-ops; each write commits, so a killed
-process loses at most the candidate in flight. Several processes may read and write one
-store at once (WAL, a busy timeout). ``-inf`` is stored as SQLite's -Inf; NaN (a failure)
-as NULL with its error.
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
 """The score store: every raw proxy value ever computed, in SQLite (WAL), shared by all runs.
 
-One row per (space, canonical arch, proxy, options, dataset, batch fingerprint, seed,
-version): value, seconds, error, time stamp. ``proxy`` is the proxy's label (its name, plus
-its options where they differ from the defaults: ``synflow[log=false]``) and ``version``
-the proxy's version, bumped whenever its definition changes: a row of another version is
-never served, and counts as *stale* (``cache info``; ``cache clear --stale`` drops it).
-``options`` holds everything else the value depends on: the run configuration's fields
-(:class:`~zeronas.scoring.config.ScoringConfig`: initialisation, repeats, device type, ...), the
-space's version and parameters, and the scoring core's version. Fitness is never stored:
-it depends on the set it is normalised against (docs/architecture.md).
-
-Schema 1 (zeronas before proxy versions) kept the package version in ``version``; such
-rows are read by no proxy, so they are recomputed, never misread, and count as stale.
+The schema and its keys are in :mod:`zeronas.store.schema`.
 
 Writes are ``INSERT ... ON CONFLICT DO NOTHING``: the first value computed for a key stays,
 so retried or parallel writes of the same key are no-ops; each write commits, so a killed
