@@ -96,9 +96,10 @@ def test_cached_scorer_reuses_values_and_retries_failures(tmp_path):
     other_seed = api.setup(proxies="synflow", batch_size=4, seed=1, cache=path).scorer
     other_seed(arch)
     assert other_seed.misses == 1  # another batch and init seed: another key
-    sss = api.setup(space="nats-sss", proxies="skip", batch_size=4, cache=path).scorer
-    assert sss(sss.space.arch(0)).values["skip"].error  # skip fails on SSS: not stored
-    assert sss(sss.space.arch(0)).values["skip"].error and sss.misses == 2
+    dead = run.space.decode("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|")  # no path
+    fails = api.setup(proxies="jacob_cov", batch_size=4, cache=path).scorer
+    assert fails(dead).values["jacob_cov"].error  # a failure: not stored
+    assert fails(dead).values["jacob_cov"].error and fails.misses == 2
 
 
 def test_cache_commands(tmp_path):

@@ -19,6 +19,8 @@ from collections.abc import Hashable
 import numpy as np
 import torch
 
+from zeronas.data.sources import DATA_SOURCES, load_batch
+from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.execution.base import EXECUTORS, ExecutorConfig, Task, make_executor
 from zeronas.fitness.combiners import Fitness
@@ -31,7 +33,13 @@ from zeronas.search.problem import Budget, SearchProblem
 from zeronas.spaces.base import SearchSpace
 from zeronas.spaces.base import get_space as _get_space
 
-__all__ = ["check_executor", "check_proxy", "check_searcher", "check_space"]
+__all__ = [
+    "check_data_source",
+    "check_executor",
+    "check_proxy",
+    "check_searcher",
+    "check_space",
+]
 
 
 def _space(space: SearchSpace | str) -> SearchSpace:
@@ -168,13 +176,41 @@ class Square:
         return error
 
 
-def check_executor(kind: str, workers: int = 2) -> None:
+def check_executor(kind: str, workers: int | None = None) -> None:
     """An executor returns every task's result once, with its position, equal to computing
-    it here, and can be used as a context manager."""
+    it here, and can be used as a context manager (``workers``: default 1 for ``local``,
+    which runs in this process, else 2)."""
     assert kind in EXECUTORS, f"executor {kind!r} is not registered"
+    workers = workers if workers is not None else (1 if kind == "local" else 2)
     tasks = [(i, ()) for i in range(7)]
     with make_executor(ExecutorConfig(kind, workers), Square()) as pool:
         seen = list(pool.imap(tasks))
     positions = sorted(p for p, _ in seen)
     assert positions == list(range(len(tasks))), f"executor {kind!r} gave positions {positions}"
     assert dict(seen) == {i: float(i) ** 2 for i in range(len(tasks))}, f"executor {kind!r}"
+
+
+def check_data_source(
+    name: str,
+    path: str | None = None,
+    dataset: str = "cifar10",
+    batch_size: int = 4,
+    data_root: str | None = None,
+) -> None:
+    """A data source gives a batch of ``batch_size`` float32 images of the task's shape, the
+    same for the same seed, with labels in the task's classes (or none, or a note saying
+    why not), and says where it came from."""
+    assert name in DATA_SOURCES, f"data source {name!r} is not registered"
+    spec, where = get_dataset(dataset), f"data source {name!r}"
+    source = f"{name}:{path}" if path is not None else name
+    first = load_batch(source, spec, batch_size, 0, data_root)
+    again = load_batch(source, spec, batch_size, 0, data_root)
+    shape = (batch_size, *spec.input_shape)
+    assert tuple(first.x.shape) == shape, f"{where} gave images {tuple(first.x.shape)} != {shape}"
+    assert first.x.dtype == torch.float32, f"{where} gave {first.x.dtype} images"
+    assert torch.isfinite(first.x).all(), f"{where} gave non-finite pixels"
+    assert first.fingerprint == again.fingerprint, f"{where}: the same seed gave another batch"
+    assert first.size == batch_size and first.source, f"{where}: size or source not recorded"
+    if first.y is not None:
+        assert tuple(first.y.shape) == (batch_size,), f"{where}: one label per image"
+        assert int(first.y.min()) >= 0 and int(first.y.max()) < spec.num_classes, where
