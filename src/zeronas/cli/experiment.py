@@ -16,24 +16,21 @@ from rich.progress import (
 
 from zeronas.cli.app import app, cli_errors, err, out
 from zeronas.cli.options import (
-    AllowPickleOpt,
-    BenchmarkOpt,
-    CacheOpt,
-    HpOpt,
     JsonOpt,
-    NoCacheOpt,
     OptionOpt,
-    RunIdOpt,
     SecondsOpt,
+    StoreChoice,
+    TruthChoice,
     with_execution,
+    with_ground_truth,
     with_search_config,
+    with_store,
 )
 from zeronas.cli.output import print_json
-from zeronas.cli.runs import cache_path, tracked_run, writable_folder
+from zeronas.cli.runs import tracked_run, writable_folder
 from zeronas.cli.searching import parse_options, search_setup_here
 from zeronas.errors import ZeroNASError
 from zeronas.execution.base import ExecutorConfig
-from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.report.jsonio import json_number
 from zeronas.search.base import get_searcher
 from zeronas.search.config import SearchConfig
@@ -60,9 +57,13 @@ def _budgets(text: str) -> list[int | None]:
 @cli_errors
 @with_search_config(skip=("weights",))
 @with_execution()
+@with_ground_truth()
+@with_store()
 def experiment(
     config: SearchConfig,
     execution: ExecutorConfig,
+    truth: TruthChoice,
+    store: StoreChoice,
     dataset: Annotated[
         str, typer.Option("--dataset", help="Comma-separated tasks.")
     ] = "cifar10,cifar100,ImageNet16-120",
@@ -79,15 +80,9 @@ def experiment(
     ] = None,
     seconds: SecondsOpt = None,
     option: OptionOpt = None,
-    benchmark: BenchmarkOpt = None,
-    allow_pickle: AllowPickleOpt = False,
-    hp: HpOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for tables and plots.")] = Path(
         "zeronas-experiment"
     ),
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
-    run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Cossu et al. Tables I-V / Fernandes Table 5: R seeded runs per algorithm and budget N.
@@ -106,13 +101,13 @@ def experiment(
     for algorithm in algos:
         get_searcher(algorithm, **options)
     writable_folder(out_dir)
-    truth = open_ground_truth(benchmark, allow_pickle, hp, config.scoring.space_object())
+    ground_truth = truth.open(config.scoring.space_object())
     setups, configs = {}, []
     for ds in _split(dataset, "--dataset"):
         for proxy_set in proxies or [config.scoring.proxies]:
             scoring = config.scoring.replace(dataset=ds, proxies=proxy_set)
             search_config = config.replace(scoring=scoring)
-            run = search_setup_here(search_config, cache, no_cache)
+            run = search_setup_here(search_config, store)
             names = "+".join(run.fitness.names)
             setups[f"{run.dataset.name} {names}"] = run
             configs.append(search_config.describe())
@@ -120,10 +115,10 @@ def experiment(
     columns = (TextColumn("[bold]experiment"), BarColumn(), MofNCompleteColumn())
     settings = {
         "configs": configs, "algorithms": algos, "n": budgets, "runs": runs,
-        "seconds": seconds, "options": options, "benchmark": benchmark, "hp": hp,
+        "seconds": seconds, "options": options, "benchmark": truth.benchmark, "hp": truth.hp,
     }  # fmt: skip
     with (
-        tracked_run(run_id, cache_path(cache, no_cache), "experiment", settings),
+        tracked_run(store.run_id, store.path, "experiment", settings),
         Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress,
     ):
         task = progress.add_task("runs", total=total)
@@ -132,7 +127,7 @@ def experiment(
             algos,
             budgets,
             runs,
-            truth,
+            ground_truth,
             seconds,
             config.scoring.seed,
             dict.fromkeys(algos, options),

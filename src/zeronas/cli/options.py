@@ -13,13 +13,17 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from zeronas.cli.runs import cache_path
 from zeronas.execution.base import ExecutorConfig
+from zeronas.groundtruth.accuracy import GroundTruth
+from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.hardware.limits import Limits
 from zeronas.params import default_of, settings
 from zeronas.scoring.config import ScoringConfig
@@ -35,10 +39,14 @@ __all__ = [
     "OptionOpt",
     "RunIdOpt",
     "SecondsOpt",
+    "StoreChoice",
+    "TruthChoice",
     "option_of",
     "with_execution",
     "with_scoring_config",
+    "with_ground_truth",
     "with_search_config",
+    "with_store",
 ]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
@@ -194,3 +202,51 @@ def with_execution() -> Callable[[Callable[..., None]], Callable[..., None]]:
         return ExecutorConfig(**{k.removeprefix(_EXECUTION): v for k, v in fields.items()})
 
     return _with_options(_options(ExecutorConfig, prefix=_EXECUTION), build, "execution")
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """``--cache`` / ``--no-cache`` / ``--run-id``: the score store a command reads and
+    writes (None with ``--no-cache``) and the name of its run (None: not tracked)."""
+
+    path: Path | None
+    run_id: str | None = None
+
+
+def with_store(
+    named_runs: bool = True,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the score-store options (``--run-id`` too with ``named_runs``) and
+    call it with ``store``, the :class:`StoreChoice` they make."""
+    options = {"cache": (CacheOpt, None), "no_cache": (NoCacheOpt, False)}
+    if named_runs:
+        options["run_id"] = (RunIdOpt, None)
+
+    def build(fields: dict[str, Any]) -> StoreChoice:
+        return StoreChoice(cache_path(fields["cache"], fields["no_cache"]), fields.get("run_id"))
+
+    return _with_options(options, build, "store")
+
+
+@dataclass(frozen=True)
+class TruthChoice:
+    """``--benchmark`` / ``--allow-pickle`` / ``--hp``: where ground truth is read from."""
+
+    benchmark: str | None
+    allow_pickle: bool
+    hp: str | None
+
+    def open(self, space: Any) -> GroundTruth:
+        """The ground truth of ``space`` these options name (a missing file is refused)."""
+        return open_ground_truth(self.benchmark, self.allow_pickle, self.hp, space)
+
+
+def with_ground_truth() -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the ground-truth options and call it with ``truth``, the
+    :class:`TruthChoice` they make."""
+    options = {
+        "benchmark": (BenchmarkOpt, None),
+        "allow_pickle": (AllowPickleOpt, False),
+        "hp": (HpOpt, None),
+    }
+    return _with_options(options, lambda f: TruthChoice(**f), "truth")

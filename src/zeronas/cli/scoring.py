@@ -20,21 +20,18 @@ from rich.table import Table
 from zeronas import api
 from zeronas.cli.app import app, cli_errors, err, out
 from zeronas.cli.options import (
-    AllowPickleOpt,
-    BenchmarkOpt,
-    CacheOpt,
-    HpOpt,
     JsonOpt,
-    NoCacheOpt,
-    RunIdOpt,
+    StoreChoice,
+    TruthChoice,
     with_execution,
+    with_ground_truth,
     with_scoring_config,
+    with_store,
 )
 from zeronas.cli.output import fmt, print_json, show_warnings
-from zeronas.cli.runs import cache_path, tracked_run, writable_folder
+from zeronas.cli.runs import tracked_run, writable_folder
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.execution.base import ExecutorConfig
-from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.report.documents import write_scores_csv
 from zeronas.report.jsonio import json_number
 from zeronas.report.plots import scatter_plot
@@ -52,8 +49,8 @@ def _sample_count(text: str) -> int | None:
         raise ParameterError("sample", "correlate", "a number of cells or 'all'", text) from None
 
 
-def _scoring_setup(config: ScoringConfig, cache: Path | None, no_cache: bool) -> api.ScoringSetup:
-    run = api.setup(config, cache=cache_path(cache, no_cache))
+def _scoring_setup(config: ScoringConfig, store: StoreChoice) -> api.ScoringSetup:
+    run = api.setup(config, cache=store.path)
     show_warnings(batch_warnings(run.batch, run.proxies))
     return run
 
@@ -61,12 +58,12 @@ def _scoring_setup(config: ScoringConfig, cache: Path | None, no_cache: bool) ->
 @app.command()
 @cli_errors
 @with_scoring_config()
+@with_store(named_runs=False)
 def score(
     config: ScoringConfig,
+    store: StoreChoice,
     arch: Annotated[str | None, typer.Option("--arch", help="Architecture string.")] = None,
     index: Annotated[int | None, typer.Option("--index", help="Official index.")] = None,
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Score one architecture with the given proxies.
@@ -74,7 +71,7 @@ def score(
     Example: zeronas score --index 1 --proxies 'naswot,synflow[log=false]' --data npz:c10.npz
     """
     target = _resolve(config, arch, index)  # validate before loading data
-    run = _scoring_setup(config, cache, no_cache)
+    run = _scoring_setup(config, store)
     result = run.scorer(target)
     doc = {
         "space": run.space.name,
@@ -111,9 +108,13 @@ def _resolve(config: ScoringConfig, arch: str | None, index: int | None) -> obje
 @cli_errors
 @with_scoring_config()
 @with_execution()
+@with_ground_truth()
+@with_store()
 def correlate(
     config: ScoringConfig,
     execution: ExecutorConfig,
+    truth: TruthChoice,
+    store: StoreChoice,
     sample: Annotated[
         str,
         typer.Option(
@@ -122,15 +123,9 @@ def correlate(
             "stored values are read back, so a killed run continues where it stopped.",
         ),
     ] = "1000",
-    benchmark: BenchmarkOpt = None,
-    allow_pickle: AllowPickleOpt = False,
-    hp: HpOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for CSV and plots.")] = Path(
         "zeronas-correlate"
     ),
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
-    run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Kendall τ and Spearman ρ of each proxy against ground-truth accuracy.
@@ -141,8 +136,8 @@ def correlate(
     space = config.space_object()
     count = _sample_count(sample)
     total = len(api.correlation_indices(space, count, config.seed))  # checks --sample
-    truth = open_ground_truth(benchmark, allow_pickle, hp, space)
-    run = _scoring_setup(config, cache, no_cache)
+    ground_truth = truth.open(space)
+    run = _scoring_setup(config, store)
     columns = (
         TextColumn("[bold]correlate"),
         BarColumn(),
@@ -153,17 +148,22 @@ def correlate(
     )
     with (
         tracked_run(
-            run_id,
-            cache_path(cache, no_cache),
+            store.run_id,
+            store.path,
             "correlate",
-            {"config": config.describe(), "sample": sample, "benchmark": benchmark, "hp": hp},
-        ),
+            {
+                "config": config.describe(),
+                "sample": sample,
+                "benchmark": truth.benchmark,
+                "hp": truth.hp,
+            },
+        ),  # fmt: skip
         Progress(*columns, console=err, transient=json_out) as progress,
     ):
         task = progress.add_task("cells", total=total)
         result = api.run_correlation(
             run,
-            truth,
+            ground_truth,
             count,
             config.seed,
             lambda _r: progress.advance(task),
@@ -178,11 +178,13 @@ def correlate(
         )
         values = result.values(row.proxy)
         path = out_dir / f"scatter_{row.proxy}.png"
-        files.append(scatter_plot(path, values, result.accuracies, row.proxy, title, truth.label))
+        files.append(
+            scatter_plot(path, values, result.accuracies, row.proxy, title, ground_truth.label)
+        )
     doc = {
         "space": run.space.name,
         "dataset": run.dataset.name,
-        "ground_truth": truth.label,
+        "ground_truth": ground_truth.label,
         "sample": total,
         "config": config.describe(),
         "seed": config.seed,
@@ -211,7 +213,7 @@ def correlate(
         "rec 1%",
         "nDCG",
         "s/cell",
-        title=f"{run.space.name} / {run.dataset.name}: {total} cells vs {truth.label}",
+        title=f"{run.space.name} / {run.dataset.name}: {total} cells vs {ground_truth.label}",
         caption="τ, ρ: Kendall, Spearman; top-1, top-10: accuracy of the best-scored cell and "
         "mean of the 10 best; rec 1%: share of the true top 1% in the proxy's top 1%; nDCG: "
         "nDCG@100 (docs/metrics.md); excl: cells without a finite value, left out of τ, ρ; "

@@ -25,24 +25,22 @@ from rich.table import Table
 from zeronas import api
 from zeronas.cli.app import app, cli_errors, err, out
 from zeronas.cli.options import (
-    AllowPickleOpt,
-    BenchmarkOpt,
-    CacheOpt,
-    HpOpt,
     JsonOpt,
-    NoCacheOpt,
     OptionOpt,
-    RunIdOpt,
     SecondsOpt,
+    StoreChoice,
+    TruthChoice,
     with_execution,
+    with_ground_truth,
     with_search_config,
+    with_store,
 )
 from zeronas.cli.output import fmt, print_json, show_warnings
-from zeronas.cli.runs import cache_path, tracked_run, writable_folder
+from zeronas.cli.runs import tracked_run, writable_folder
 from zeronas.errors import ZeroNASError
 from zeronas.execution.base import ExecutorConfig
 from zeronas.groundtruth.accuracy import BENCHMARK_ENV
-from zeronas.groundtruth.sources import embedded_ground_truth, open_ground_truth
+from zeronas.groundtruth.sources import embedded_ground_truth
 from zeronas.report.documents import search_document, write_history_csv
 from zeronas.report.jsonio import write_json
 from zeronas.report.pareto import pareto_files
@@ -55,8 +53,8 @@ from zeronas.search.problem import Budget
 from zeronas.search.result import Evaluation
 
 
-def search_setup_here(config: SearchConfig, cache: Path | None, no_cache: bool) -> api.SearchSetup:
-    run = api.search_setup(config, cache=cache_path(cache, no_cache))
+def search_setup_here(config: SearchConfig, store: StoreChoice) -> api.SearchSetup:
+    run = api.search_setup(config, cache=store.path)
     show_warnings(batch_warnings(run.batch, run.proxies))
     return run
 
@@ -72,19 +70,21 @@ def parse_options(items: list[str] | None) -> dict[str, str]:
 
 
 def _truth_lookup(
-    benchmark: str | None, allow_pickle: bool, hp: str | None, config: ScoringConfig
+    choice: TruthChoice, config: ScoringConfig
 ) -> tuple[Callable[[int], float] | None, str | None]:
     """(accuracy(index), label) from --benchmark / $ZERONAS_BENCHMARK, else from the table
     shipped with zeronas where it fits the space, else (None, None)."""
     space = config.space_object()
-    if benchmark is None and not os.environ.get(BENCHMARK_ENV):
-        truth = embedded_ground_truth(space, hp, config.dataset)
+    if choice.benchmark is None and not os.environ.get(BENCHMARK_ENV):
+        truth = embedded_ground_truth(space, choice.hp, config.dataset)
         if truth is None:
-            if hp is not None:
-                raise ZeroNASError(f"--hp {hp} needs a --benchmark to read that schedule from")
+            if choice.hp is not None:
+                raise ZeroNASError(
+                    f"--hp {choice.hp} needs a --benchmark to read that schedule from"
+                )
             return None, None
     else:
-        truth = open_ground_truth(benchmark, allow_pickle, hp, space)
+        truth = choice.open(space)
     dataset = config.dataset_spec().name
     return (lambda index: truth.accuracy(index, dataset)), truth.label
 
@@ -93,9 +93,13 @@ def _truth_lookup(
 @cli_errors
 @with_search_config()
 @with_execution()
+@with_ground_truth()
+@with_store()
 def search(
     config: SearchConfig,
     execution: ExecutorConfig,
+    truth: TruthChoice,
+    store: StoreChoice,
     algorithm: Annotated[
         str, typer.Option("--algorithm", help="Search algorithm (see `zeronas algorithms`).")
     ] = DEFAULT_SEARCH["algorithm"],
@@ -110,15 +114,9 @@ def search(
     ] = None,
     seconds: SecondsOpt = None,
     option: OptionOpt = None,
-    benchmark: BenchmarkOpt = None,
-    allow_pickle: AllowPickleOpt = False,
-    hp: HpOpt = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for run.json, history.csv.")] = (
         Path("zeronas-search")
     ),
-    cache: CacheOpt = None,
-    no_cache: NoCacheOpt = False,
-    run_id: RunIdOpt = None,
     json_out: JsonOpt = False,
     pick_under_latency_ms: Annotated[
         float | None,
@@ -145,14 +143,14 @@ def search(
         raise ZeroNASError(
             "--pick-under-latency-ms picks from the latency front: add latency_ms to --objectives"
         )
-    accuracy, label = _truth_lookup(benchmark, allow_pickle, hp, config.scoring)
-    run = search_setup_here(config, cache, no_cache)
+    accuracy, label = _truth_lookup(truth, config.scoring)
+    run = search_setup_here(config, store)
     settings = {
         "config": config.describe(), "algorithm": algorithm, "options": options,
-        "budget": budget, "seconds": seconds, "benchmark": benchmark, "hp": hp,
+        "budget": budget, "seconds": seconds, "benchmark": truth.benchmark, "hp": truth.hp,
     }  # fmt: skip
     with (
-        tracked_run(run_id, cache_path(cache, no_cache), "search", settings),
+        tracked_run(store.run_id, store.path, "search", settings),
         _search_progress(budget, seconds, accuracy, json_out) as (on_eval, on_rerank),
     ):
         result = api.search(
