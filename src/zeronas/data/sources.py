@@ -93,7 +93,7 @@ def usages() -> list[str]:
 def load_batch(
     source: str,
     dataset: DatasetSpec,
-    batch_size: int = 128,
+    batch_size: int,
     seed: int = 0,
     data_root: str | Path | None = None,
     download: bool = False,
