@@ -201,7 +201,8 @@ ScoreSource.register(_ModuloSource)
 
 @pytest.mark.parametrize(
     ("name", "options", "workers"),
-    [("rea", {"population": 6, "tournament": 3}, 3), ("freerea", {"population": 12}, 6),
+    [("rea", {"population": 6, "tournament": 3}, 3),
+     ("freerea", {"population": 12, "tournament": 6}, 6),
      ("random", {}, 4), ("ga", {"population": 8}, 4)],
 )  # fmt: skip
 def test_every_searcher_keeps_every_worker_busy(name, options, workers):

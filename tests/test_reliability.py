@@ -15,7 +15,7 @@ from conftest import shared_file, stored_rows, write_plugin
 from typer.testing import CliRunner
 
 from zeronas.cli import app
-from zeronas.errors import BenchmarkError
+from zeronas.errors import BenchmarkError, ZeroNASError
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.sources import open_ground_truth
 from zeronas.report.jsonio import dumps_json
@@ -64,9 +64,10 @@ def test_ground_truth_rows_twice_swapped_or_of_another_schedule(tmp_path, accura
     swapped.write_text("\n".join(lines) + "\n")
     with pytest.raises(BenchmarkError, match="Row index 9000 .* another space"):
         open_ground_truth(swapped, space=get_space("nats-tss"))
-    for hp in ("12", "7"):
-        with pytest.raises(BenchmarkError, match=f"for hp {hp} read the official NATS-Bench"):
-            open_ground_truth(accuracy_csv, hp=hp, space=get_space("nats-tss"))
+    with pytest.raises(BenchmarkError, match="for hp 12 read the official NATS-Bench"):
+        open_ground_truth(accuracy_csv, hp="12", space=get_space("nats-tss"))
+    with pytest.raises(ZeroNASError, match="must be one of 12, 200 .*Got '7'"):
+        open_ground_truth(accuracy_csv, hp="7", space=get_space("nats-tss"))
 
 
 def test_validation_ground_truth_is_read_and_labelled_as_such():

@@ -104,7 +104,9 @@ def test_search_bad_input_is_one_line(table_args):
     assert "--budget must be an integer >= 1. Got -1" in _fail(
         ["search", *table_args, "--budget", "-1"]
     )
-    assert "--budget must be set, or seconds set" in _fail(["search", *table_args, "--budget", "0"])
+    assert "--budget 0 means no cap on evaluations" in _fail(
+        ["search", *table_args, "--budget", "0"]
+    )
     assert "--max-flops must be a positive number. Got -5.0" in _fail(
         ["search", "--max-flops", "-5"]
     )

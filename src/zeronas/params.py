@@ -14,14 +14,20 @@ import dataclasses
 import inspect
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from zeronas.errors import ParameterError
 
 __all__ = [
+    "Check",
     "Setting",
+    "at_least",
+    "check_values",
+    "in_range",
+    "one_of",
+    "positive",
     "check_settings",
     "coerce",
     "default_of",
@@ -197,3 +203,42 @@ def renamed_keys(
             warnings.warn(f"the {old!r} parameter of {owner} is called {new!r} now", stacklevel=3)
             out[new] = out.pop(old)
     return out
+
+
+#: (what is allowed, check) of one option or parameter
+Check = tuple[str, Callable[[Any], bool]]
+
+
+def at_least(low: float) -> Check:
+    """A declared range: a number >= ``low`` (an int where ``low`` is one)."""
+    kind = "an integer" if isinstance(low, int) else "a number"
+    return f"{kind} >= {low}", lambda v: _number(v) and v >= low
+
+
+def in_range(low: float, high: float) -> Check:
+    """A declared range: a number in [``low``, ``high``]."""
+    kind = "an integer" if isinstance(low, int) else "a number"
+    return f"{kind} in [{low}, {high}]", lambda v: _number(v) and low <= v <= high
+
+
+def positive() -> Check:
+    return "a positive number", lambda v: _number(v) and v > 0
+
+
+def one_of(values: Sequence[Any]) -> Check:
+    return f"one of {', '.join(map(str, values))}", lambda v: v in values
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_values(values: Mapping[str, Any], checks: Mapping[str, Check], owner: str) -> None:
+    """Every value meets its declared check; a float must be finite even without one."""
+    for key, value in values.items():
+        if key in checks:
+            allowed, ok = checks[key]
+            if not ok(value):
+                raise ParameterError(key, owner, allowed, value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise ParameterError(key, owner, "a finite number", value)

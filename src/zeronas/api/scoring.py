@@ -20,6 +20,7 @@ from zeronas.groundtruth.correlation import CorrelationResult, correlate, sample
 from zeronas.proxies import Proxy
 from zeronas.scoring.cached import CachedScorer
 from zeronas.scoring.config import ScoringConfig
+from zeronas.scoring.notes import check_labels
 from zeronas.scoring.records import ArchScores
 from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.sources import ScoreSource
@@ -81,6 +82,7 @@ def setup(
     written as they come."""
     config = _scoring_config(config, fields)
     batch = load_config_batch(config)
+    check_labels(batch, config.proxies)
     live = Scorer(config, batch)
     scorer = behind_store(live, cache)
     return ScoringSetup(config, live.space, live.dataset, list(live.proxies), batch, scorer)

@@ -19,8 +19,10 @@ from zeronas.errors import ParameterError
 from zeronas.execution.base import Executor, ExecutorConfig, make_executor
 from zeronas.fitness.combiners import Fitness
 from zeronas.fitness.penalties import SizePenalty
+from zeronas.hardware.latency_table import open_latency_table
 from zeronas.hardware.limits import Limits
 from zeronas.proxies import Proxy, get_proxy
+from zeronas.scoring.notes import check_labels
 from zeronas.scoring.reference import reference_archs
 from zeronas.scoring.scorer import Scorer
 from zeronas.scoring.sources import MemoScorer, ScoreSource
@@ -144,6 +146,8 @@ def search_setup(
     if size_penalty is not None and "params" not in proposing.names:
         proxy_list.append(get_proxy("params"))  # the penalty reads it
     limits = config.limits.with_defaults(space.default_limits)
+    if limits.latency_table is not None:  # a bad table is refused before any candidate
+        open_latency_table(limits.latency_table).check_space(space)
     table = open_score_table(config.scores, spec.name) if config.scores else None
     sources = _ScoreSources(config, space, spec, table, cache)
     score_fn = sources(proxy_list)
@@ -183,6 +187,7 @@ class _ScoreSources:
         live = [p for p in proxies if table is None or p.name not in table.values]
         if any(p.arch_fn is None for p in live) and self.batch is None:
             self.batch = load_config_batch(self.config.scoring)
+            check_labels(self.batch, self.config.scoring.proxies)
         scorer = None
         if live:
             batch = _dummy_batch(self.spec) if self.batch is None else self.batch

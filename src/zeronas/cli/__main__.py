@@ -1,3 +1,3 @@
-from zeronas.cli import app
+from zeronas.cli import main
 
-app()
+main()

@@ -45,7 +45,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def _show_warning(message: Warning | str, *_args: object, **_kwargs: object) -> None:
     """Warnings (a read-only store, a broken plug-in) as one line on stderr."""
-    err.print(f"Warning: {message}", style="yellow", markup=False, highlight=False)
+    err.print(f"Warning: {message}", style="yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.callback()
@@ -94,7 +94,7 @@ def cli_errors(fn: Callable[..., None]) -> Callable[..., None]:
         try:
             fn(*args, **kwargs)
         except ZeroNASError as exc:
-            text = error_text(exc)
+            text = " ".join(error_text(exc).split())  # one line, whatever the message held
             err.print(f"Error: {text}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see _process_setup)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import pickle
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any
@@ -230,6 +232,8 @@ def export_command(
     """
     from zeronas.deploy.export import check_onnx, export_onnx, load_bundle, save_bundle
 
+    if not (math.isfinite(tolerance) and tolerance >= 0):
+        raise ZeroNASError(f"--tolerance must be a number >= 0, got {tolerance}")
     trained: list[int] | None = None  # the input shape the weights were trained for
     if weights is not None and weights.is_dir():
         summary = _read_summary(weights)
@@ -254,7 +258,15 @@ def export_command(
         state = weights / "model_state.pt" if weights.is_dir() else weights
         if not state.is_file():
             raise ZeroNASError(f"no trained weights at {str(state)!r} (run `zeronas train` first)")
-        net.load_state_dict(torch.load(state, map_location="cpu", weights_only=True))
+        try:
+            loaded = torch.load(state, map_location="cpu", weights_only=True)
+            net.load_state_dict(loaded)
+        except (RuntimeError, pickle.UnpicklingError, EOFError, OSError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ZeroNASError(
+                f"the weights in {str(state)!r} are not those of {space_obj.encode(arch_value)!r} "
+                f"({first})"
+            ) from exc
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = export_onnx(net, spec.input_shape, out_dir / "model.onnx")
     error = check_onnx(net, onnx_path, spec.input_shape)

@@ -37,9 +37,15 @@ from zeronas.search.config import SearchConfig
 
 
 def _split(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
+    """A comma-separated list: no empty item, none twice."""
+    items = [t.strip() for t in text.split(",")]
+    if not any(items):
         raise ZeroNASError(f"{what} is empty")
+    if not all(items):
+        raise ZeroNASError(f"{what} {text!r} has an empty item")
+    twice = sorted({i for i in items if items.count(i) > 1})
+    if twice:
+        raise ZeroNASError(f"{what} {text!r} names {', '.join(twice)} twice")
     return items
 
 
@@ -119,7 +125,7 @@ def experiment(
     }  # fmt: skip
     with (
         tracked_run(store.run_id, store.path, "experiment", settings),
-        Progress(*columns, TimeElapsedColumn(), console=err, transient=json_out) as progress,
+        Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as progress,
     ):
         task = progress.add_task("runs", total=total)
         exp = run_experiment(

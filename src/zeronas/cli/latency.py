@@ -52,9 +52,11 @@ def _progress(label: str) -> Progress:
     )  # fmt: skip
 
 
-def _check_counts(threads: int, repeats: int) -> None:
+def _check_counts(threads: int, repeats: int, warmup: int = 0) -> None:
     if threads < 1:
         raise ZeroNASError(f"--threads must be >= 1, got {threads}")
+    if warmup < 0:
+        raise ZeroNASError(f"--warmup must be >= 0, got {warmup}")
     if repeats < 1:
         raise ZeroNASError(f"--runs must be >= 1, got {repeats}")
 
@@ -85,7 +87,7 @@ def latency(
     if ctx.invoked_subcommand is not None:
         return
     repeats = _runs(runs, repeats, 50)
-    _check_counts(threads, repeats)
+    _check_counts(threads, repeats, warmup)
     space_obj, genome, dataset_name = chosen_arch(run_file, space, arch, dataset)
     spec = get_dataset(dataset_name)
     net = space_obj.build(genome, spec.num_classes, spec.input_shape)

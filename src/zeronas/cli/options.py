@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import typer
 
 from zeronas.cli.runs import cache_path
+from zeronas.errors import ZeroNASError
 from zeronas.execution.base import ExecutorConfig
 from zeronas.groundtruth.accuracy import GroundTruth
 from zeronas.groundtruth.sources import open_ground_truth
@@ -111,6 +112,8 @@ def option_of(cls: type, name: str, **changes: Any) -> tuple[Any, Any]:
     hints = typing.get_type_hints(cls)
     kind = declared.cli_type if declared.cli_type is not None else hints[field.name]
     default = changes.get("default", _cli_default(default_of(cls, name)))
+    if default == "" and kind is str:  # an empty list: unset on the command line
+        kind, default = str | None, None
     if default is None and kind in (str, int, float):
         kind = kind | None
     option = typer.Option(declared.flag, help=changes.get("help", declared.help))
@@ -184,6 +187,8 @@ def with_search_config(
         for name in ("weights", "screen"):  # text lists: empty means unset
             if fields.get(name) == "":
                 fields[name] = None if name == "weights" else ()
+        if fields.get("objectives") is None:  # unset: none; an empty one given is refused
+            fields.pop("objectives", None)
         if isinstance(fields.get("weights"), str):
             fields["weights"] = tuple(fields["weights"].split(","))
         return search_config(**fields)
@@ -223,7 +228,10 @@ def with_store(
         options["run_id"] = (RunIdOpt, None)
 
     def build(fields: dict[str, Any]) -> StoreChoice:
-        return StoreChoice(cache_path(fields["cache"], fields["no_cache"]), fields.get("run_id"))
+        run_id = fields.get("run_id")
+        if run_id is not None and not run_id.strip():
+            raise ZeroNASError("--run-id is empty: name the run, or leave --run-id out")
+        return StoreChoice(cache_path(fields["cache"], fields["no_cache"]), run_id)
 
     return _with_options(options, build, "store")
 

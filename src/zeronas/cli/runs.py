@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ __all__ = ["cache_path", "tracked_run", "writable_file", "writable_folder"]
 def writable_folder(path: Path, flag: str = "--out") -> Path:
     """``path`` as a folder this process can write into, made if missing: checked before any
     work, so that no finished work is lost to a bad output path."""
+    if not str(path).strip() or str(path) == ".":
+        raise ZeroNASError(f"{flag} is empty or the current folder: name a folder for the results")
     if path.exists() and not path.is_dir():
         raise ZeroNASError(f"{flag} {str(path)!r} is a file, not a folder")
     try:
@@ -32,11 +34,41 @@ def writable_folder(path: Path, flag: str = "--out") -> Path:
     return path
 
 
-def writable_file(path: Path, what: str = "output file") -> Path:
-    """``path`` as a file that can be written: its folder exists and is writable, and it is
-    not itself a folder (checked before any work)."""
+#: how the first line of a file zeronas exports starts (an existing one may be replaced)
+_EXPORT_HEADERS = ("space,arch,proxy,", "index,arch,", "index,")
+
+
+def _is_export(path: Path) -> bool:
+    import gzip
+
+    try:
+        with path.open("rb") as raw:
+            packed = raw.read(2) == b"\x1f\x8b"
+        opener = gzip.open if packed else open
+        with opener(path, "rt", errors="replace") as handle:  # type: ignore[operator]
+            return handle.readline().startswith(_EXPORT_HEADERS)
+    except (OSError, EOFError):
+        return False
+
+
+def writable_file(path: Path, what: str = "output file", inputs: Sequence[Path] = ()) -> Path:
+    """``path`` as a file that can be written, checked before anything is opened: not empty,
+    not a folder or a device, not one of the command's ``inputs`` (the store it reads, say),
+    not an existing file other than an earlier export; its folder exists and is writable."""
+    if not str(path).strip():
+        raise ZeroNASError(f"{what} is empty: give a file name")
     if path.is_dir():
         raise ZeroNASError(f"{what} {str(path)!r} is a folder, not a file")
+    if path.exists() and not path.is_file():
+        raise ZeroNASError(f"{what} {str(path)!r} is not a regular file (a device?)")
+    for given in inputs:
+        if path.exists() and given.exists() and path.resolve() == given.resolve():
+            raise ZeroNASError(f"{what} {str(path)!r} is the file this command reads")
+    if path.is_file() and not _is_export(path):
+        raise ZeroNASError(
+            f"{what} {str(path)!r} exists and is not a zeronas export: remove it or pick "
+            "another name"
+        )
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ZeroNASError(f"{what} {str(path)!r}: folder {str(folder)!r} does not exist")

@@ -135,8 +135,11 @@ def correlate(
     writable_folder(out_dir)
     space = config.space_object()
     count = _sample_count(sample)
-    total = len(api.correlation_indices(space, count, config.seed))  # checks --sample
+    indices = api.correlation_indices(space, count, config.seed)  # checks --sample
+    total = len(indices)
     ground_truth = truth.open(space)
+    for index in indices:  # a table without these cells or this task is refused before work
+        ground_truth.accuracy(index, config.dataset)
     run = _scoring_setup(config, store)
     columns = (
         TextColumn("[bold]correlate"),
@@ -158,7 +161,7 @@ def correlate(
                 "hp": truth.hp,
             },
         ),  # fmt: skip
-        Progress(*columns, console=err, transient=json_out) as progress,
+        Progress(*columns, console=err, transient=True) as progress,
     ):
         task = progress.add_task("cells", total=total)
         result = api.run_correlation(

@@ -65,6 +65,8 @@ def parse_options(items: list[str] | None) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ZeroNASError(f"--option must be KEY=VALUE, got {item!r}")
+        if key.strip() in options:
+            raise ZeroNASError(f"--option {key.strip()} is given twice ({item!r})")
         options[key.strip()] = value.strip()
     return options
 
@@ -135,6 +137,8 @@ def search(
     options = parse_options(option)
     get_searcher(algorithm, **options)  # validate names before any work
     writable_folder(out_dir)
+    if budget == 0 and seconds is None:
+        raise ZeroNASError("--budget 0 means no cap on evaluations: give a --seconds budget too")
     if budget is None:
         budget = None if seconds is not None else DEFAULT_SEARCH["budget"]
     budget = budget or None
@@ -201,7 +205,7 @@ def _search_progress(
         TextColumn("eta"),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=quiet, disable=quiet) as progress:
+    with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
         task = progress.add_task("", total=budget or seconds)
 
         def on_eval(record: Evaluation, evaluator: Evaluator) -> None:

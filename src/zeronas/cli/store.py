@@ -17,6 +17,7 @@ from zeronas.cli.runs import cache_path, writable_file
 from zeronas.errors import ZeroNASError
 from zeronas.proxies import PROXIES
 from zeronas.spaces import get_space
+from zeronas.store.schema import atomic_text
 from zeronas.store.sqlite import ScoreStore
 
 cache_app = typer.Typer(
@@ -89,7 +90,8 @@ def export(
     ] = None,
 ) -> None:
     """Write every stored score to a CSV file (or one space and dataset as a scores table)."""
-    writable_file(path)
+    store_path = cache_path(cache, False)
+    writable_file(path, inputs=[store_path] if store_path is not None else [])
     if table is None:
         rows = _store(cache).export(path)
     else:
@@ -114,7 +116,7 @@ def write_score_table(store: ScoreStore, table: str, path: Path) -> int:
     proxies = sorted(values)
     archs = {a for by_arch in values.values() for a in by_arch}
     indexed = sorted((space.index(space.decode(a)), a) for a in archs)
-    with path.open("w", newline="") as handle:
+    with atomic_text(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(
             ["index", "arch", *(f"{p}_{dataset}" for p in proxies)]

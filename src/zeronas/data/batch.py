@@ -80,7 +80,7 @@ def make_batch(
     if y is not None and (int(y.min()) < 0 or int(y.max()) >= dataset.num_classes):
         note = (
             f"labels {int(y.min())}..{int(y.max())} of {source!r} are outside {dataset.name}'s "
-            f"classes 0..{dataset.num_classes - 1}: the batch is used without labels"
+            f"classes 0..{dataset.num_classes - 1}"
         )
         y = None
     return Batch((x - mean) / std, y, source, False, note)

@@ -26,6 +26,9 @@ __all__ = [
 
 BENCHMARK_ENV = "ZERONAS_BENCHMARK"
 #: The ``hp`` values (training schedules, epochs) of the official NATS-Bench files.
+#: the largest benchmark table read (NAS-Bench-101's 423,624 rows are 11 MiB)
+MAX_TABLE_BYTES = 512 * 2**20
+
 SCHEDULES = {"tss": ("12", "200"), "sss": ("01", "12", "90")}
 
 
@@ -51,11 +54,18 @@ class CSVGroundTruth:
         self.hp = str(hp)
         if not self.path.is_file():
             raise BenchmarkError(f"Benchmark file not found: {str(self.path)!r}")
+        size = self.path.stat().st_size
+        if size > MAX_TABLE_BYTES:  # refused before reading: no table of a space is this big
+            raise BenchmarkError(
+                f"{str(self.path)!r} holds {size / 2**30:.1f} GiB: too large for a benchmark "
+                f"table (at most {MAX_TABLE_BYTES // 2**20} MiB; NAS-Bench-101's is 11 MiB)"
+            )
         try:
             with self.path.open(newline="") as handle:
                 reader = csv.DictReader(handle)
                 self.columns = list(reader.fieldnames or [])
-                rows = list(reader)
+                # no index column: refused below, before the rows are read
+                rows = list(reader) if "index" in self.columns else []
         except (UnicodeDecodeError, csv.Error) as exc:
             raise BenchmarkError(f"Malformed benchmark table {str(self.path)!r}: {exc}") from exc
         missing = {"index"} - set(self.columns)
@@ -84,6 +94,11 @@ class CSVGroundTruth:
             c for c in self.columns if c.startswith(("test_acc_", "valid_acc_", "params_m_"))
         ]
         for line, row in enumerate(rows, start=2):
+            if None in row or None in row.values():  # more or fewer fields than the header
+                raise BenchmarkError(
+                    f"line {line} of {str(self.path)!r} has another number of fields than its "
+                    f"header ({len(self.columns)})"
+                )
             index = self._index(row, line)
             if index in self.rows:
                 raise BenchmarkError(

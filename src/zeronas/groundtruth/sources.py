@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from zeronas.data.embedded import nats_tss_accuracy
-from zeronas.errors import BenchmarkError
-from zeronas.groundtruth.accuracy import BENCHMARK_ENV, CSVGroundTruth, GroundTruth
+from zeronas.errors import BenchmarkError, ParameterError
+from zeronas.groundtruth.accuracy import BENCHMARK_ENV, SCHEDULES, CSVGroundTruth, GroundTruth
 from zeronas.groundtruth.natsbench import NatsBenchGroundTruth
 from zeronas.spaces.base import SearchSpace
 
@@ -49,6 +49,14 @@ def embedded_ground_truth(
     return truth if dataset is None or dataset in truth.datasets else None
 
 
+def _check_hp(hp: str | None, space: SearchSpace | None) -> None:
+    """``hp`` is one of the schedules NATS-Bench trained ``space`` with (before any file)."""
+    kind = {"nats-tss": "tss", "nats-sss": "sss"}.get(getattr(space, "name", ""))
+    if hp is not None and kind is not None and str(hp) not in SCHEDULES[kind]:
+        allowed = f"one of {', '.join(SCHEDULES[kind])} (the epochs of {space.name}'s schedules)"
+        raise ParameterError("hp", "correlate", allowed, str(hp))
+
+
 def open_ground_truth(
     path: str | Path | None,
     allow_pickle: bool = False,
@@ -65,6 +73,7 @@ def open_ground_truth(
     space's (``tss``/``sss``) and its index list checked against the space's order;
     ``split`` (``test`` or ``valid``) picks its accuracy (a CSV names its own split).
     """
+    _check_hp(hp, space)
     path = path or os.environ.get(BENCHMARK_ENV)
     if not path:
         shipped = embedded_ground_truth(space, hp)

@@ -88,6 +88,15 @@ def table_parts(
     """Every part a network of ``space`` on ``dataset`` can contain (restricted to the given
     types, kernels, expansions and channels: a smaller table for tests or a narrowed
     space)."""
+    grid = {"types": (types, ("ir", "ds", "cn")), "kernels": (kernels, KERNELS),
+            "expansions": (expansions, EXPANSIONS), "channels": (channels, CHANNELS)}  # fmt: skip
+    for name, (given, allowed) in grid.items():
+        unknown = [v for v in given if v not in allowed]
+        if unknown or not given:
+            raise ZeroNASError(
+                f"--{name} must be some of {', '.join(map(str, allowed))}; got "
+                f"{', '.join(map(str, given)) or 'none'}"
+            )
     shape, classes = dataset.input_shape, dataset.num_classes
     sizes = _sizes(shape[1], shape[2], MAX_STRIDED)
     inputs = sorted({space.stem_channels, *channels})

@@ -52,7 +52,12 @@ def check_costs(names: Iterable[str] | str) -> tuple[str, ...]:
     """``names`` (a tuple, or comma-separated) as a tuple of known costs, short names
     (:data:`ALIASES`) made full; an unknown one is refused, listing the known ones."""
     if isinstance(names, str):
-        names = [n.strip() for n in names.split(",") if n.strip()]
+        if not names.strip():
+            raise ZeroNASError("the cost list is empty: name costs, e.g. latency_ms,params")
+        items = [n.strip() for n in names.split(",")]
+        if not all(items):
+            raise ZeroNASError(f"the cost list {names!r} has an empty item")
+        names = items
     names = tuple(ALIASES.get(n, n) for n in names)
     for name in names:
         if name not in COSTS:

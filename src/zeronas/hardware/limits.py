@@ -263,6 +263,9 @@ class LimitedSpace(SearchSpace):
     def build(self, arch: Hashable, num_classes: int, input_shape: tuple[int, int, int]):
         return self.inner.build(arch, num_classes, input_shape)
 
+    def known_index(self, arch: Hashable) -> int | None:
+        return self.inner.known_index(arch)
+
     def index(self, arch: Hashable) -> int:
         return self.inner.index(arch)
 

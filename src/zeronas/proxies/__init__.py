@@ -2,10 +2,12 @@
 the registry (:class:`~zeronas.registry.Registry`): adding one is one new file. Proxy sets
 (``az_nas``) name several proxies and the combiner that makes one score of them."""
 
+from zeronas.proxies._fastpath import check_forced_kernels
 from zeronas.proxies.base import PROXIES, Proxy, get_proxy, list_proxies, proxy
 from zeronas.proxies.lists import PROXY_SETS, ProxySet, parse_proxy_list, proxy_set, sets_in
 
 __all__ = [
+    "check_forced_kernels",
     "PROXIES",
     "PROXY_SETS",
     "Proxy",

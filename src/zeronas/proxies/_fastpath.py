@@ -21,10 +21,40 @@ from typing import Any
 
 from zeronas.errors import ZeroNASError
 
-__all__ = ["fastest", "chosen_kernels", "forget_choices", "using"]
+__all__ = [
+    "check_forced_kernels",
+    "chosen_kernels",
+    "declare_choice",
+    "fastest",
+    "forget_choices",
+    "using",
+]
 
 _CHOSEN: dict[tuple[str, str], str] = {}
 _TIMINGS: dict[tuple[str, str], dict[str, float]] = {}
+#: choice -> its candidates' names, as the modules that measure them declare
+_DECLARED: dict[str, tuple[str, ...]] = {}
+_PREFIX = "ZERONAS_KERNEL_"
+
+
+def declare_choice(choice: str, candidates: Mapping[str, object]) -> None:
+    """Declare a choice and its candidates, so that a forced one is checked at start."""
+    _DECLARED[choice] = tuple(candidates)
+
+
+def check_forced_kernels() -> None:
+    """Every ``$ZERONAS_KERNEL_<CHOICE>`` names a declared choice and one of its candidates
+    (refused before any work, not at the first candidate)."""
+    for name, forced in os.environ.items():
+        if not name.startswith(_PREFIX):
+            continue
+        choice = name.removeprefix(_PREFIX).lower()
+        if choice not in _DECLARED:
+            known = ", ".join(_PREFIX + c.upper() for c in _DECLARED) or "none"
+            raise ZeroNASError(f"${name} names no kernel choice: known {known}")
+        if forced not in _DECLARED[choice]:
+            allowed = ", ".join(_DECLARED[choice])
+            raise ZeroNASError(f"${name} must be one of {allowed}, got {forced!r}")
 
 
 def _forced(choice: str, candidates: Mapping[str, object]) -> str | None:

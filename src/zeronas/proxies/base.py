@@ -23,7 +23,7 @@ non-default options is named by its label, ``synflow[log=false]``, everywhere it
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,7 +31,13 @@ import torch
 from torch import nn
 
 from zeronas.errors import ZeroNASError
-from zeronas.params import keyword_defaults, renamed_keys, resolve_parameters
+from zeronas.params import (
+    Check,
+    check_values,
+    keyword_defaults,
+    renamed_keys,
+    resolve_parameters,
+)
 from zeronas.proxies._hooks import ForwardReader
 from zeronas.proxies.passes import COMPUTED_PASSES, check_pass
 from zeronas.registry import Registry
@@ -94,6 +100,8 @@ class Proxy:
     renamed_options: tuple[tuple[str, str], ...] = ()
     #: the spaces it is defined on (empty: any); it is refused on others before any work
     spaces: tuple[str, ...] = ()
+    #: option -> (what is allowed, check): declared ranges, checked when options are set
+    checks: tuple[tuple[str, Check], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.base:
@@ -130,6 +138,7 @@ class Proxy:
         owner = f"proxy {self.base!r}"
         options = renamed_keys(options, dict(self.renamed_options), owner)
         values = resolve_parameters(dict(self.options) | options, dict(self.defaults), owner)
+        check_values(values, dict(self.checks), owner)
         changed = [(k, v) for k, v in values.items() if v != dict(self.defaults)[k]]
         label = self.base
         if changed:
@@ -172,6 +181,7 @@ def proxy(
     images: str = "",
     renamed_options: dict[str, str] | None = None,
     spaces: tuple[str, ...] = (),
+    checks: Mapping[str, Check] | None = None,
 ) -> Callable[[ProxyFn], ProxyFn]:
     """Register ``fn`` as proxy ``name``; its keyword-only parameters are its options and the
     description defaults to its docstring's first line. ``reads``: one of
@@ -190,6 +200,7 @@ def proxy(
             version=version, needs_labels=needs_labels, reads=reads, defaults=defaults,
             options=defaults, images=images,
             renamed_options=tuple((renamed_options or {}).items()), spaces=tuple(spaces),
+            checks=tuple((checks or {}).items()),
         )  # fmt: skip
         PROXIES.add(name, entry, module=fn.__module__)
         return fn
@@ -256,5 +267,7 @@ def _parse_label(text: str) -> tuple[str, dict[str, str]]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ZeroNASError(f"proxy option must be key=value, got {item.strip()!r} in {text!r}")
+        if key.strip() in options:
+            raise ZeroNASError(f"proxy option {key.strip()!r} is given twice in {text!r}")
         options[key.strip()] = value.strip()
     return base.strip(), options

@@ -5,6 +5,7 @@ second stage."""
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,8 +89,9 @@ def split_proxy_list(text: str) -> list[str]:
 
 def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Proxy]:
     """``"naswot,synflow[log=false]"`` (or a sequence of labels / proxies) -> proxies,
-    validating every name and option; a proxy set's name stands for its members. A proxy
-    listed twice is an error (unless one of the two is a set's)."""
+    validating every name and option; a proxy set's name stands for its members (sets may
+    share members). A proxy listed twice is an error; one listed beside a set it is a member
+    of is computed once, with a warning saying so."""
     if isinstance(text, str):
         items: list[Proxy | str] = list(split_proxy_list(text))
     else:
@@ -98,20 +100,35 @@ def parse_proxy_list(text: str | list[str] | tuple[Proxy | str, ...]) -> list[Pr
     if not items:
         raise ZeroNASError(f"No proxy given. Available: {', '.join(PROXIES)}")
     out: list[Proxy] = []
-    from_sets: set[str] = set()
+    set_of: dict[str, str] = {}  # member -> the set listed that brought it
+    explicit: set[str] = set()
     for item in items:
         if isinstance(item, str) and item not in PROXIES and item in PROXY_SETS:
             members = [get_proxy(m) for m in PROXY_SETS.get(item).members]
-            out += [m for m in members if m.name not in [q.name for q in out]]
-            from_sets |= {m.name for m in members}
+            for m in members:
+                if m.name in explicit:
+                    _listed_with_its_set(m.name, item, text)
+                elif m.name not in set_of:
+                    out.append(m)
+                set_of.setdefault(m.name, item)
             continue
         p = item if isinstance(item, Proxy) else get_proxy(item)
-        if p.name in [q.name for q in out]:
-            if p.name in from_sets:
-                continue  # also a member of a set listed
+        if p.name in set_of:
+            _listed_with_its_set(p.name, set_of[p.name], text)
+            continue
+        if p.name in explicit:
             raise ZeroNASError(f"proxy {p.name!r} is listed twice in {text!r}")
+        explicit.add(p.name)
         out.append(p)
     return out
+
+
+def _listed_with_its_set(name: str, set_name: str, text: object) -> None:
+    warnings.warn(
+        f"proxy {name!r} is listed beside {set_name!r}, a set it is a member of: it is "
+        "computed once",
+        stacklevel=4,
+    )
 
 
 def proxy_versions(proxies: Mapping[str, Proxy] | list[Proxy]) -> dict[str, str]:

@@ -32,6 +32,7 @@ import math
 import torch
 from torch import nn
 
+from zeronas.params import at_least
 from zeronas.proxies._hooks import hooked_forward
 from zeronas.proxies.base import proxy
 
@@ -82,7 +83,10 @@ def _finite_sum(values: list[float]) -> float:
     return float(sum(v for v in values if math.isfinite(v)))
 
 
-@proxy("meco", needs_data=True, reads="own", images="first `images`")
+@proxy(
+    "meco", needs_data=True, reads="own", images="first `images`",
+    checks={"images": at_least(1)},
+)  # fmt: skip
 def meco(net: nn.Module, x: torch.Tensor, *, images: int = 1) -> float:
     """Σ over every module's output of λ_min of its channel correlation (MeCo, 2023)."""
     if not 1 <= images <= len(x):
@@ -90,7 +94,10 @@ def meco(net: nn.Module, x: torch.Tensor, *, images: int = 1) -> float:
     return _finite_sum(channel_correlation_min_eigenvalues(net, x[:images]))
 
 
-@proxy("meco_opt", needs_data=True, reads="own", images="first `images`")
+@proxy(
+    "meco_opt", needs_data=True, reads="own", images="first `images`",
+    checks={"images": at_least(1), "channels": at_least(1), "seed": at_least(0)},
+)  # fmt: skip
 def meco_opt(
     net: nn.Module, x: torch.Tensor, *, images: int = 1, channels: int = 8, seed: int = 0
 ) -> float:

@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.utils.hooks import RemovableHandle
 
-from zeronas.proxies._fastpath import fastest
+from zeronas.proxies._fastpath import declare_choice, fastest
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hook_activations, read_forward
 from zeronas.proxies.base import proxy
 
@@ -69,6 +69,7 @@ def _gram_int8(codes: torch.Tensor) -> torch.Tensor:
 #: the CPU: int8 is ~2.5x faster than float32 with AVX-512 VNNI and many times slower on
 #: AVX2-only CPUs, so :func:`zeronas.fastpath.fastest` measures them on the first call.
 GRAM_KERNELS = {"float32": _gram_float, "int8": _gram_int8}
+declare_choice("naswot_gram", GRAM_KERNELS)
 
 
 def gram_kernel(codes: torch.Tensor) -> str:

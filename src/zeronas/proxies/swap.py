@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from zeronas.models.init import preserved, redraw
+from zeronas.params import at_least, in_range
 from zeronas.proxies._hooks import HOOKED_ACTIVATIONS, hooked_forward
 from zeronas.proxies._protocol import repeat_seed
 from zeronas.proxies.base import proxy
@@ -68,6 +69,8 @@ def activation_patterns(net: nn.Module, x: torch.Tensor) -> int:
 @proxy(
     "swap", needs_data=True, init_dependent=False, reads="own",
     images="first `images`",
+    checks={"images": in_range(1, 52), "repeats": at_least(1), "sigma": at_least(0.0),
+            "seed": at_least(0)},
 )  # fmt: skip
 def swap(
     net: nn.Module,

@@ -37,6 +37,7 @@ from torch.func import functional_call, jacfwd, jacrev, vmap
 from torch.nn import functional
 
 from zeronas.models.init import reinitialised
+from zeronas.params import one_of
 from zeronas.proxies._protocol import gaussian_input
 from zeronas.proxies.base import proxy
 from zeronas.proxies.lists import proxy_set
@@ -214,13 +215,19 @@ def fisher_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None)
     return FisherPass(jacobian, fisher_factor(logits), len(names))
 
 
-@proxy("vkdnw", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES)
+@proxy(
+    "vkdnw", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES,
+    checks={"fisher": one_of(FISHERS)},
+)  # fmt: skip
 def vkdnw(result: FisherPass, *, fisher: str = "reference") -> float:
     """Entropy of the deciles of the Fisher spectrum over one entry per tensor (VKDNW, 2025)."""
     return vkdnw_entropy(result.spectrum(fisher))
 
 
-@proxy("vkdnw_single", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES)
+@proxy(
+    "vkdnw_single", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES,
+    checks={"fisher": one_of(FISHERS)},
+)  # fmt: skip
 def vkdnw_single(result: FisherPass, *, fisher: str = "reference") -> float:
     """ℵ + VKDNW / (ln 9 + 1): the order of (number of parameter tensors, VKDNW) (VKDNW_single)."""
     return result.tensor_count + vkdnw_entropy(result.spectrum(fisher)) / (math.log(9) + 1)

@@ -28,6 +28,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from zeronas.models.init import preserved, redraw
+from zeronas.params import at_least, positive
 from zeronas.proxies._protocol import gaussian_input, pre_pool_module, repeat_seed
 from zeronas.proxies.base import proxy
 
@@ -47,6 +48,8 @@ def _pre_pool_features(net: nn.Module, pool: nn.Module, x: torch.Tensor) -> torc
 @proxy(
     "zen", init_dependent=False, reads="own", images="own `images` N(0,1)",
     renamed_options={"batch": "images"},
+    checks={"images": at_least(1), "repeats": at_least(1), "gamma": positive(),
+            "seed": at_least(0)},
 )  # fmt: skip
 def zen(
     net: nn.Module,

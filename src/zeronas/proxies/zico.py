@@ -24,6 +24,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from zeronas.params import at_least
 from zeronas.proxies.base import proxy
 from zeronas.proxies.foresight import scored_weights
 
@@ -31,8 +32,9 @@ __all__ = ["zico"]
 
 
 @proxy(
-    "zico", needs_data=True, needs_labels=True, reads="own", renamed_options={"batches": "splits"}
-)
+    "zico", needs_data=True, needs_labels=True, reads="own", renamed_options={"batches": "splits"},
+    checks={"splits": at_least(2)},
+)  # fmt: skip
 def zico(
     net: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, splits: int = 2
 ) -> float:

@@ -70,7 +70,7 @@ class CachedScorer(ScoreSource):
     def _assemble(
         self, arch: Hashable, values: dict[str, ProxyValue], fresh: ArchScores | None
     ) -> ArchScores:
-        index = self.space.index(arch) if self.space.size is not None else None
+        index = self.space.known_index(arch)
         ordered = {p.name: values[p.name] for p in self.proxies}
         build = fresh.build_seconds if fresh is not None else 0.0
         error = fresh.error if fresh is not None else None

@@ -23,7 +23,7 @@ from zeronas.data.tasks import DATASETS, DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.models.init import INIT_SCHEMES, check_device
 from zeronas.params import check_settings, default_of, int_at_least, is_int, setting
-from zeronas.proxies import Proxy, parse_proxy_list
+from zeronas.proxies import Proxy, check_forced_kernels, parse_proxy_list
 from zeronas.spaces import SearchSpace, get_space
 
 __all__ = ["MAX_SEED", "SCORE_PROXIES", "ScoringConfig"]
@@ -105,6 +105,7 @@ class ScoringConfig:
         if self.data_root is not None:
             object.__setattr__(self, "data_root", str(self.data_root))
         check_settings(self)
+        check_forced_kernels()  # a bad $ZERONAS_KERNEL_* is refused before any work
         try:
             check_device(self.device)
         except ZeroNASError as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from zeronas.data.batch import Batch
+from zeronas.errors import DataError
 from zeronas.proxies.base import Proxy
 
-__all__ = ["SYNTHETIC_WARNING", "batch_warnings"]
+__all__ = ["SYNTHETIC_WARNING", "batch_warnings", "check_labels"]
 
 SYNTHETIC_WARNING = (
     "data-dependent proxies run on a SYNTHETIC Gaussian batch with random labels, not real "
@@ -32,3 +33,12 @@ def batch_warnings(batch: Batch | None, proxies: Sequence[Proxy]) -> list[str]:
             "batch: their values say nothing about the task"
         )
     return notes
+
+
+def check_labels(batch: Batch, proxies: Sequence[Proxy]) -> None:
+    """Refuse, before any work, a batch without usable labels for proxies that read them
+    (labels absent, or outside the task's classes: ``label_note`` says which)."""
+    labelled = [p.name for p in proxies if p.needs_labels and p.arch_fn is None]
+    if labelled and batch.y is None:
+        why = batch.label_note or f"{batch.source!r} has no labels"
+        raise DataError(f"{', '.join(labelled)} read the batch's labels, but {why}")

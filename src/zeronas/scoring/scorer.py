@@ -218,7 +218,7 @@ class Scorer(ScoreSource):
 
     def _score_plain(self, arch: Hashable, proxies: Sequence[Proxy]) -> ArchScores:
         text = self.space.encode(arch)
-        index = self.space.index(arch) if self.space.size is not None else None
+        index = self.space.known_index(arch)
         values = {p.name: _timed(p, arch) for p in proxies if p.arch_fn is not None}
         values |= self._from_formula(arch, proxies)
         net_proxies = [p for p in proxies if p.arch_fn is None and p.name not in values]

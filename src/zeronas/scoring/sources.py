@@ -21,7 +21,7 @@ def failed_scores(
 ) -> ArchScores:
     """The record of a candidate that failed as a whole (``names``: its proxies, each NaN
     with the same error)."""
-    index = space.index(arch) if space.size is not None else None
+    index = space.known_index(arch)
     values = {n: ProxyValue(math.nan, 0.0, error) for n in names}
     return ArchScores(space.encode(arch), index, values, 0.0, error)
 

@@ -139,7 +139,9 @@ def get_searcher(name: str, **params: Any) -> Searcher:
     cls = factory.searcher_class  # type: ignore[attr-defined]
     params = renamed_keys(params, cls.renamed_parameters, f"searcher {name!r}")
     defaults = keyword_defaults(cls.__init__, positional=1)
-    return factory(**resolve_parameters(params, defaults, f"searcher {name!r}", fill=False))
+    searcher = factory(**resolve_parameters(params, defaults, f"searcher {name!r}", fill=False))
+    searcher.validate()  # its parameters, also against each other, before any candidate
+    return searcher
 
 
 def list_searchers(pattern: str = "*") -> list[str]:

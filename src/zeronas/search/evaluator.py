@@ -210,8 +210,8 @@ class Evaluator:
         index: int | None = None,
         costs: dict[str, float] | None = None,
     ) -> Evaluation:
-        if index is None and self.space.size is not None:
-            index = self.space.index(genome)
+        if index is None:
+            index = self.space.known_index(genome)
         record = Evaluation(
             len(self.history),
             self.space.encode(genome),

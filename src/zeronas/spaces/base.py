@@ -51,6 +51,11 @@ class SearchSpace(abc.ABC):
         keys = inspect.signature(type(self).__init__).parameters
         return {k: getattr(self, k) for k in keys if k not in ("self", "args", "kwargs")}
 
+    def known_index(self, arch: Arch) -> int | None:
+        """``arch``'s index where it is cheap to know (records carry it), else None; a space
+        whose index must first be built (NAS-Bench-101's) says None until it is."""
+        return self.index(arch) if self.size is not None else None
+
     @abc.abstractmethod
     def sample(self, rng: np.random.Generator) -> Arch:
         """A uniformly random architecture."""

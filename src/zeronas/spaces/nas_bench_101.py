@@ -206,12 +206,17 @@ class NasBench101(SearchSpace):
             path = _index_dir() / "nas-bench-101-index.npz"
             if not path.exists():
                 from rich.console import Console
+                from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-                console = Console(stderr=True)
-                with console.status("enumerating NAS-Bench-101 (once; cached)") as status:
-                    cells = enumerate_cells(
-                        lambda n, pct: status.update(f"enumerating {n}-vertex cells: {pct}%")
-                    )
+                columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+                text = "NAS-Bench-101's index (built once, cached in $ZERONAS_INDEX_DIR)"
+                with Progress(*columns, console=Console(stderr=True)) as progress:
+                    task = progress.add_task(text, total=100)
+
+                    def show(n: int, pct: int) -> None:
+                        progress.update(task, completed=pct, description=f"{text}: {n} vertices")
+
+                    cells = enumerate_cells(show)
                 keys = sorted(cells)
                 specs = np.zeros((len(keys), 2 + 49 + INTERIOR), dtype=np.int8)
                 for row, key in enumerate(keys):
@@ -226,6 +231,12 @@ class NasBench101(SearchSpace):
             data = np.load(path)
             self._hashes, self._specs = data["hashes"], data["specs"]
         return self._hashes, self._specs  # type: ignore[return-value]
+
+    def known_index(self, arch: NB101Cell) -> int | None:
+        """The index once it is built or cached on disk; None before (records need no
+        1.3 M-graph enumeration)."""
+        built = self._hashes is not None or (_index_dir() / "nas-bench-101-index.npz").exists()
+        return self.index(arch) if built else None
 
     def index(self, arch: NB101Cell) -> int:
         hashes, _ = self._index()

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -32,6 +35,7 @@ __all__ = [
     "StoreError",
     "StoredScore",
     "base_name",
+    "atomic_text",
     "default_cache_path",
 ]
 
@@ -84,6 +88,24 @@ def _open_text(path: Path, mode: str) -> IO[str]:
     if packed:
         return gzip.open(path, mode + "t", newline="")
     return path.open(mode, newline="")
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """A text file written beside ``path`` and renamed onto it only when complete (gzip
+    when ``path`` ends in ``.gz``): an interrupted or failed write leaves ``path`` as it was."""
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
+    os.close(handle)
+    partial = Path(temporary)
+    try:
+        with _open_text(partial, "w") as stream:
+            yield stream
+        os.replace(partial, path)
+    except OSError as exc:
+        raise StoreError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def default_cache_path() -> Path:

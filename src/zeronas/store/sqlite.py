@@ -41,12 +41,58 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
+#: a key already present keeps its first value, unless that row is no stored value (a text,
+#: negative seconds: see ``_valid_row``), which the new one replaces
+_INSERT = """
+INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (space, arch, proxy, options, dataset, batch, seed, version) DO UPDATE SET
+    value = excluded.value, seconds = excluded.seconds, error = excluded.error,
+    created = excluded.created
+WHERE typeof(scores.value) NOT IN ('real', 'integer', 'null') OR scores.seconds < 0
+    OR typeof(scores.seconds) NOT IN ('real', 'integer')
+    OR (scores.value IS NULL AND scores.error IS NULL)
+"""
+
+
+#: seconds to wait for another process's write lock
+TIMEOUT_ENV = "ZERONAS_STORE_TIMEOUT"
+
+
+def store_timeout() -> float:
+    """``$ZERONAS_STORE_TIMEOUT`` (seconds a write waits for the store's lock), else 60."""
+    text = os.environ.get(TIMEOUT_ENV)
+    if text is None:
+        return 60.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise StoreError(f"${TIMEOUT_ENV} must be a positive number of seconds, got {text!r}")
+    return value
+
+
+def _valid_row(value: object, seconds: object, error: object) -> bool:
+    """A stored row is a real (or NULL with its error) value and finite, non-negative
+    seconds."""
+    is_real = isinstance(value, float | int) and not isinstance(value, bool)
+    if value is None:
+        ok_value = isinstance(error, str) and bool(error)
+    else:
+        ok_value = is_real and not math.isnan(value)  # type: ignore[arg-type]
+    finite = isinstance(seconds, float | int) and math.isfinite(seconds) and seconds >= 0
+    return ok_value and finite
+
+
 class ScoreStore(RunLog, Transfer, Upkeep):
     """An SQLite file of raw proxy values (see the module docstring)."""
 
-    def __init__(self, path: str | Path, timeout: float = 60.0) -> None:
+    def __init__(self, path: str | Path, timeout: float | None = None) -> None:
         self.path = Path(path)
+        self.timeout = store_timeout() if timeout is None else timeout
+        timeout = self.timeout
         self.read_only = False
+        self._warned = False  # a row that is no stored value was seen
         try:
             if self.path.exists() and not self.path.is_file():
                 raise StoreError(f"score store {str(self.path)!r} is not a file")
@@ -111,10 +157,34 @@ class ScoreStore(RunLog, Transfer, Upkeep):
                     "UPDATE meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION,)
                 )
 
+    def _begin(self) -> None:
+        """Take the write lock: at once if it is free, else say so and wait, up to
+        ``timeout`` seconds (``$ZERONAS_STORE_TIMEOUT``), for the process holding it."""
+        self._db.execute("PRAGMA busy_timeout = 200")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        warnings.warn(
+            f"score store {str(self.path)!r} is locked by another process: waiting up to "
+            f"{self.timeout:g} s (${TIMEOUT_ENV}) for it",
+            stacklevel=4,
+        )
+        self._db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"score store {str(self.path)!r} stayed locked by another process for "
+                f"{self.timeout:g} s (${TIMEOUT_ENV} to wait longer)"
+            ) from exc
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._begin()
             yield self._db
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -138,11 +208,27 @@ class ScoreStore(RunLog, Transfer, Upkeep):
             rows = self._db.execute(query, (*params, *versions)).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"score store {str(self.path)!r}: {exc}") from exc
-        return {
-            proxy: StoredScore(math.nan if value is None else value, seconds, error)
-            for proxy, version, value, seconds, error in rows
-            if versions[proxy] == version
-        }
+        out = {}
+        for proxy, version, value, seconds, error in rows:
+            if versions[proxy] != version:
+                continue
+            if not _valid_row(value, seconds, error):
+                self._warn_bad_row(proxy, arch, value, seconds)
+                continue  # ignored: the value is computed again
+            out[proxy] = StoredScore(math.nan if value is None else float(value), seconds, error)
+        return out
+
+    def _warn_bad_row(self, proxy: str, arch: str, value: object, seconds: object) -> None:
+        """One warning per store for rows that cannot be a stored value."""
+        if not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"score store {str(self.path)!r} holds a row that is no stored value "
+                f"({proxy} of {arch}: value {value!r}, seconds {seconds!r}); such rows are "
+                "ignored and computed again",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def put(
         self,
@@ -175,9 +261,7 @@ class ScoreStore(RunLog, Transfer, Upkeep):
             for proxy, s in values.items()
         ]
         with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO scores VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows
-            )
+            db.executemany(_INSERT, rows)
 
     def close(self) -> None:
         self._db.close()

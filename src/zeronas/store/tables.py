@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,10 @@ class ScoreTable:
                         continue
                     self.values[proxy][index] = float(row[i])
                     if proxy in seconds_cols:
-                        self.seconds[proxy][index] = float(row[seconds_cols[proxy]])
+                        seconds = float(row[seconds_cols[proxy]])
+                        if not (math.isfinite(seconds) and seconds >= 0):
+                            raise ValueError(f"{proxy} took {seconds} s: seconds are >= 0")
+                        self.seconds[proxy][index] = seconds
             except (ValueError, IndexError) as exc:
                 raise BenchmarkError(
                     f"Malformed row {line} of scores table {str(self.path)!r}: {exc}"

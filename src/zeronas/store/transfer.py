@@ -9,7 +9,14 @@ import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 
-from zeronas.store.schema import _COLUMNS, SCHEMA_VERSION, StoreError, _open_text, base_name
+from zeronas.store.schema import (
+    _COLUMNS,
+    SCHEMA_VERSION,
+    StoreError,
+    _open_text,
+    atomic_text,
+    base_name,
+)
 
 __all__ = ["Transfer"]
 
@@ -25,7 +32,7 @@ class Transfer:
             rows = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM scores").fetchall()
         except sqlite3.Error as exc:
             raise StoreError(f"score store {str(self.path)!r}: {exc}") from exc
-        with _open_text(Path(path), "w") as handle:
+        with atomic_text(Path(path)) as handle:
             writer = csv.writer(handle)
             writer.writerow(_COLUMNS)
             for row in rows:
@@ -80,6 +87,12 @@ class Transfer:
                 raise StoreError(f"cannot read {str(source)!r} as a score store: {exc}") from exc
             finally:
                 other.close()
+        try:
+            return self._csv_rows(source)
+        except (OSError, EOFError, UnicodeDecodeError, csv.Error) as exc:  # a cut .gz file
+            raise StoreError(f"cannot read {str(source)!r} (cut short or damaged?): {exc}") from exc
+
+    def _csv_rows(self, source: Path) -> list[tuple]:
         with _open_text(source, "r") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)

@@ -58,7 +58,9 @@ class RegularizedEvolution(Searcher):
 
     def validate(self) -> None:
         self._require("population", self.population >= 1, "an integer >= 1")
-        self._require("tournament", self.tournament >= 1, "an integer >= 1")
+        self._require(
+            "tournament", 1 <= self.tournament <= self.population, "an integer in [1, population]"
+        )
         self._require(
             "initial",
             self.initial is None or 1 <= self.initial <= self.population,
@@ -112,7 +114,9 @@ class FreeREA(Searcher):
 
     def validate(self) -> None:
         self._require("population", self.population >= 2, "an integer >= 2")
-        self._require("tournament", self.tournament >= 1, "an integer >= 1")
+        self._require(
+            "tournament", 1 <= self.tournament <= self.population, "an integer in [1, population]"
+        )
         self._require("parents", 1 <= self.parents <= self.tournament, "in [1, tournament]")
 
     def _search(self, space: SearchSpace, evaluator: Evaluator, rng: np.random.Generator) -> None:
