@@ -229,3 +229,25 @@ def test_refusals_say_what_was_received_in_one_line(tmp_path, accuracy_csv, refe
     line = _refused([*correlate, "--benchmark", str(partial), "--out", str(tmp_path / "c")])
     assert "is not in" in line and not (tmp_path / "c" / "scores.csv").exists()
     assert get_dataset("cifar10").num_classes == 10
+
+
+def test_an_unreadable_benchmark_or_score_table_is_refused(tmp_path, monkeypatch):
+    """As root every file can be read, so the permission error is made by hand."""
+    from pathlib import Path
+
+    from zeronas.groundtruth.accuracy import CSVGroundTruth
+
+    locked = tmp_path / "locked.csv"
+    locked.write_text("index,arch,test_acc_cifar10\n0,a,1.0\n")
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name == "locked.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(BenchmarkError, match="Permission denied"):
+        CSVGroundTruth(locked)
+    with pytest.raises(BenchmarkError, match="Permission denied"):
+        ScoreTable(locked, "cifar10")

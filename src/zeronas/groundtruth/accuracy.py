@@ -66,7 +66,7 @@ class CSVGroundTruth:
                 self.columns = list(reader.fieldnames or [])
                 # no index column: refused below, before the rows are read
                 rows = list(reader) if "index" in self.columns else []
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:  # unreadable: permission, ...
             raise BenchmarkError(f"Malformed benchmark table {str(self.path)!r}: {exc}") from exc
         missing = {"index"} - set(self.columns)
         if missing:

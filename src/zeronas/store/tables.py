@@ -37,7 +37,7 @@ class ScoreTable:
                 reader = csv.reader(handle)
                 header = next(reader, None)
                 rows = list(reader)
-        except (UnicodeDecodeError, csv.Error) as exc:
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:  # unreadable: permission, ...
             raise BenchmarkError(f"Malformed scores table {str(self.path)!r}: {exc}") from exc
         if not header or "index" not in header:
             raise BenchmarkError(
