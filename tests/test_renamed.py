@@ -49,7 +49,7 @@ def test_local_means_this_process_and_auto_is_the_default():
 
 
 def test_the_index_folder_was_called_the_cache_dir(monkeypatch, tmp_path):
-    from zeronas.spaces.nas_bench_101 import _index_dir
+    from zeronas.data.places import index_dir as _index_dir
 
     monkeypatch.delenv("ZERONAS_INDEX_DIR", raising=False)
     monkeypatch.setenv("ZERONAS_CACHE_DIR", str(tmp_path))

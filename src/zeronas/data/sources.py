@@ -174,7 +174,7 @@ def _imagefolder(path: str | None, request: BatchRequest) -> Batch:
     from zeronas.data.imagefolder import open_split  # torchvision: imported only when used
 
     source, size = f"imagefolder:{path}", request.batch_size
-    split = open_split(str(path), "train", request.dataset.input_shape[1:])
+    split = open_split(str(path), "train", request.dataset.input_shape[1:], carve=False)
     if len(split) < size:
         raise DataError(f"{source!r} holds {len(split)} images, fewer than batch {size}")
     rng = request.rng

@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
-import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from torch import nn
 
+from zeronas.data.places import index_dir as _index_dir
 from zeronas.errors import ArchError
 from zeronas.models.nb101 import (
     MAX_EDGES,
@@ -125,15 +123,6 @@ def enumerate_cells(
                 ops = ["input", *(OPERATIONS[k] for k in labels), "output"]
                 cells.setdefault(module_hash(rows, ops), (matrix, labels))
     return cells
-
-
-def _index_dir() -> Path:
-    """Where derived indices are kept: ``$ZERONAS_INDEX_DIR`` (``$ZERONAS_CACHE_DIR``, its
-    old name, still read, with a note), else ``~/.cache/zeronas``."""
-    if "ZERONAS_INDEX_DIR" not in os.environ and "ZERONAS_CACHE_DIR" in os.environ:
-        warnings.warn("$ZERONAS_CACHE_DIR is called $ZERONAS_INDEX_DIR now", stacklevel=2)
-        return Path(os.environ["ZERONAS_CACHE_DIR"])
-    return Path(os.environ.get("ZERONAS_INDEX_DIR", Path.home() / ".cache" / "zeronas"))
 
 
 @register_space

@@ -12,7 +12,7 @@ from PIL import Image
 from zeronas.data.imagefolder import SPLITS
 from zeronas.errors import DataError
 
-__all__ = ["write_damaged_npz", "write_lfw_subset"]
+__all__ = ["write_archive_subset", "write_damaged_npz", "write_lfw_subset"]
 
 
 def write_damaged_npz(folder: Path) -> dict[str, Path]:
@@ -51,4 +51,33 @@ def write_lfw_subset(root: str | Path, seed: int = 0, fractions=(0.6, 0.2, 0.2))
             folder.mkdir(parents=True, exist_ok=True)
             for i in part:
                 Image.fromarray(block[i]).save(folder / f"{label}_{i:03d}.png")
+    return root
+
+
+def write_archive_subset(
+    archive: str | Path, root: str | Path, per_class: int, seed: int = 0
+) -> Path:
+    """A seeded subset of an image-folder archive (``NAME/{train,test}/<class>/*.jpg``, as
+    ``cifar10-jpeg.tar.gz``) written as an image folder at ``root``: ``per_class`` images of
+    every class in each split the archive holds, byte for byte."""
+    import tarfile
+
+    groups: dict[tuple[str, str], list[str]] = {}
+    with tarfile.open(archive) as tar:  # first pass: names only
+        for member in tar:
+            parts = Path(member.name).parts
+            if member.isfile() and len(parts) >= 4 and parts[-3] in SPLITS:
+                groups.setdefault((parts[-3], parts[-2]), []).append(member.name)
+    rng = np.random.default_rng(seed)
+    chosen = set()
+    for _, names in sorted(groups.items()):
+        chosen.update(rng.choice(names, size=min(per_class, len(names)), replace=False))
+    root = Path(root)
+    with tarfile.open(archive) as tar:  # second pass, in order: a gzip stream reads forward
+        for member in tar:
+            if member.name in chosen:
+                parts = Path(member.name).parts
+                folder = root / parts[-3] / parts[-2]
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / parts[-1]).write_bytes(tar.extractfile(member).read())
     return root
