@@ -28,6 +28,9 @@ from zeronas.spaces.base import SearchSpace
 
 MaxParamsOpt = option_of(Limits, "max_params")[0]
 MaxMacsOpt = option_of(Limits, "max_macs")[0]
+MaxSramOpt = option_of(Limits, "max_sram_kib")[0]
+MaxFlashOpt = option_of(Limits, "max_flash_kib")[0]
+McuOpt = option_of(Limits, "mcu")[0]
 DeviceOpt = option_of(ScoringConfig, "device")[0]
 
 FromOpt = Annotated[
@@ -181,7 +184,7 @@ def train_command(
         result = train(space_obj, arch_value, spec, loaders, config, out_dir, resume,
                        on_epoch, on_step)  # fmt: skip
     curve = training_curve(result, out_dir / "curve.png")
-    doc = result.to_json() | {"files": [str(out_dir / "summary.json"), str(curve)]}
+    doc = result.to_json() | {"data": data, "files": [str(out_dir / "summary.json"), str(curve)]}
     write_json(out_dir / "summary.json", doc)
     if json_out:
         return print_json(doc)
@@ -223,21 +226,55 @@ def export_command(
         "zeronas-export"
     ),
     tolerance: Annotated[float, typer.Option("--tolerance")] = 1e-4,
+    int8: Annotated[
+        bool,
+        typer.Option(
+            "--int8",
+            help="Also write a full-integer .tflite and its C array, and run "
+            "it in TFLite Micro on --calibration's test split (needs zeronas[mcu]).",
+        ),
+    ] = False,
+    calibration: Annotated[
+        str | None,
+        typer.Option(
+            "--calibration",
+            help="imagefolder:PATH for --int8: calibrated on its train "
+            "split, checked on its test split (default: the training run's --data).",
+        ),
+    ] = None,
+    calibration_images: Annotated[
+        int, typer.Option("--calibration-images", help="Train images that set the int8 scales.")
+    ] = 256,
+    test_images: Annotated[
+        int | None,
+        typer.Option("--test-images", help="Test images run in TFLite Micro (default: all)."),
+    ] = None,
+    mcu: McuOpt = None,
+    max_sram_kib: MaxSramOpt = None,
+    max_flash_kib: MaxFlashOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Export an architecture (trained weights with --weights, else a seeded random init) to
-    ONNX, checked against PyTorch with onnxruntime, and to a state-dict bundle that rebuilds it.
+    ONNX, checked against PyTorch with onnxruntime, and to a state-dict bundle that rebuilds it;
+    with --int8 also to an int8 .tflite run in TFLite Micro: int8 and fp32 test accuracy, the
+    arena and flash it needs and whether they fit --mcu.
 
-    Example: zeronas export --from zeronas-search/run.json --weights zeronas-train
+    Example: zeronas export --weights zeronas-train --int8 --mcu stm32f412
     """
     from zeronas.deploy.export import check_onnx, export_onnx, load_bundle, save_bundle
 
     if not (math.isfinite(tolerance) and tolerance >= 0):
         raise ZeroNASError(f"--tolerance must be a number >= 0, got {tolerance}")
+    limits = Limits(max_sram_kib=max_sram_kib, max_flash_kib=max_flash_kib, mcu=mcu)
+    if int8:
+        from zeronas.deploy.tflite import require_mcu_extra
+
+        require_mcu_extra()  # before any work
     trained: list[int] | None = None  # the input shape the weights were trained for
     if weights is not None and weights.is_dir():
         summary = _read_summary(weights)
         trained = summary.get("input_shape") or None
+        calibration = calibration or summary.get("data")
         if run_file is None and arch is None:
             space, arch, dataset = (
                 space or summary["space"],
@@ -290,9 +327,67 @@ def export_command(
         "onnx_max_abs_error": error,
         "bundle": str(bundle),
     }
+    if int8:
+        if calibration is None:
+            raise ZeroNASError("--int8 needs --calibration imagefolder:PATH (real images)")
+        images = (calibration_images, test_images)
+        doc["int8"] = _export_int8(
+            net,
+            space_obj,
+            arch_value,
+            spec,
+            _folder(calibration),
+            out_dir,
+            limits,
+            images,
+            json_out,
+        )
     if json_out:
         return print_json(doc)
     out.print(f"wrote {onnx_path} (onnxruntime vs PyTorch: max |Δ| {error:.2e}) and {bundle}")
+    if int8:
+        _print_int8(doc["int8"])
+
+
+def _export_int8(net, space, arch, spec, folder, out_dir, limits, images, quiet) -> dict[str, Any]:
+    """Convert, then check in TFLite Micro; ``images`` = (calibration, test) counts."""
+    from zeronas.deploy.int8 import export_int8
+
+    columns = (TextColumn("[bold]TFLite Micro"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err, disable=quiet, transient=True) as progress:
+        bar = progress.add_task("", total=None)
+        return export_int8(
+            net, space, arch, spec, folder, out_dir, limits, *images,
+            on_progress=lambda done, total: progress.update(bar, completed=done, total=total),
+        )  # fmt: skip
+
+
+def _print_int8(report: dict[str, Any]) -> None:
+    table = Table(title="int8 in TFLite Micro", show_header=False)
+    table.add_column()
+    table.add_column(overflow="fold")
+    images = report["test_images"]
+    table.add_row("test accuracy", f"int8 {report['int8_accuracy']:.2f}% | fp32 "
+                  f"{report['fp32_accuracy']:.2f}% ({images} images)")  # fmt: skip
+    table.add_row("int8 = fp32 top-1", f"{report['int8_fp32_agreement']:.2f}%")
+    estimate = report.get("estimate")
+    for name, key in (("arena", "arena_bytes"), ("flash (.tflite)", "flash_bytes")):
+        measured = report[key]
+        text = f"{measured / 1024:.1f} KiB ({measured:,} bytes)"
+        if estimate is not None:
+            text += f"; estimated {estimate[key] / 1024:.1f} KiB"
+        table.add_row(name, text)
+    if "fits" in report:
+        limits = report["limits"]
+        target = limits["mcu"] or "the limits"
+        budget = (
+            f"arena <= {limits['max_sram_kib']:g} KiB, flash <= {limits['max_flash_kib']:g} KiB"
+        )
+        table.add_row("fits " + target, ("yes" if report["fits"] else "NO") + f" ({budget})")
+    table.add_row("TFLite Micro", f"{report['tflm_ms_per_image']:.2f} ms per image here")
+    out.print(table)
+    out.print(f"wrote {report['tflite']} and {report['c_source']}")
 
 
 def _read_summary(folder: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`zeronas spaces | proxies | datasets | algorithms`: what is registered."""
+"""`zeronas spaces | proxies | datasets | algorithms | mcus`: what is registered."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from zeronas.cli.app import app, out
 from zeronas.cli.options import JsonOpt
 from zeronas.cli.output import print_json
 from zeronas.data.tasks import DATASETS
+from zeronas.hardware.mcus import MCUS
 from zeronas.proxies import PROXIES, PROXY_SETS
 from zeronas.search.base import SEARCHERS
 from zeronas.spaces import SPACES
@@ -84,4 +85,39 @@ def algorithms(json_out: JsonOpt = False) -> None:
     for row in rows:
         params = ", ".join(f"{k}={v}" for k, v in row["params"].items())
         table.add_row(row["name"], params or "-", row["description"])
+    out.print(table)
+
+
+@app.command()
+def mcus(json_out: JsonOpt = False) -> None:
+    """List the microcontroller presets of --mcu: SRAM and flash from the datasheet, the
+    reserves kept for runtime and application, and what is left for the int8 network
+    (its TFLite Micro arena and its .tflite)."""
+    rows = [
+        {
+            "name": m.name,
+            "core": m.core,
+            "mhz": m.mhz,
+            "sram_kib": m.sram_kib,
+            "flash_kib": m.flash_kib,
+            "sram_reserve_kib": m.sram_reserve_kib,
+            "flash_reserve_kib": m.flash_reserve_kib,
+            "max_sram_kib": m.max_sram_kib,
+            "max_flash_kib": m.max_flash_kib,
+            "datasheet": m.datasheet,
+            "note": m.note,
+        }  # fmt: skip
+        for m in MCUS.values()
+    ]
+    if json_out:
+        return print_json({"mcus": rows})
+    table = Table("name", "core", "MHz", "SRAM", "flash", "arena ≤", "model ≤", "datasheet",
+                  caption="KiB; budgets = on-chip less the reserve (in brackets) kept for "
+                  "runtime and application")  # fmt: skip
+    for r in rows:
+        table.add_row(
+            r["name"], r["core"], str(r["mhz"]), str(r["sram_kib"]), str(r["flash_kib"]),
+            f"{r['max_sram_kib']} (-{r['sram_reserve_kib']})",
+            f"{r['max_flash_kib']} (-{r['flash_reserve_kib']})", r["datasheet"],
+        )  # fmt: skip
     out.print(table)

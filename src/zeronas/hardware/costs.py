@@ -3,7 +3,10 @@ costs reported for a search's answer.
 
 Cost names (all lower is better): ``params`` (M parameters), ``macs`` (M multiply-
 accumulates), ``flops`` (M FLOPs, 2 per MAC), ``size_kib`` (KiB of float32 parameters),
-``peak_memory_kib`` (KiB of activations, :mod:`zeronas.proxies.memory`) and ``latency_ms``:
+``peak_memory_kib`` (KiB of float32 activations alive at once in an eager PyTorch forward,
+:mod:`zeronas.proxies.memory`: not a microcontroller's arena), ``sram_kib`` and
+``flash_kib`` (KiB of TFLite Micro arena and of ``.tflite`` of the int8 network, from the
+space's layer graph: :mod:`zeronas.hardware.int8_memory`) and ``latency_ms``:
 a device's table value looked up by index (:mod:`zeronas.latency_table`) when a table is
 given (by index, or summed per block: :mod:`zeronas.block_latency`), else measured on this
 machine (:func:`measure_eager_ms`: eager PyTorch, one image, median of 10 after 3
@@ -25,13 +28,15 @@ from torch import nn
 from zeronas.data.tasks import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.hardware.counting import count_flops, count_params, peak_activation_bytes
+from zeronas.hardware.int8_memory import int8_footprint
 from zeronas.hardware.latency_table import LatencyTable, open_latency_table
+from zeronas.models.graph import LayerGraph
 from zeronas.spaces.base import SearchSpace
 
 if TYPE_CHECKING:
     from zeronas.hardware.block_latency import BlockLatencyTable
 
-__all__ = ["COSTS", "CostModel", "check_costs", "measure_eager_ms"]
+__all__ = ["COSTS", "INT8_COSTS", "CostModel", "check_costs", "int8_graph", "measure_eager_ms"]
 
 #: cost name -> unit, for tables and axis labels
 COSTS = {
@@ -40,12 +45,19 @@ COSTS = {
     "flops": "M",
     "size_kib": "KiB",
     "peak_memory_kib": "KiB",
+    "sram_kib": "KiB",
+    "flash_kib": "KiB",
     "latency_ms": "ms",
 }
+#: the costs read from a space's int8 layer graph
+INT8_COSTS = ("sram_kib", "flash_kib")
 
 
 #: short names accepted for costs
-ALIASES = {"latency": "latency_ms", "peak_memory": "peak_memory_kib", "size": "size_kib"}
+ALIASES = {
+    "latency": "latency_ms", "peak_memory": "peak_memory_kib", "size": "size_kib",
+    "sram": "sram_kib", "arena_kib": "sram_kib", "flash": "flash_kib",
+}  # fmt: skip
 
 
 def check_costs(names: Iterable[str] | str) -> tuple[str, ...]:
@@ -85,6 +97,20 @@ def measure_eager_ms(
     finally:
         net.train(was_training)
     return statistics.median(times)
+
+
+def int8_graph(space: SearchSpace, arch: Hashable, dataset: DatasetSpec) -> LayerGraph:
+    """``arch``'s int8 layer graph; a space without one is refused, naming those that have."""
+    graph = getattr(space, "graph", None)
+    if graph is None:
+        from zeronas.spaces import SPACES, get_space
+
+        having = [n for n in SPACES.names() if hasattr(get_space(n), "graph")]
+        raise ZeroNASError(
+            f"int8 SRAM and flash need a space that lays out its int8 graph; {space.name!r} "
+            f"does not (spaces that do: {', '.join(having)})"
+        )
+    return graph(arch, dataset.num_classes, dataset.input_shape)
 
 
 class CostModel:
@@ -130,6 +156,9 @@ class CostModel:
         elif "latency_ms" in names:
             net = self.space.build(arch, classes, shape)
             out["latency_ms"] = measure_eager_ms(net, shape)
+        if set(INT8_COSTS) & set(names):
+            footprint = int8_footprint(int8_graph(self.space, arch, self.dataset))
+            out |= {"sram_kib": footprint.arena / 1024, "flash_kib": footprint.flash / 1024}
         if "peak_memory_kib" in names:
             net = net if net is not None else self.space.build(arch, classes, shape)
             out["peak_memory_kib"] = peak_activation_bytes(net, shape) / 1024

@@ -4,7 +4,9 @@ first, and a space wrapper that only proposes architectures within them.
 Order of the checks, each only when its limit is set: parameters and multiply-accumulates
 (from the space's ``costs`` formula when it has one, e.g. the block space: microseconds, no
 module built; else from a module built on the ``meta`` device, shapes only), model size
-(float32 parameter bytes), peak activation memory (one eager forward of one image, see
+(float32 parameter bytes), the int8 network's TFLite Micro arena and flash (from the
+space's layer graph, :mod:`zeronas.hardware.int8_memory`: about 0.1 ms), peak activation
+memory (one eager forward of one image, see
 :mod:`zeronas.proxies.memory`) and latency (measured here: a warm-up, then the median of
 several single-image forwards), or, with a latency table, the table's value for the
 device (looked up by index, right after the size checks).
@@ -22,6 +24,7 @@ import numpy as np
 from zeronas.data.tasks import DatasetSpec
 from zeronas.errors import ZeroNASError
 from zeronas.hardware.costs import CostModel, measure_eager_ms
+from zeronas.hardware.mcus import MCUS, get_mcu
 from zeronas.params import check_settings, positive_or_none, setting
 from zeronas.spaces.base import SearchSpace
 
@@ -39,8 +42,14 @@ _LIMITS = (
     "max_macs",
     "max_size_kib",
     "max_peak_memory_kib",
+    "max_sram_kib",
+    "max_flash_kib",
     "max_latency_ms",
 )
+
+
+def _known_mcu(value: object) -> bool:
+    return value is None or (isinstance(value, str) and value.strip().lower() in MCUS)
 
 
 def _limit(flag: str, help: str) -> float | None:  # noqa: A002 -- the command line's word
@@ -75,6 +84,22 @@ class Limits:
         "--max-peak-memory-kib",
         "Reject above this many KiB of live float32 activations in one eager forward.",
     )  # fmt: skip
+    max_sram_kib: float | None = _limit(
+        "--max-sram-kib",
+        "Reject above this many KiB of TFLite Micro arena for the int8 network (planned "
+        "as its runtime plans it, from the layer graph: spaces with one, e.g. mcu).",
+    )  # fmt: skip
+    max_flash_kib: float | None = _limit(
+        "--max-flash-kib",
+        "Reject above this many KiB of int8 .tflite (weights, int32 biases, scales, format).",
+    )  # fmt: skip
+    #: a preset of :mod:`zeronas.hardware.mcus`: its budgets fill the SRAM and flash limits
+    #: left unset
+    mcu: str | None = setting(
+        None, allowed=f"one of {', '.join(MCUS)}", check=_known_mcu, flag="--mcu",
+        help="A microcontroller preset (zeronas mcus): its SRAM and flash less reserves "
+        "become --max-sram-kib / --max-flash-kib where those are unset.",
+    )  # fmt: skip
     max_latency_ms: float | None = _limit(
         "--max-latency-ms",
         "Reject above this latency (ms per image): measured here (median after a "
@@ -91,12 +116,23 @@ class Limits:
 
     def __post_init__(self) -> None:
         check_settings(self)
+        if self.mcu is not None:
+            preset = get_mcu(self.mcu)
+            object.__setattr__(self, "mcu", preset.name)
+            if self.max_sram_kib is None:
+                object.__setattr__(self, "max_sram_kib", float(preset.max_sram_kib))
+            if self.max_flash_kib is None:
+                object.__setattr__(self, "max_flash_kib", float(preset.max_flash_kib))
         if self.latency_table is not None:  # alone, it gives a latency cost objective
             object.__setattr__(self, "latency_table", str(self.latency_table))
 
     @property
     def active(self) -> bool:
         return any(getattr(self, n) is not None for n in _LIMITS)
+
+    @property
+    def needs_int8(self) -> bool:
+        return self.max_sram_kib is not None or self.max_flash_kib is not None
 
     @property
     def needs_macs(self) -> bool:
@@ -118,7 +154,7 @@ class Limits:
         """A copy where every limit left unset takes its value from ``defaults``."""
         values = {n: getattr(self, n) for n in _LIMITS}
         filled = {n: defaults.get(n) if v is None else v for n, v in values.items()}
-        return Limits(**filled, latency_table=self.latency_table)
+        return Limits(**filled, latency_table=self.latency_table, mcu=self.mcu)
 
     def cost_names(self) -> list[str]:
         """The costs reported for an answer under these limits: parameters, MACs and size
@@ -126,12 +162,15 @@ class Limits:
         names = ["params", "macs", "size_kib"]
         if self.max_peak_memory_kib is not None:
             names.append("peak_memory_kib")
+        if self.needs_int8:
+            names += ["sram_kib", "flash_kib"]
         if self.max_latency_ms is not None or self.latency_table is not None:
             names.append("latency_ms")
         return names
 
     def describe(self) -> dict[str, float | str | None]:
-        return {**{n: getattr(self, n) for n in _LIMITS}, "latency_table": self.latency_table}
+        limits = {n: getattr(self, n) for n in _LIMITS}
+        return {**limits, "latency_table": self.latency_table, "mcu": self.mcu}
 
 
 class LimitChecker:
@@ -183,6 +222,12 @@ class LimitChecker:
                 )
         if reason is not None:
             return reason
+        if c.needs_int8:
+            int8 = self.model(arch, ["sram_kib", "flash_kib"])
+            if c.max_sram_kib is not None and int8["sram_kib"] > c.max_sram_kib:
+                return f"sram {int8['sram_kib']:.1f} KiB > max {c.max_sram_kib:g} KiB (int8 arena)"
+            if c.max_flash_kib is not None and int8["flash_kib"] > c.max_flash_kib:
+                return f"flash {int8['flash_kib']:.1f} KiB > max {c.max_flash_kib:g} KiB (int8)"
         if c.max_peak_memory_kib is not None:
             peak_kib = self.model(arch, ["peak_memory_kib"])["peak_memory_kib"]
             if peak_kib > c.max_peak_memory_kib:

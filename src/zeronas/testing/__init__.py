@@ -9,7 +9,12 @@ from zeronas.testing.checks import (
     check_searcher,
     check_space,
 )
-from zeronas.testing.fixtures import write_archive_subset, write_damaged_npz, write_lfw_subset
+from zeronas.testing.fixtures import (
+    trained_like,
+    write_archive_subset,
+    write_damaged_npz,
+    write_lfw_subset,
+)
 
 __all__ = [
     "check_data_source",
@@ -17,6 +22,7 @@ __all__ = [
     "check_proxy",
     "check_searcher",
     "check_space",
+    "trained_like",
     "write_archive_subset",
     "write_damaged_npz",
     "write_lfw_subset",

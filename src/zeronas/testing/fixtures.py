@@ -7,12 +7,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 from PIL import Image
 
 from zeronas.data.imagefolder import SPLITS
 from zeronas.errors import DataError
 
-__all__ = ["write_archive_subset", "write_damaged_npz", "write_lfw_subset"]
+__all__ = ["trained_like", "write_archive_subset", "write_damaged_npz", "write_lfw_subset"]
+
+
+def trained_like(net: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """``net`` in eval mode with seeded random BN statistics and affine terms, as training
+    leaves them (an untrained network's identity BN hides quantization errors)."""
+    g = torch.Generator().manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            c = m.num_features
+            m.running_mean.copy_(torch.rand(c, generator=g) - 0.5)
+            m.running_var.copy_(torch.rand(c, generator=g) + 0.5)
+            m.weight.data.copy_(torch.rand(c, generator=g) + 0.5)
+            m.bias.data.copy_(torch.rand(c, generator=g) * 0.4 - 0.2)
+    return net.eval()
 
 
 def write_damaged_npz(folder: Path) -> dict[str, Path]:
