@@ -82,10 +82,12 @@ def test_lfw_subset_folder_holds_every_face_and_non_face(tmp_path):
     assert open_split(root, "test", (25, 25)).classes == ["not_person", "person"]
 
 
-def _train(root, out, epochs=3, resume=False, on_epoch=None):
+def _train(root, out, epochs=3, resume=False, on_epoch=None, memory_format="contiguous"):
     config = TrainConfig(epochs=epochs, batch_size=8, lr=0.05, seed=0)
     loaders = image_folder_loaders(root, VWW32, config)
-    return train(BLOCKS, BLOCKS.decode(SMALL_ARCH), VWW32, loaders, config, out, resume, on_epoch)
+    arch = BLOCKS.decode(SMALL_ARCH)
+    return train(BLOCKS, arch, VWW32, loaders, config, out, resume, on_epoch,
+                 memory_format=memory_format)  # fmt: skip
 
 
 def test_training_learns_a_separable_folder(tmp_path):
@@ -93,6 +95,22 @@ def test_training_learns_a_separable_folder(tmp_path):
     assert result.test_accuracy >= 90.0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["test_accuracy"] == result.test_accuracy and len(summary["history"]) == 6
+
+
+def test_augmentation_follows_the_image_size_and_precise_bn_takes_a_seeded_subset(tmp_path):
+    assert TrainConfig().augmentation((32, 32)) == "crop"
+    assert TrainConfig().augmentation((128, 128)) == "resized-crop"
+    assert TrainConfig(augment="resized-crop").augmentation((32, 32)) == "resized-crop"
+    with pytest.raises(ZeroNASError, match="Unknown augmentation 'mixup'"):
+        TrainConfig(augment="mixup")
+    root = make_folder(tmp_path / "f")
+    loaders = image_folder_loaders(root, VWW32, TrainConfig(batch_size=8, bn_images=5))
+    calibration = loaders["calibration"].dataset
+    assert len(calibration) == 5 and list(calibration.indices) == sorted(calibration.indices)
+    again = image_folder_loaders(root, VWW32, TrainConfig(batch_size=8, bn_images=5))
+    assert calibration.indices == again["calibration"].dataset.indices  # seeded
+    x, _ = next(iter(loaders["train"]))
+    assert x.shape == (8, 3, 32, 32)  # pad-and-crop keeps the size
 
 
 def test_resume_after_a_kill_continues_from_the_last_epoch(tmp_path):
@@ -112,6 +130,35 @@ def test_resume_after_a_kill_continues_from_the_last_epoch(tmp_path):
     assert resumed.test_accuracy == whole.test_accuracy
     with pytest.raises(ZeroNASError, match="settings differ from the checkpoint's: epochs"):
         _train(root, tmp_path / "cut", epochs=5, resume=True)
+
+
+def test_the_layout_is_measured_once_and_kept_on_resume(tmp_path, monkeypatch):
+    from zeronas.deploy import training
+
+    root, calls = make_folder(tmp_path / "f"), []
+
+    def measured(*args, **kwargs):
+        calls.append(args[1].shape)
+        return "channels_last"
+
+    monkeypatch.setattr(training, "choose_memory_format", measured)
+    first = _train(root, tmp_path / "cl", epochs=1, memory_format="auto")
+    assert first.memory_format == "channels_last" and calls == [(8, 3, 32, 32)]
+    state = torch.load(tmp_path / "cl" / CHECKPOINT, weights_only=True)
+    assert state["memory_format"] == "channels_last"
+    assert state["model"]["stem.0.weight"].is_contiguous(memory_format=torch.channels_last)
+    with pytest.raises(ZeroNASError, match="memory_format must be auto"):
+        _train(root, tmp_path / "x", memory_format="nhwc")
+
+
+def test_the_faster_layout_is_one_of_the_two():
+    net = BLOCKS.build(BLOCKS.decode(SMALL_ARCH), 2, (3, 32, 32))
+    x, y = torch.randn(4, 3, 32, 32), torch.tensor([0, 1, 0, 1])
+    from zeronas.deploy.training import MEMORY_FORMATS, choose_memory_format
+
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    assert choose_memory_format(net, x, y, torch.nn.CrossEntropyLoss(), 1) in MEMORY_FORMATS
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # a copy ran
 
 
 def test_onnx_export_matches_pytorch_and_the_bundle_rebuilds_the_module(tmp_path):

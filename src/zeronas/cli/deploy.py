@@ -130,6 +130,17 @@ def train_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed of init and shuffling.")] = 0,
     device: DeviceOpt = "cpu",
     workers: Annotated[int, typer.Option("--workers", help="Data-loading processes.")] = 0,
+    augment: Annotated[
+        str,
+        typer.Option(
+            "--augment",
+            help="auto (pad-and-crop up to 64 px, else RandomResizedCrop), crop or "
+            "resized-crop; a flip always.",
+        ),
+    ] = "auto",
+    bn_images: Annotated[
+        int, typer.Option("--bn-images", help="Train images that set BN statistics.")
+    ] = 4096,
     out_dir: Annotated[Path, typer.Option("--out", help="Checkpoints, curve, summary.")] = Path(
         "zeronas-train"
     ),
@@ -151,8 +162,9 @@ def train_command(
     spec = _task(task, image_size)
     check_within_budgets(space_obj, arch_value, spec, max_params, max_macs)
     config = TrainConfig(
-        epochs, batch_size, optimizer, lr, weight_decay, label_smoothing, seed, device, workers
-    )
+        epochs, batch_size, optimizer, lr, weight_decay, label_smoothing, seed, device, workers,
+        augment, bn_images,
+    )  # fmt: skip
     if not resume and (out_dir / CHECKPOINT).exists():
         raise ZeroNASError(
             f"{str(out_dir)!r} already holds a checkpoint: pass --resume to continue it, "
@@ -203,6 +215,7 @@ def _print_training(doc: dict[str, Any]) -> None:
     table.add_row("final val accuracy", f"{doc['history'][-1]['val_accuracy']:.2f}%")
     table.add_row("test accuracy", f"{doc['test_accuracy']:.2f}%")
     table.add_row("AMP", "on (bfloat16)" if doc["amp"] else "off (CPU)")
+    table.add_row("layout", f"{doc['memory_format']} (the faster, measured)")
     table.add_row("seconds", f"{doc['seconds']:.1f}")
     out.print(table)
     out.print(f"wrote {', '.join(doc['files'])}")

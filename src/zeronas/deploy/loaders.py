@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms import v2
 
 from zeronas.data.imagefolder import ImageFolderSplit, open_split
@@ -35,25 +35,25 @@ class _Split(Dataset):
         return self.transform(self.split.image(index)), int(self.labels[index])
 
 
-def _transforms(spec: DatasetSpec) -> tuple[Callable, Callable]:
+def _transforms(spec: DatasetSpec, config: TrainConfig) -> tuple[Callable, Callable]:
     size = spec.input_shape[1:]
     normalise = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(spec.mean, spec.std)]
-    train = v2.Compose(
-        [
-            v2.RandomResizedCrop(size, scale=(0.5, 1.0), antialias=True),
-            v2.RandomHorizontalFlip(),
-            *normalise,
-        ]
-    )
-    return train, v2.Compose([v2.Resize(size, antialias=True), *normalise])
+    plain = [v2.Resize(size, antialias=True)]
+    if config.augmentation(size) == "crop":
+        crop = [*plain, v2.RandomCrop(size, padding=max(size) // 8)]
+    else:
+        crop = [v2.RandomResizedCrop(size, scale=(0.5, 1.0), antialias=True)]
+    train = v2.Compose([*crop, v2.RandomHorizontalFlip(), *normalise])
+    return train, v2.Compose([*plain, *normalise])
 
 
 def image_folder_loaders(
     root: str | Path, spec: DatasetSpec, config: TrainConfig
 ) -> dict[str, DataLoader]:
     """Loaders of ``root``'s train (shuffled, augmented), val and test splits, and
-    ``calibration``: the train split in order, un-augmented (for precise BN)."""
-    augment, plain = _transforms(spec)
+    ``calibration``: up to ``config.bn_images`` of the train split (a seeded subset when
+    larger), in order and un-augmented, for precise BN."""
+    augment, plain = _transforms(spec, config)
     loaders = {}
     for split in ("train", "val", "test"):
         opened = open_split(root, split, spec.input_shape[1:])
@@ -73,7 +73,12 @@ def image_folder_loaders(
             num_workers=config.workers,
         )
         if split == "train":  # the same opened split, in order and un-augmented
+            calibration: Dataset = _Split(opened, plain)
+            if len(opened) > config.bn_images:
+                rng = np.random.default_rng(config.seed)
+                chosen = np.sort(rng.choice(len(opened), config.bn_images, replace=False))
+                calibration = Subset(calibration, chosen.tolist())
             loaders["calibration"] = DataLoader(
-                _Split(opened, plain), batch_size=config.batch_size, num_workers=config.workers
+                calibration, batch_size=config.batch_size, num_workers=config.workers
             )
     return loaders
