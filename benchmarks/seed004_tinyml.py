@@ -82,7 +82,7 @@ SMOKE_NOTE = (
     "**A smoke test, not a benchmark**: 200 thumbnails (40 test images) show that "
     "search -> train -> export runs end to end on a folder, and nothing about accuracy "
     "(every row reaches 100 %). The real-data benchmark of this path is "
-    "`docs/tinyml-cifar10.md`: MLPerf Tiny's CIFAR-10 task, int8 in "
+    "[tinyml-cifar10.md](tinyml-cifar10.md): MLPerf Tiny's CIFAR-10 task, int8 in "
     "TFLite Micro, under ResNet-8's memory."
 )
 

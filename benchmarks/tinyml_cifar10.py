@@ -36,15 +36,27 @@ from _tinyml import SPACE, footprint, int8_run, recipe, train_run
 from zeronas.hardware.limits import Limits
 from zeronas.search.config import default_search_proxies
 from zeronas.spaces.mcu import HEADS, MOBILENETV2, RESNET8, WIDTHS, parse_staged
+from zeronas.testing import trained_like
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "tinyml-cifar10.md"
 SEEDS = (0, 1, 2)
 
 
-def budget_a() -> Limits:
-    own = footprint(RESNET8)
-    return Limits(max_macs=own["macs_m"], max_sram_kib=own["arena_bytes"] / 1024,
-                  max_flash_kib=own["flash_bytes"] / 1024)  # fmt: skip
+def resnet8_measured() -> dict[str, int]:
+    """ResNet-8's int8 arena and flash as the converter and TFLite Micro give them (they
+    depend on shapes only: an untrained network with BN statistics set converts alike)."""
+    from zeronas.deploy.tflite import MicroRuntime, convert_int8
+
+    net = trained_like(SPACE.build(SPACE.decode(RESNET8), 10, (3, 32, 32)))
+    data = convert_int8(net, (3, 32, 32), [torch.randn(1, 3, 32, 32) for _ in range(4)])
+    return {"arena_bytes": MicroRuntime(data).arena().total, "flash_bytes": len(data)}
+
+
+def budget_a(measured: dict[str, int]) -> Limits:
+    """ResNet-8's MACs and its measured int8 arena and flash."""
+    return Limits(max_macs=footprint(RESNET8)["macs_m"],
+                  max_sram_kib=measured["arena_bytes"] / 1024,
+                  max_flash_kib=measured["flash_bytes"] / 1024)  # fmt: skip
 
 
 def budget_b(mcu: str, macs: float) -> Limits:
@@ -115,10 +127,13 @@ def plan(args: argparse.Namespace, with_picks: bool) -> dict:
     """The rows (name, budget, arch, seeds), fixed once in ``plan.json``; the picks are
     added when first needed (a search), so the baselines can train before."""
     path = args.out / "plan.json"
-    a, b = budget_a(), budget_b(args.mcu, args.macs_b)
+    b = budget_b(args.mcu, args.macs_b)
     if path.is_file():
         doc = json.loads(path.read_text())
+        a = Limits(**doc["limits"]["A"])
     else:
+        measured = resnet8_measured()
+        a = budget_a(measured)
         rows = [
             {"name": "resnet8", "budget": "A", "arch": RESNET8, "seeds": SEEDS},
             *({"name": f"random{i + 1}", "budget": "A", "arch": arch, "seeds": (0,)}
@@ -128,7 +143,7 @@ def plan(args: argparse.Namespace, with_picks: bool) -> dict:
         ]  # fmt: skip
         doc = {"rows": rows, "epochs": args.epochs, "mcu": args.mcu, "macs_b": args.macs_b,
                "limits": {"A": dataclasses.asdict(a), "B": dataclasses.asdict(b)},
-               "search_seconds": {}}  # fmt: skip
+               "resnet8_measured": measured, "search_seconds": {}}  # fmt: skip
         args.out.mkdir(parents=True, exist_ok=True)
     if with_picks and "proxies" not in doc:
         pick_a, pick_b = search(a, args.out, "A"), search(b, args.out, "B")
@@ -206,7 +221,9 @@ def report(doc: dict, args: argparse.Namespace) -> str:
         "",
         f"Search: `zeronas search --space mcu --dataset cifar10` at its defaults "
         f"(proxies `{doc.get('proxies', 'pending')}`) under the budget; budget A = "
-        f"ResNet-8's own MACs / int8 arena / flash (estimate), budget B = `--mcu {doc['mcu']}`"
+        f"ResNet-8's own MACs and int8 arena / flash as converted and measured in TFLite Micro "
+        f"({doc['resnet8_measured']['arena_bytes']:,} B / "
+        f"{doc['resnet8_measured']['flash_bytes']:,} B), budget B = `--mcu {doc['mcu']}`"
         f" with MACs ≤ {doc['macs_b']:g} M. Search seconds: "
         + ", ".join(f"{k} {v:.1f}" for k, v in doc["search_seconds"].items())
         + ".",

@@ -196,3 +196,19 @@ def test_cli_lists_the_presets_and_searches_under_one(tmp_path):
     assert best["costs"]["macs"] <= 15
     bad = RUNNER.invoke(app, ["search", "--space", "mcu", "--mcu", "esp8266", "--budget", "2"])
     assert bad.exit_code == 2 and "stm32f746" in bad.output
+
+
+def test_the_default_search_screens_by_macs_and_reranks_by_params(tmp_path):
+    from zeronas.search.config import default_search_proxies
+
+    assert default_search_proxies("mcu") == "mcu_size"
+    args = ["search", "--space", "mcu", "--dataset", "cifar10", "--max-macs", "12.5",
+            "--max-sram-kib", "57", "--max-flash-kib", "90", "--budget", "200",
+            "--no-cache", "--out", str(tmp_path / "s"), "--json"]  # fmt: skip
+    searched = RUNNER.invoke(app, args)
+    assert searched.exit_code == 0, searched.output
+    doc = json.loads(searched.stdout)
+    assert doc["fitness"]["proxies"] == ["macs"] and doc["rerank"]["k"] == 20
+    finalists = [r["values"]["params"] for r in doc["reranked"]]
+    assert doc["best"]["values"]["params"] == max(finalists) and len(finalists) == 20
+    assert doc["best"]["costs"]["macs"] <= 12.5 and doc["best"]["costs"]["sram_kib"] <= 57

@@ -106,9 +106,13 @@ def test_augmentation_follows_the_image_size_and_precise_bn_takes_a_seeded_subse
     root = make_folder(tmp_path / "f")
     loaders = image_folder_loaders(root, VWW32, TrainConfig(batch_size=8, bn_images=5))
     calibration = loaders["calibration"].dataset
-    assert len(calibration) == 5 and list(calibration.indices) == sorted(calibration.indices)
+    assert len(calibration) == 5 and len(set(calibration.indices)) == 5
     again = image_folder_loaders(root, VWW32, TrainConfig(batch_size=8, bn_images=5))
     assert calibration.indices == again["calibration"].dataset.indices  # seeded
+    every = image_folder_loaders(root, VWW32, TrainConfig(batch_size=8))["calibration"]
+    first = next(iter(every))[1]
+    assert sorted(every.dataset.indices) == list(range(24))  # all 24 train images
+    assert 0 < int(first.sum()) < len(first)  # both classes in a batch: the folder is shuffled
     x, _ = next(iter(loaders["train"]))
     assert x.shape == (8, 3, 32, 32)  # pad-and-crop keeps the size
 

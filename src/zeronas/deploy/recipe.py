@@ -6,7 +6,7 @@ Augmentation ``auto``: images of at most 64 px a side (CIFAR, ImageNet16) get th
 recipe, a random crop of the image padded by 1/8 of its side (4 px at 32) and a horizontal
 flip (He et al. 2016); larger ones RandomResizedCrop (scale 0.5-1) and a flip, the
 ImageNet-style recipe of MobileNet / MCUNet. Precise BN (see :mod:`zeronas.deploy.training`)
-runs over ``bn_images`` training images, a seeded subset when the split is larger (Wu &
+runs over ``bn_images`` training images (a seeded shuffle, augmented as in training; Wu &
 Johnson 2021 find a few thousand enough).
 
 :data:`CIFAR_RECIPE` is the one recipe of ``docs/tinyml-cifar10.md``, fixed on ResNet-8

@@ -6,7 +6,7 @@ Recipe: SGD (momentum 0.9, Nesterov) or AdamW; cosine learning-rate decay per st
 pad-and-crop (small images) or RandomResizedCrop, and a horizontal flip, on the training
 split (:mod:`zeronas.deploy.recipe`), a plain resize elsewhere; mixed precision (bfloat16
 autocast) on CUDA. Before every evaluation the batch-norm statistics are recomputed exactly
-over (up to ``bn_images`` of) the un-augmented training split
+over (up to ``bn_images`` of) the training split, shuffled and augmented as in training
 ("precise BN", Wu & Johnson 2021, arXiv:2105.07576): with few steps, running averages at a
 small momentum (torchvision's MobileNetV3 uses 0.01) are still near their initial values,
 and an eval-mode network then predicts one class. The model of the last epoch is tested.

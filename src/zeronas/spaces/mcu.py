@@ -186,6 +186,8 @@ class MCUSpace(SearchSpace):
     )
     size = None
     activations = (nn.ReLU,)
+    #: chosen on this space against short training (zeronas.proxies.mcu_size)
+    search_proxies = "mcu_size"
 
     def __init__(self, resolutions: str = "24,28,32,40,48") -> None:
         self.resolutions = resolutions
