@@ -212,3 +212,12 @@ def test_the_default_search_screens_by_macs_and_reranks_by_params(tmp_path):
     finalists = [r["values"]["params"] for r in doc["reranked"]]
     assert doc["best"]["values"]["params"] == max(finalists) and len(finalists) == 20
     assert doc["best"]["costs"]["macs"] <= 12.5 and doc["best"]["costs"]["sram_kib"] <= 57
+
+
+def test_the_one_member_set_is_named_by_its_name_not_by_its_member():
+    from zeronas.search.config import search_config
+
+    named = search_config(space="mcu", proxies="mcu_size")
+    assert [p.name for p in named.two_stage()[0]] == ["macs"] and named.two_stage()[1] == 20
+    assert search_config(space="mcu", proxies="params").two_stage() == ((), 0)
+    assert search_config(space="mcu", proxies="mcu_size", rerank=0).two_stage() == ((), 0)

@@ -68,9 +68,10 @@ def proxy_set(
 
 
 def sets_in(labels: Sequence[str]) -> list[ProxySet]:
-    """The proxy sets all of whose members are among ``labels``."""
+    """The proxy sets of two or more members, all among ``labels`` (a one-member set ranks
+    as its member does)."""
     sets = [PROXY_SETS.get(name) for name in PROXY_SETS]
-    return [s for s in sets if set(s.members) <= set(labels)]
+    return [s for s in sets if len(s.members) > 1 and set(s.members) <= set(labels)]
 
 
 def split_proxy_list(text: str) -> list[str]:
