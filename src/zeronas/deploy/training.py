@@ -66,8 +66,8 @@ class TrainResult:
     resumed_from_epoch: int | None = None
     amp: bool = False
     #: the layout the steps ran in: measured at the start (:func:`choose_memory_format`),
-    #: kept on resume
-    memory_format: str = "contiguous"
+    #: kept on resume (None until chosen)
+    memory_format: str | None = None
     #: What the network was built for: a checkpoint is resumed, and weights exported, only
     #: for the same input shape and class count.
     input_shape: list[int] = field(default_factory=list)
@@ -195,7 +195,7 @@ def train(
         start_epoch = _restore(checkpoint, net, optimizer, schedule, result, loaders["train"])
     if memory_format != "auto":
         result.memory_format = memory_format
-    elif not resume or result.memory_format is None:
+    elif result.memory_format is None:  # a new run, or a checkpoint from before layouts
         x, y = next(iter(loaders["calibration"]))
         result.memory_format = choose_memory_format(net, x.to(device), y.to(device), loss_fn)
     layout = MEMORY_FORMATS[result.memory_format]
