@@ -5,7 +5,10 @@ of ``../shared/datasets/cifar10-jpeg.tar.gz``) through ``score`` and ``train``."
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import tarfile
+import tempfile
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from typer.testing import CliRunner
 
 from zeronas.cli import app
 from zeronas.data.imagefolder import carved_rows, open_split
+from zeronas.data.places import archive_key
 from zeronas.errors import DataError
 from zeronas.testing import write_archive_subset
 
@@ -71,6 +75,27 @@ def test_an_archive_is_extracted_once_and_read_like_its_folder(tmp_path, monkeyp
     opened = []
     monkeypatch.setattr(tarfile, "open", lambda *a, **k: opened.append(a))
     assert len(open_split(archive, "val", (8, 8))) == 3 and not opened  # not extracted again
+    os.utime(archive, (1, 1))  # a fresh copy of the same file: same content, other time
+    assert len(open_split(archive, "val", (8, 8))) == 3 and not opened
+
+
+def test_a_concurrent_extraction_of_the_same_archive_is_used(tmp_path, monkeypatch):
+    """Another process renames its extraction into place first: ours is dropped, theirs read."""
+    monkeypatch.setenv("ZERONAS_INDEX_DIR", str(tmp_path / "index"))
+    archive = tmp_path / "shapes.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(_folder(tmp_path / "data" / "shapes"), arcname="shapes")
+    target = tmp_path / "index" / "datasets" / f"shapes.tar.gz-{archive_key(archive)}"
+    real_mkdtemp = tempfile.mkdtemp
+
+    def other_process_wins(**kwargs):
+        shutil.copytree(tmp_path / "data", target)  # their finished extraction
+        return real_mkdtemp(**kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", other_process_wins)
+    split = open_split(archive, "test", (8, 8))
+    assert len(split) == 24 and split.root == target / "shapes"
+    assert [p.name for p in target.parent.iterdir()] == [target.name]  # ours removed
 
 
 def test_a_damaged_archive_is_refused_naming_it(tmp_path, monkeypatch):
