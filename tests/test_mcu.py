@@ -5,6 +5,7 @@ limits. (Against the real converter and runtime: tests/test_tflite.py.)"""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -20,8 +21,10 @@ from zeronas.hardware.int8_memory import arena_head, int8_footprint, tensor_life
 from zeronas.hardware.limits import LimitChecker, Limits
 from zeronas.hardware.mcus import MCUS, get_mcu
 from zeronas.models.graph import same_padding
+from zeronas.scoring.config import ScoringConfig
+from zeronas.search.config import SearchConfig, search_config
 from zeronas.spaces import get_space
-from zeronas.spaces.mcu import MOBILENETV2, RESNET8, MCUSpace
+from zeronas.spaces.mcu import MOBILENETV2, RESNET8, MCUSpace, schedule_error
 
 RUNNER = CliRunner()
 SPACE = MCUSpace()
@@ -126,6 +129,45 @@ def test_space_resolutions_are_a_parameter():
         MCUSpace(resolutions="big")
 
 
+SCALED_MOBILENETV2 = (
+    "r24_w0.35_c32_s1-ir_d1_k3_e1_c16_s1-ir_d2_k3_e3_c24_s1-ir_d3_k3_e3_c32_s2-"
+    "ir_d3_k3_e3_c64_s2-h512"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (RESNET8, None),
+        (MOBILENETV2, None),
+        (SCALED_MOBILENETV2, None),
+        ("r48_w0.25_c96_s2-res_d3_k7_c40_s2-h0", "stage 1 .* without widening \\(96 -> 40"),
+        ("r32_w1.00_c16_s1-res_d1_k3_c16_s2-res_d1_k3_c16_s2-h0", "stage 1 .*\\(16 -> 16"),
+        ("r48_w1.00_c16_s1-res_d1_k3_c32_s2-res_d1_k3_c64_s2-h0", "last feature map is 12 x 12"),
+        ("r24_w1.00_c16_s2-res_d1_k3_c32_s2-h0", None),  # 24 -> 6
+    ],
+)
+def test_the_standard_schedule_widens_at_each_stride_and_ends_small(text, reason):
+    found = schedule_error(SPACE.decode(text))
+    assert found is None if reason is None else re.search(reason, found), found
+
+
+def test_the_spaces_draws_keep_to_its_schedule_unless_free():
+    rng = np.random.default_rng(3)
+    drawn = [SPACE.sample(rng) for _ in range(300)]
+    children = [SPACE.mutate(a, rng) for a in drawn[:100]]
+    pairs = zip(drawn[:100], drawn[100:200], strict=True)
+    children += [SPACE.crossover(a, b, rng) for a, b in pairs]
+    assert all(schedule_error(a) is None for a in drawn + children)
+    assert {min(a.resolution for a in drawn), max(a.resolution for a in drawn)} == {24, 48}
+    free = MCUSpace(schedule="free")
+    assert sum(schedule_error(free.sample(rng)) is not None for _ in range(100)) > 30
+    many = get_space("mcu", resolutions="96,128")  # 4 stride-2 layers at the least
+    assert all(schedule_error(many.sample(rng)) is None for _ in range(50))
+    with pytest.raises(ArchError, match="schedule must be one of standard, free, got 'loose'"):
+        MCUSpace(schedule="loose")
+
+
 def test_greedy_planner_packs_as_tflite_micro():
     # a lives [0, 1], b [1, 2], c [2, 3]: c reuses a's place
     assert arena_head([(64, 0, 1), (64, 1, 2), (64, 2, 3)]) == 128
@@ -173,6 +215,16 @@ def test_sram_and_flash_limits_reject_before_any_proxy():
     assert 56 < costs["sram_kib"] < 57.5 and 89.5 < costs["flash_kib"] < 91
 
 
+def test_a_limit_check_lays_out_each_candidates_graph_once(monkeypatch):
+    space, built = MCUSpace(), []
+    real_graph = space.graph
+    monkeypatch.setattr(space, "graph", lambda *a: built.append(a[0]) or real_graph(*a))
+    checker = LimitChecker(Limits(max_macs=20, max_sram_kib=64, max_flash_kib=96), space, CIFAR)
+    archs = [space.decode(RESNET8), space.decode(SCALED_MOBILENETV2)]
+    assert [checker(a) for a in archs] == [None, None]
+    assert built == archs  # params, MACs, arena and flash from one graph each
+
+
 def test_a_space_without_an_int8_graph_is_refused_naming_those_with_one():
     space = get_space("nats-tss")
     model = CostModel(space, CIFAR)
@@ -215,9 +267,11 @@ def test_the_default_search_screens_by_macs_and_reranks_by_params(tmp_path):
 
 
 def test_the_one_member_set_is_named_by_its_name_not_by_its_member():
-    from zeronas.search.config import search_config
-
     named = search_config(space="mcu", proxies="mcu_size")
     assert [p.name for p in named.two_stage()[0]] == ["macs"] and named.two_stage()[1] == 20
     assert search_config(space="mcu", proxies="params").two_stage() == ((), 0)
     assert search_config(space="mcu", proxies="mcu_size", rerank=0).two_stage() == ((), 0)
+    scoring = ScoringConfig(space="mcu", proxies="mcu_size")  # the API, not the CLI's builder
+    assert SearchConfig(scoring).two_stage()[1] == 20
+    assert SearchConfig(scoring.replace(seed=3)).two_stage()[1] == 20  # kept by replace
+    assert SearchConfig(scoring.replace(proxies="params")).two_stage() == ((), 0)

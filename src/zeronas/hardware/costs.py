@@ -126,6 +126,7 @@ class CostModel:
             self.table = open_latency_table(latency_table)
             self.table.check_space(space)
         self._known: dict[Hashable, dict[str, float]] = {}
+        self._graph: tuple[Hashable, LayerGraph] | None = None  # the last arch's int8 graph
 
     def __call__(self, arch: Hashable, names: Iterable[str]) -> dict[str, float]:
         known = self._known.setdefault(arch, {})
@@ -134,6 +135,13 @@ class CostModel:
             known.update(self._compute(arch, missing))
         return {n: known[n] for n in names}
 
+    def _int8_graph(self, arch: Hashable) -> LayerGraph:
+        """``arch``'s layer graph, built once for its size and its int8 costs (a limit
+        checker asks for those one after the other)."""
+        if self._graph is None or self._graph[0] != arch:
+            self._graph = arch, int8_graph(self.space, arch, self.dataset)
+        return self._graph[1]
+
     def _compute(self, arch: Hashable, names: list[str]) -> dict[str, float]:
         shape, classes = self.dataset.input_shape, self.dataset.num_classes
         out: dict[str, float] = {}
@@ -141,7 +149,10 @@ class CostModel:
         net: nn.Module | None = None
         if {"params", "macs", "flops", "size_kib"} & set(names):
             compute = {"macs", "flops"} & set(names)
-            if formula is not None:
+            if getattr(self.space, "graph", None) is not None:  # its counts are the module's
+                graph = self._int8_graph(arch)
+                params, macs = graph.params, graph.macs
+            elif formula is not None:
                 params, macs = formula(arch, classes, shape)
             else:  # shapes only; FLOPs counted only when asked for
                 with torch.device("meta"):
@@ -157,7 +168,7 @@ class CostModel:
             net = self.space.build(arch, classes, shape)
             out["latency_ms"] = measure_eager_ms(net, shape)
         if set(INT8_COSTS) & set(names):
-            footprint = int8_footprint(int8_graph(self.space, arch, self.dataset))
+            footprint = int8_footprint(self._int8_graph(arch))
             out |= {"sram_kib": footprint.arena / 1024, "flash_kib": footprint.flash / 1024}
         if "peak_memory_kib" in names:
             net = net if net is not None else self.space.build(arch, classes, shape)

@@ -22,7 +22,7 @@ those (a functional ReLU6 followed by ``mean`` leaves float ops behind).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +31,7 @@ from torch.nn import functional as F
 
 from zeronas.models.graph import LayerGraph
 
-__all__ = ["STAGE_TYPES", "StageSpec", "StagedNetwork", "conv_bn", "staged_graph"]
+__all__ = ["STAGE_TYPES", "StageSpec", "StagedLayout", "StagedNetwork", "conv_bn", "staged_graph"]
 
 #: Short names used in arch strings.
 STAGE_TYPES = {"ir": "inverted residual (MobileNetV2)", "res": "basic residual (ResNet)"}
@@ -48,6 +48,27 @@ class StageSpec:
     expansion: int
     channels: int
     stride: int
+
+
+@dataclass(frozen=True)
+class StagedLayout:
+    """What a staged network is made of: the resolution, the stem (channels, kernel,
+    stride), the stages with their ``widths`` (channels, the width multiplier applied) and
+    the head's channels (0: none)."""
+
+    resolution: int
+    stem: tuple[int, int, int]
+    stages: Sequence[StageSpec]
+    widths: Sequence[int]
+    head_channels: int
+
+    def blocks(self) -> Iterator[tuple[StageSpec, int, int, int]]:
+        """(spec, c_in, c_out, stride) of every block in order."""
+        c_in = self.stem[0]
+        for spec, c_out in zip(self.stages, self.widths, strict=True):
+            for i in range(spec.depth):
+                yield spec, c_in, c_out, spec.stride if i == 0 else 1
+                c_in = c_out
 
 
 def conv_bn(
@@ -97,39 +118,26 @@ class BasicResidual(nn.Module):
 
 
 class StagedNetwork(nn.Module):
-    """Resize (when needed) -> stem -> stages -> head. ``stem`` is (channels, kernel,
-    stride) and ``widths`` the stages' channels, the width multiplier already applied."""
+    """Resize (when needed) -> stem -> stages -> head, as ``layout`` says."""
 
-    def __init__(
-        self,
-        resolution: int,
-        stem: tuple[int, int, int],
-        stages: Sequence[StageSpec],
-        widths: Sequence[int],
-        head_channels: int,
-        num_classes: int,
-        in_channels: int = 3,
-    ) -> None:
+    def __init__(self, layout: StagedLayout, num_classes: int, in_channels: int = 3) -> None:
         super().__init__()
-        self.resolution = resolution
-        stem_channels, stem_kernel, stem_stride = stem
+        self.resolution = layout.resolution
+        stem_channels, stem_kernel, stem_stride = layout.stem
         self.stem = conv_bn(in_channels, stem_channels, stem_kernel, stem_stride, act=nn.ReLU)
         blocks: list[nn.Module] = []
         width = stem_channels
-        for spec, c_out in zip(stages, widths, strict=True):
-            for i in range(spec.depth):
-                stride = spec.stride if i == 0 else 1
-                if spec.type == "ir":
-                    blocks.append(
-                        InvertedResidual(width, c_out, spec.kernel, stride, spec.expansion)
-                    )
-                else:
-                    blocks.append(BasicResidual(width, c_out, spec.kernel, stride))
-                width = c_out
+        for spec, c_in, c_out, stride in layout.blocks():
+            if spec.type == "ir":
+                blocks.append(InvertedResidual(c_in, c_out, spec.kernel, stride, spec.expansion))
+            else:
+                blocks.append(BasicResidual(c_in, c_out, spec.kernel, stride))
+            width = c_out
         self.blocks = nn.Sequential(*blocks)
-        self.head = conv_bn(width, head_channels, 1, act=nn.ReLU) if head_channels else None
+        head = layout.head_channels
+        self.head = conv_bn(width, head, 1, act=nn.ReLU) if head else None
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(head_channels or width, num_classes)
+        self.classifier = nn.Linear(head or width, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[-2:] != (self.resolution, self.resolution):
@@ -141,40 +149,30 @@ class StagedNetwork(nn.Module):
 
 
 def staged_graph(
-    resolution: int,
-    stem: tuple[int, int, int],
-    stages: Sequence[StageSpec],
-    widths: Sequence[int],
-    head_channels: int,
-    num_classes: int,
-    input_shape: tuple[int, int, int],
+    layout: StagedLayout, num_classes: int, input_shape: tuple[int, int, int]
 ) -> LayerGraph:
-    """:class:`StagedNetwork`'s layers as the int8 converter emits them, op for op (same
-    arguments, no module built)."""
+    """:class:`StagedNetwork`'s layers as the int8 converter emits them, op for op (no
+    module built)."""
     graph = LayerGraph()
     channels, height, width = input_shape
     x = graph.tensor((height, width, channels))
-    if (height, width) != (resolution, resolution):
-        x = graph.resize(x, resolution)
-    stem_channels, stem_kernel, stem_stride = stem
+    if (height, width) != (layout.resolution,) * 2:
+        x = graph.resize(x, layout.resolution)
+    stem_channels, stem_kernel, stem_stride = layout.stem
     x = graph.conv(x, stem_channels, stem_kernel, stem_stride)
-    c_in = stem_channels
-    for spec, c_out in zip(stages, widths, strict=True):
-        for i in range(spec.depth):
-            stride = spec.stride if i == 0 else 1
-            if spec.type == "ir":
-                hidden = c_in * spec.expansion
-                y = graph.conv(x, hidden, 1) if spec.expansion != 1 else x
-                y = graph.conv(y, hidden, spec.kernel, stride, groups=hidden)
-                y = graph.conv(y, c_out, 1)
-                x = graph.add(y, x) if stride == 1 and c_in == c_out else y
-            else:
-                y = graph.conv(graph.conv(x, c_out, spec.kernel, stride), c_out, spec.kernel)
-                if stride != 1 or c_in != c_out:
-                    x = graph.conv(x, c_out, 1, stride, bias=True, norm=False)
-                x = graph.add(y, x)
-            c_in = c_out
-    if head_channels:
-        x = graph.conv(x, head_channels, 1)
+    for spec, c_in, c_out, stride in layout.blocks():
+        if spec.type == "ir":
+            hidden = c_in * spec.expansion
+            y = graph.conv(x, hidden, 1) if spec.expansion != 1 else x
+            y = graph.conv(y, hidden, spec.kernel, stride, groups=hidden)
+            y = graph.conv(y, c_out, 1)
+            x = graph.add(y, x) if stride == 1 and c_in == c_out else y
+        else:
+            y = graph.conv(graph.conv(x, c_out, spec.kernel, stride), c_out, spec.kernel)
+            if stride != 1 or c_in != c_out:
+                x = graph.conv(x, c_out, 1, stride, bias=True, norm=False)
+            x = graph.add(y, x)
+    if layout.head_channels:
+        x = graph.conv(x, layout.head_channels, 1)
     graph.linear(graph.mean(x), num_classes)
     return graph

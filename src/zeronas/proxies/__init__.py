@@ -4,7 +4,14 @@ the registry (:class:`~zeronas.registry.Registry`): adding one is one new file. 
 
 from zeronas.proxies._fastpath import check_forced_kernels
 from zeronas.proxies.base import PROXIES, Proxy, get_proxy, list_proxies, proxy
-from zeronas.proxies.lists import PROXY_SETS, ProxySet, parse_proxy_list, proxy_set, sets_in
+from zeronas.proxies.lists import (
+    PROXY_SETS,
+    ProxySet,
+    named_set,
+    parse_proxy_list,
+    proxy_set,
+    sets_in,
+)
 
 __all__ = [
     "check_forced_kernels",
@@ -14,6 +21,7 @@ __all__ = [
     "ProxySet",
     "get_proxy",
     "list_proxies",
+    "named_set",
     "parse_proxy_list",
     "proxy",
     "proxy_set",

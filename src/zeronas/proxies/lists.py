@@ -17,6 +17,7 @@ from zeronas.registry import Registry
 __all__ = [
     "PROXY_SETS",
     "ProxySet",
+    "named_set",
     "parse_proxy_list",
     "proxy_set",
     "proxy_versions",
@@ -72,6 +73,16 @@ def sets_in(labels: Sequence[str]) -> list[ProxySet]:
     as its member does)."""
     sets = [PROXY_SETS.get(name) for name in PROXY_SETS]
     return [s for s in sets if len(s.members) > 1 and set(s.members) <= set(labels)]
+
+
+def named_set(text: str, labels: Sequence[str]) -> ProxySet | None:
+    """The proxy set ``text`` names when it is one set's name (not a proxy's) whose members
+    are ``labels``, else None."""
+    text = text.strip()
+    if text in PROXIES or text not in PROXY_SETS:
+        return None
+    entry = PROXY_SETS.get(text)
+    return entry if set(entry.members) == set(labels) else None
 
 
 def split_proxy_list(text: str) -> list[str]:

@@ -23,7 +23,7 @@ from zeronas.data.tasks import DATASETS, DatasetSpec, get_dataset
 from zeronas.errors import ParameterError, ZeroNASError
 from zeronas.models.init import INIT_SCHEMES, check_device
 from zeronas.params import check_settings, default_of, int_at_least, is_int, setting
-from zeronas.proxies import Proxy, check_forced_kernels, parse_proxy_list
+from zeronas.proxies import Proxy, ProxySet, check_forced_kernels, named_set, parse_proxy_list
 from zeronas.spaces import SearchSpace, get_space
 
 __all__ = ["MAX_SEED", "SCORE_PROXIES", "ScoringConfig"]
@@ -97,7 +97,10 @@ class ScoringConfig:
         object.__setattr__(self, "space", space.name)
         object.__setattr__(self, "_space", space)
         object.__setattr__(self, "dataset", get_dataset(self.dataset).name)
+        named = self.proxies.strip() if isinstance(self.proxies, str) else None
         object.__setattr__(self, "proxies", tuple(parse_proxy_list(self.proxies)))
+        if named is not None:  # else kept by replace(), or None
+            object.__setattr__(self, "_named_set", named_set(named, self.labels))
         for p in self.proxies:
             if p.spaces and space.name not in p.spaces:
                 allowed = f"proxies defined on {space.name} ({p.name}: {', '.join(p.spaces)})"
@@ -130,8 +133,17 @@ class ScoringConfig:
     def dataset_spec(self) -> DatasetSpec:
         return get_dataset(self.dataset)
 
+    @property
+    def named_set(self) -> ProxySet | None:
+        """The proxy set the proxies were named by (``--proxies mcu_size``), if any: a
+        one-member set is told from its member so (``params`` is plain params)."""
+        return getattr(self, "_named_set", None)
+
     def replace(self, **changes: Any) -> ScoringConfig:
-        return dataclasses.replace(self, **changes)
+        new = dataclasses.replace(self, **changes)
+        if "proxies" not in changes:
+            object.__setattr__(new, "_named_set", self.named_set)
+        return new
 
     def describe(self) -> dict[str, Any]:
         """The fields as plain JSON values (run manifests)."""

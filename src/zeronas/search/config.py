@@ -20,7 +20,7 @@ from zeronas.fitness.penalties import PENALTIES
 from zeronas.hardware.costs import COSTS, check_costs
 from zeronas.hardware.limits import Limits
 from zeronas.params import check_settings, int_at_least, is_int, require, setting
-from zeronas.proxies import PROXIES, PROXY_SETS, Proxy, ProxySet, parse_proxy_list, sets_in
+from zeronas.proxies import Proxy, ProxySet, parse_proxy_list, sets_in
 from zeronas.scoring.config import ScoringConfig
 from zeronas.spaces import SearchSpace, get_space
 
@@ -154,7 +154,10 @@ class SearchConfig:
         return (screen, rerank) if rerank else ((), 0)
 
     def exact_set(self) -> ProxySet | None:
-        """The proxy set whose members the proxies are exactly, if any."""
+        """The proxy set the proxies were named by, else the one (of two or more members)
+        whose members they are exactly, if any."""
+        if self.scoring.named_set is not None:
+            return self.scoring.named_set
         labels = self.scoring.labels
         exact = [s for s in sets_in(labels) if set(s.members) == set(labels)]
         return exact[0] if exact else None
@@ -211,20 +214,4 @@ def search_config(**fields: Any) -> SearchConfig:
         )
     limits = Limits(**{k: v for k, v in fields.items() if k in _LIMIT_FIELDS})
     search = {k: v for k, v in fields.items() if k in _SEARCH_FIELDS}
-    _one_member_set_stages(scoring["proxies"], search)
     return SearchConfig(ScoringConfig(**scoring), limits=limits, **search)
-
-
-def _one_member_set_stages(proxies: object, search: dict[str, Any]) -> None:
-    """A two-stage proxy set of one member named alone (``mcu_size``) gives its screen and
-    rerank where they are unset: its member's label alone cannot name it (``params`` is
-    plain params), so it is recognised by its name here."""
-    name = proxies.strip() if isinstance(proxies, str) else None
-    if name is None or name in PROXIES or name not in PROXY_SETS:
-        return
-    own = PROXY_SETS.get(name)
-    if len(own.members) == 1 and own.rerank and not search.get("objectives"):
-        if search.get("screen") is None:
-            search["screen"] = ",".join(own.screen)
-        if search.get("rerank") is None:
-            search["rerank"] = own.rerank

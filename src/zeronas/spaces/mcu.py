@@ -11,10 +11,18 @@ and stride), the stages ``ir_dD_kK_eE_cC_sS`` or ``res_dD_kK_cC_sS``, and the he
 rounded to a multiple of 8, MobileNet's rule). MLPerf Tiny's ResNet-8 is
 ``r32_w1.00_c16_s1-res_d1_k3_c16_s1-res_d1_k3_c32_s2-res_d1_k3_c64_s2-h0``
 (:data:`RESNET8`); :data:`MOBILENETV2` is MobileNetV2's stage table with CIFAR strides.
+
+Any such string builds; the space's own draws (sample, mutate, crossover) keep to the
+``standard`` schedule of ResNet (He et al. 2016: "when the feature map size is halved, the
+number of filters is doubled") and MobileNetV2 (widths grow at every stride-2 stage): a
+stride-2 stage is wider than the layer before it, and the last feature map is at most
+:data:`FINAL_SIDE` pixels wide (ResNet / MobileNet end at 8 x 8 on CIFAR, 7 x 7 on
+ImageNet). ``schedule="free"`` draws without these rules (the space until December 2026).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
@@ -23,12 +31,18 @@ from torch import nn
 
 from zeronas.errors import ArchError
 from zeronas.models.graph import LayerGraph
-from zeronas.models.staged import STAGE_TYPES, StagedNetwork, StageSpec, staged_graph
+from zeronas.models.staged import (
+    STAGE_TYPES,
+    StagedLayout,
+    StagedNetwork,
+    StageSpec,
+    staged_graph,
+)
 from zeronas.spaces.base import SearchSpace, register_space
 
 __all__ = [
-    "CHANNELS", "EXPANSIONS", "HEADS", "KERNELS", "MOBILENETV2", "RESNET8", "WIDTHS",
-    "StagedArch", "MCUSpace", "scaled_channels",
+    "CHANNELS", "EXPANSIONS", "FINAL_SIDE", "HEADS", "KERNELS", "MOBILENETV2", "RESNET8",
+    "SCHEDULES", "WIDTHS", "StagedArch", "MCUSpace", "scaled_channels", "schedule_error",
 ]  # fmt: skip
 
 KERNELS = (3, 5, 7)
@@ -41,6 +55,10 @@ MIN_STAGES, MAX_STAGES = 1, 7
 #: at most this many stride-2 layers (stem included): 32 -> 1 pixel
 MAX_STRIDED = 5
 RESOLUTION_RANGE = (8, 512)
+#: the standard schedule's widest last feature map (pixels), unless 5 stride-2 layers
+#: cannot get the resolution there
+FINAL_SIDE = 8
+SCHEDULES = ("standard", "free")
 
 RESNET8 = "r32_w1.00_c16_s1-res_d1_k3_c16_s1-res_d1_k3_c32_s2-res_d1_k3_c64_s2-h0"
 MOBILENETV2 = (
@@ -125,10 +143,45 @@ class StagedArch:
         """(channels after the multiplier, kernel, stride)."""
         return scaled_channels(self.stem_channels, self.width), 3, self.stem_stride
 
+    @property
+    def layout(self) -> StagedLayout:
+        """The network it builds (:mod:`zeronas.models.staged`)."""
+        return StagedLayout(self.resolution, self.stem, self.stages, self.widths, self.head)
+
 
 def _stage_text(s: StageSpec) -> str:
     expansion = f"_e{s.expansion}" if s.type == "ir" else ""
     return f"{s.type}_d{s.depth}_k{s.kernel}{expansion}_c{s.channels}_s{s.stride}"
+
+
+def min_strided(resolution: int) -> int:
+    """The fewest stride-2 layers that bring ``resolution`` to :data:`FINAL_SIDE` or below
+    (at most :data:`MAX_STRIDED`)."""
+    return next(
+        (n for n in range(MAX_STRIDED + 1) if math.ceil(resolution / 2**n) <= FINAL_SIDE),
+        MAX_STRIDED,
+    )
+
+
+def schedule_error(arch: StagedArch) -> str | None:
+    """Why ``arch`` leaves the standard schedule (module docstring), or None."""
+    previous = arch.stem_channels
+    for i, stage in enumerate(arch.stages, 1):
+        if stage.stride == 2 and stage.channels <= previous:
+            return (
+                f"stage {i} ({_stage_text(stage)}) halves the feature map without widening "
+                f"({previous} -> {stage.channels} channels)"
+            )
+        previous = stage.channels
+    strided = (arch.stem_stride == 2) + sum(s.stride == 2 for s in arch.stages)
+    if strided < min_strided(arch.resolution):
+        side = math.ceil(arch.resolution / 2**strided)
+        return (
+            f"the last feature map is {side} x {side} (resolution {arch.resolution}, "
+            f"{strided} stride-2 layers); the standard schedule ends at {FINAL_SIDE} x "
+            f"{FINAL_SIDE} or below"
+        )
+    return None
 
 
 def parse_staged(text: str) -> StagedArch:
@@ -182,15 +235,17 @@ class MCUSpace(SearchSpace):
     name = "mcu"
     description = (
         "Microcontroller: resolution, width x, 1-7 stages of ir / res blocks (depth 1-4, "
-        "k 3/5/7, e 1-6), non-decreasing widths, optional head"
+        "k 3/5/7, e 1-6), non-decreasing widths that grow at each stride 2, optional head"
     )
     size = None
     activations = (nn.ReLU,)
     #: chosen on this space against short training (zeronas.proxies.mcu_size)
     search_proxies = "mcu_size"
 
-    def __init__(self, resolutions: str = "24,28,32,40,48") -> None:
-        self.resolutions = resolutions
+    def __init__(self, resolutions: str = "24,28,32,40,48", schedule: str = "standard") -> None:
+        if schedule not in SCHEDULES:
+            raise ArchError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+        self.resolutions, self.schedule = resolutions, schedule
         try:
             self._resolutions = tuple(sorted({int(r) for r in str(resolutions).split(",")}))
         except ValueError as exc:
@@ -209,7 +264,30 @@ class MCUSpace(SearchSpace):
 
     def sample(self, rng: np.random.Generator) -> StagedArch:
         """Every field uniform; the stage count uniform in 1-7, their widths a sorted
-        uniform draw, the stride-2 layers a uniform subset of at most 5 (stem included)."""
+        uniform draw, the stride-2 layers a uniform subset of at most 5 (stem included).
+        The standard schedule draws the resolution first, then the count and the stride-2
+        layers from those that reach :data:`FINAL_SIDE`, and the widths again until each
+        stride-2 stage widens."""
+        if self.schedule == "free":
+            return self._free_sample(rng)
+        resolution = int(rng.choice(self._resolutions))
+        fewest = min_strided(resolution)
+        count = int(rng.integers(max(MIN_STAGES, fewest - 1), MAX_STAGES + 1))
+        strided = int(rng.integers(fewest, min(MAX_STRIDED, count + 1) + 1))
+        where = set(rng.choice(count + 1, size=strided, replace=False).tolist())
+        while True:  # a strict rise is needed at <= 5 of 8 places among 14 values: ~2 tries
+            channels = sorted(int(c) for c in rng.choice(CHANNELS, size=count + 1))
+            if all(channels[i] > channels[i - 1] for i in where if i > 0):
+                break
+        stages = tuple(
+            self._stage(rng, channels[i + 1], 2 if i + 1 in where else 1) for i in range(count)
+        )
+        return StagedArch(
+            resolution, float(rng.choice(WIDTHS)), channels[0], 2 if 0 in where else 1,
+            stages, int(rng.choice(HEADS)),
+        )  # fmt: skip
+
+    def _free_sample(self, rng: np.random.Generator) -> StagedArch:
         count = int(rng.integers(MIN_STAGES, MAX_STAGES + 1))
         channels = sorted(int(c) for c in rng.choice(CHANNELS, size=count + 1))
         strided = int(rng.integers(0, min(MAX_STRIDED, count + 1) + 1))
@@ -222,13 +300,20 @@ class MCUSpace(SearchSpace):
             2 if 0 in where else 1, stages, int(rng.choice(HEADS)),
         )  # fmt: skip
 
+    def _kept(self, arch: StagedArch) -> StagedArch:
+        """``arch``, or an ArchError when the space's schedule excludes it."""
+        reason = schedule_error(arch) if self.schedule == "standard" else None
+        if reason is not None:
+            raise ArchError(f"{arch} leaves the standard schedule: {reason}")
+        return arch
+
     def mutate(self, arch: StagedArch, rng: np.random.Generator) -> StagedArch:
         """One change: the resolution, the width, the stem, the head, one field of one
         stage, a stage added (a copy of a neighbour) or a stage removed; drawn until the
         child is valid and differs."""
         for _ in range(200):
             try:
-                child = self._mutation(arch, rng)
+                child = self._kept(self._mutation(arch, rng))
             except ArchError:
                 continue
             if child != arch:
@@ -278,10 +363,16 @@ class MCUSpace(SearchSpace):
             cut_a = int(rng.integers(1, len(a.stages) + 1))
             cut_b = int(rng.integers(0, len(b.stages)))
             try:
-                return StagedArch(
-                    pick[0].resolution, pick[1].width, pick[2].stem_channels,
-                    pick[3].stem_stride, a.stages[:cut_a] + b.stages[cut_b:], pick[4].head,
-                )  # fmt: skip
+                return self._kept(
+                    StagedArch(
+                        pick[0].resolution,
+                        pick[1].width,
+                        pick[2].stem_channels,
+                        pick[3].stem_stride,
+                        a.stages[:cut_a] + b.stages[cut_b:],
+                        pick[4].head,
+                    )  # fmt: skip
+                )
             except ArchError:
                 continue
         return a
@@ -302,10 +393,7 @@ class MCUSpace(SearchSpace):
         self, arch: StagedArch, num_classes: int, input_shape: tuple[int, int, int] = (3, 32, 32)
     ) -> nn.Module:
         arch = self._check(arch)
-        net = StagedNetwork(
-            arch.resolution, arch.stem, arch.stages, arch.widths, arch.head, num_classes,
-            input_shape[0],
-        )  # fmt: skip
+        net = StagedNetwork(arch.layout, num_classes, input_shape[0])
         net.arch = arch
         return net
 
@@ -315,10 +403,7 @@ class MCUSpace(SearchSpace):
         """The network's layers as the int8 TFLite converter lays them out (NHWC tensors,
         ops in execution order, constants), with the module's parameters and MACs."""
         arch = self._check(arch)
-        return staged_graph(
-            arch.resolution, arch.stem, arch.stages, arch.widths, arch.head, num_classes,
-            input_shape,
-        )  # fmt: skip
+        return staged_graph(arch.layout, num_classes, input_shape)
 
     def costs(
         self, arch: StagedArch, num_classes: int, input_shape: tuple[int, int, int]
