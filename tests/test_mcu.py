@@ -21,8 +21,10 @@ from zeronas.hardware.int8_memory import arena_head, int8_footprint, tensor_life
 from zeronas.hardware.limits import LimitChecker, Limits
 from zeronas.hardware.mcus import MCUS, get_mcu
 from zeronas.models.graph import same_padding
+from zeronas.proxies import get_proxy
+from zeronas.proxies.final_width import final_stage_width
 from zeronas.scoring.config import ScoringConfig
-from zeronas.search.config import SearchConfig, search_config
+from zeronas.search.config import SearchConfig, default_search_proxies, search_config
 from zeronas.spaces import get_space
 from zeronas.spaces.mcu import MOBILENETV2, RESNET8, MCUSpace, schedule_error
 
@@ -250,17 +252,15 @@ def test_cli_lists_the_presets_and_searches_under_one(tmp_path):
     assert bad.exit_code == 2 and "stm32f746" in bad.output
 
 
-def test_the_default_search_screens_by_macs_and_reranks_by_params(tmp_path):
-    from zeronas.search.config import default_search_proxies
-
-    assert default_search_proxies("mcu") == "mcu_size"
+def test_the_default_search_screens_by_jacob_cov_and_reranks_by_params(tmp_path):
+    assert default_search_proxies("mcu") == "mcu_jacob_params"
     args = ["search", "--space", "mcu", "--dataset", "cifar10", "--max-macs", "12.5",
-            "--max-sram-kib", "57", "--max-flash-kib", "90", "--budget", "200",
+            "--max-sram-kib", "57", "--max-flash-kib", "90", "--budget", "60",
             "--no-cache", "--out", str(tmp_path / "s"), "--json"]  # fmt: skip
     searched = RUNNER.invoke(app, args)
     assert searched.exit_code == 0, searched.output
     doc = json.loads(searched.stdout)
-    assert doc["fitness"]["proxies"] == ["macs"] and doc["rerank"]["k"] == 20
+    assert doc["fitness"]["proxies"] == ["jacob_cov"] and doc["rerank"]["k"] == 20
     finalists = [r["values"]["params"] for r in doc["reranked"]]
     assert doc["best"]["values"]["params"] == max(finalists) and len(finalists) == 20
     assert doc["best"]["costs"]["macs"] <= 12.5 and doc["best"]["costs"]["sram_kib"] <= 57
@@ -275,3 +275,17 @@ def test_the_one_member_set_is_named_by_its_name_not_by_its_member():
     assert SearchConfig(scoring).two_stage()[1] == 20
     assert SearchConfig(scoring.replace(seed=3)).two_stage()[1] == 20  # kept by replace
     assert SearchConfig(scoring.replace(proxies="params")).two_stage() == ((), 0)
+
+
+def test_final_width_is_the_last_stages_scaled_channels():
+    scoring = ScoringConfig(space="mcu", proxies="final_width")
+    assert scoring.space_object().name == "mcu"
+    arch = SPACE.decode(SCALED_MOBILENETV2)
+    assert final_stage_width(SPACE.decode(RESNET8)) == 64.0
+    assert final_stage_width(arch) == 24.0  # 64 x 0.35 = 22.4, to a multiple of 8
+    net = SPACE.build(arch, 10)
+    assert get_proxy("final_width").fn(net, torch.zeros(1, 3, 32, 32)) == 24.0
+    with pytest.raises(ZeroNASError, match="needs an mcu arch"):
+        final_stage_width("r32")
+    with pytest.raises(ZeroNASError, match="final_width"):
+        ScoringConfig(space="nats-tss", proxies="final_width")

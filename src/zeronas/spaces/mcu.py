@@ -239,8 +239,8 @@ class MCUSpace(SearchSpace):
     )
     size = None
     activations = (nn.ReLU,)
-    #: chosen on this space against short training (zeronas.proxies.mcu_size)
-    search_proxies = "mcu_size"
+    #: chosen on this space by the picks of short-trained searches (zeronas.proxies.mcu_size)
+    search_proxies = "mcu_jacob_params"
 
     def __init__(self, resolutions: str = "24,28,32,40,48", schedule: str = "standard") -> None:
         if schedule not in SCHEDULES:

@@ -55,7 +55,8 @@ def check_proxy(
     """A proxy declares a known pass, a direction and a description, describes itself in
     JSON, and on an initialised network of ``space`` is a pure function: a finite float,
     the same twice, the weights unchanged and no gradient left behind. A derived proxy
-    (Σ of z-scored parts) refuses to be computed on a network alone."""
+    (Σ of z-scored parts) refuses to be computed on a network alone. A proxy defined on
+    some spaces only is checked on the first of them when ``space`` is not one."""
     proxy = get_proxy(proxy) if isinstance(proxy, str) else proxy
     where = f"proxy {proxy.name!r}"
     assert proxy.reads in pass_names(), f"{where} reads unknown pass {proxy.reads!r}"
@@ -63,6 +64,8 @@ def check_proxy(
     assert proxy.description, f"{where} has no description (its docstring's first line)"
     json.dumps(proxy.describe())
     chosen = _space(space)
+    if proxy.spaces and chosen.name not in proxy.spaces:  # checked where it is defined
+        chosen = _space(proxy.spaces[0])
     net = chosen.build(chosen.sample(np.random.default_rng(0)), classes, input_shape)
     net = initialise(net, "kaiming", 0)
     x = torch.randn((8, *input_shape), generator=torch.Generator().manual_seed(0))
