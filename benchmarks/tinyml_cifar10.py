@@ -12,6 +12,7 @@ are read back; ``--report`` writes the document from what is finished.
 
     python benchmarks/tinyml_cifar10.py --out bench-tinyml            # everything, serially
     python benchmarks/tinyml_cifar10.py --out bench-tinyml --only resnet8 --threads 1
+    python benchmarks/tinyml_cifar10.py --out bench-tinyml --only pick --run-seeds 2 --threads 1
     python benchmarks/tinyml_cifar10.py --out bench-tinyml --report
 """
 
@@ -163,6 +164,8 @@ def run_rows(doc: dict, args: argparse.Namespace, folder: str) -> None:
             continue
         limits = Limits(**doc["limits"][row["budget"]])
         for seed in row["seeds"]:
+            if args.run_seeds is not None and seed not in args.run_seeds:
+                continue
             run_dir = args.out / "runs" / f"{row['name']}-s{seed}"
             print(f"{run_dir.name}: {row['arch']}", flush=True)
             train_run(folder, row["arch"], recipe(doc["epochs"], seed), run_dir)
@@ -220,7 +223,9 @@ def report(doc: dict, args: argparse.Namespace) -> str:
         "allocation recorder, flash = the .tflite's bytes.",
         "",
         f"Search: `zeronas search --space mcu --dataset cifar10` at its defaults "
-        f"(proxies `{doc.get('proxies', 'pending')}`) under the budget; budget A = "
+        f"(proxies `{doc.get('proxies', 'pending')}`, chosen in docs/mcu-defaults.md; the "
+        "space's standard schedule: a stride-2 stage widens, the last map is at most 8 × 8, "
+        "and the random networks are drawn from it too) under the budget; budget A = "
         f"ResNet-8's own MACs and int8 arena / flash as converted and measured in TFLite Micro "
         f"({doc['resnet8_measured']['arena_bytes']:,} B / "
         f"{doc['resnet8_measured']['flash_bytes']:,} B), budget B = `--mcu {doc['mcu']}`"
@@ -294,6 +299,7 @@ def main() -> None:
     parser.add_argument("--mcu", default="stm32f412")
     parser.add_argument("--macs-b", type=float, default=40.0)
     parser.add_argument("--only", nargs="*", help="train these rows only")
+    parser.add_argument("--run-seeds", type=int, nargs="*", help="train these seeds only")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--report", action="store_true", help="write the document only")
     args = parser.parse_args()
