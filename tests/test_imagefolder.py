@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from zeronas.cli import app
 from zeronas.data.imagefolder import carved_rows, open_split
 from zeronas.data.places import archive_key
-from zeronas.errors import DataError
+from zeronas.data.tasks import get_dataset
+from zeronas.errors import DataError, ZeroNASError
 from zeronas.testing import write_archive_subset
 
 RUNNER = CliRunner()
@@ -137,3 +138,29 @@ def test_real_cifar10_subset_scores_and_trains(cifar10_subset, tmp_path):
     assert trained.exit_code == 0, trained.output
     result = json.loads(trained.stdout)
     assert 0.0 <= result["test_accuracy"] <= 100.0 and len(result["history"]) == 1
+
+
+def test_a_folders_own_task_is_named_by_its_classes_and_side(tmp_path):
+    root = _folder(tmp_path / "shapes", splits=("train", "test"), per_class=(12, 7, 9))
+    data = f"imagefolder:{root}"
+    spec = get_dataset("imagefolder-3-24")
+    assert (spec.num_classes, spec.input_shape) == (3, (3, 24, 24))
+    arch = "r24_w1.00_c16_s2-res_d1_k3_c32_s2-h0"
+    common = ["--space", "mcu", "--arch", arch, "--data", data, "--epochs", "1",
+              "--batch-size", "8", "--json"]  # fmt: skip
+    wrong = RUNNER.invoke(app, ["train", "--dataset", "cifar10", *common,
+                                "--out", str(tmp_path / "w")])  # fmt: skip
+    assert wrong.exit_code != 0 and "--dataset imagefolder-3-32" in wrong.output
+    trained = RUNNER.invoke(app, ["train", "--dataset", "imagefolder-3-24", *common,
+                                  "--out", str(tmp_path / "t")])  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    result = json.loads(trained.stdout)
+    assert result["num_classes"] == 3 and result["input_shape"] == [3, 24, 24]
+    searched = RUNNER.invoke(app, ["search", "--space", "mcu", "--dataset", "imagefolder-3-24",
+                                   "--data", data, "--proxies", "naswot", "--budget", "3",
+                                   "--batch-size", "16", "--out", str(tmp_path / "s"),
+                                   "--json"])  # fmt: skip
+    assert searched.exit_code == 0, searched.output
+    assert json.loads(searched.stdout)["dataset"] == "imagefolder-3-24"
+    with pytest.raises(ZeroNASError, match="N >= 2 classes and a side S in"):
+        get_dataset("imagefolder-1-32")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from zeronas.errors import ZeroNASError
 from zeronas.registry import Registry
 
-__all__ = ["DatasetSpec", "DATASETS", "get_dataset", "list_datasets"]
+__all__ = ["DatasetSpec", "DATASETS", "FOLDER_TASK", "get_dataset", "list_datasets"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,28 @@ for _spec in (
     DATASETS.add(_spec.name, _spec)
 
 
+#: a user's image folder: ``imagefolder-N-S`` is N classes at S x S, ImageNet's
+#: normalisation (``--dataset imagefolder-3-96 --data imagefolder:my-images``)
+FOLDER_TASK = re.compile(r"^imagefolder-(?P<classes>\d+)-(?P<size>\d+)$")
+FOLDER_SIZES = (8, 1024)
+
+
 def get_dataset(name: str) -> DatasetSpec:
+    """The registered task ``name``, or the task of a user's image folder written
+    ``imagefolder-N-S`` (:data:`FOLDER_TASK`), made and registered at first use."""
+    match = FOLDER_TASK.match(str(name))
+    if match is not None and name not in DATASETS:
+        classes, size = int(match["classes"]), int(match["size"])
+        low, high = FOLDER_SIZES
+        if classes < 2 or not low <= size <= high:
+            raise ZeroNASError(
+                f"dataset {name!r}: imagefolder-N-S needs N >= 2 classes and a side S in "
+                f"[{low}, {high}] pixels, got N = {classes}, S = {size}"
+            )
+        DATASETS.add(name, DatasetSpec(
+            name, classes, (3, size, size), _IMAGENET_MEAN, _IMAGENET_STD,
+            f"an image folder of {classes} classes at {size}x{size}",
+        ))  # fmt: skip
     return DATASETS.get(name)
 
 

@@ -60,9 +60,11 @@ def image_folder_loaders(
         if len(opened) * int(np.prod(spec.input_shape)) <= DECODE_BYTES:
             opened.decode_all()  # every epoch reads every image: decode each once
         if len(opened.classes) != spec.num_classes:
+            side = spec.input_shape[1]
             raise DataError(
                 f"{str(root)!r} has {len(opened.classes)} classes {opened.classes} in {split}, "
-                f"but dataset {spec.name!r} has {spec.num_classes}"
+                f"but dataset {spec.name!r} has {spec.num_classes} (a folder's own task: "
+                f"--dataset imagefolder-{len(opened.classes)}-{side})"
             )
         generator = torch.Generator().manual_seed(config.seed)
         loaders[split] = DataLoader(

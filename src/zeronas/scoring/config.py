@@ -57,7 +57,10 @@ class ScoringConfig:
     """
 
     space: str = setting("nats-tss", flag="--space", help="Search space (see `zeronas spaces`).")
-    dataset: str = setting("cifar10", flag="--dataset", help=f"Task: {', '.join(DATASETS)}.")
+    dataset: str = setting(
+        "cifar10", flag="--dataset",
+        help=f"Task: {', '.join(DATASETS)}, or imagefolder-N-S (a folder's N classes at S px).",
+    )  # fmt: skip
     proxies: tuple[Proxy, ...] = setting(
         SCORE_PROXIES, flag="--proxies", cli_type=str,
         help="Comma-separated proxies or a set (see `zeronas proxies`).",
