@@ -67,6 +67,7 @@ def datasets(json_out: JsonOpt = False) -> None:
     table = Table("name", "classes", "input (C, H, W)")
     for row in rows:
         table.add_row(row["name"], str(row["num_classes"]), str(tuple(row["input_shape"])))
+    table.add_row("imagefolder-N-S", "N", "(3, S, S)")  # a user's folder (ImageNet's norm)
     out.print(table)
 
 
