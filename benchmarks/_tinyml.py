@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import torch
+from _shared import shared_path
 
 from zeronas.data.tasks import DatasetSpec, get_dataset
 from zeronas.deploy.loaders import image_folder_loaders
@@ -18,6 +20,7 @@ from zeronas.hardware.costs import int8_graph
 from zeronas.hardware.int8_memory import int8_footprint
 from zeronas.hardware.limits import Limits
 from zeronas.spaces import get_space
+from zeronas.testing import write_archive_subset
 
 SPACE = get_space("mcu")
 CIFAR10: DatasetSpec = get_dataset("cifar10")
@@ -29,6 +32,22 @@ def footprint(arch: str) -> dict[str, float]:
     estimate = int8_footprint(graph)
     return {"macs_m": graph.macs / 1e6, "params": graph.params,
             "arena_bytes": estimate.arena, "flash_bytes": estimate.flash}  # fmt: skip
+
+
+def use_threads(threads: int | None) -> None:
+    """Torch and OpenMP on ``threads`` threads (None: leave them)."""
+    if threads:
+        torch.set_num_threads(threads)
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+def tuning_subset(out: Path) -> Path:
+    """``out/cifar10-subset``: the seeded 1,000-per-class subset of the shared CIFAR-10
+    archive the short-training studies use (written once)."""
+    folder = out / "cifar10-subset"
+    if not (folder / "test").is_dir():
+        write_archive_subset(shared_path("datasets/cifar10-jpeg.tar.gz"), folder, 1000, seed=0)
+    return folder
 
 
 def recipe(epochs: int, seed: int) -> TrainConfig:

@@ -17,19 +17,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import torch
-from _shared import cpu_flags, shared_path
-from _tinyml import recipe, train_run
+from _shared import cpu_flags
+from _tinyml import recipe, train_run, tuning_subset, use_threads
 from mcu_proxies import resnet8_budget
 
 from zeronas.spaces.mcu import RESNET8
-from zeronas.testing import write_archive_subset
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mcu-defaults.md"
 #: name -> `zeronas search` arguments
@@ -111,13 +108,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--only", nargs="*", help="these candidates only (no document)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    use_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    folder = args.out / "cifar10-subset"
-    if not (folder / "test").is_dir():
-        write_archive_subset(shared_path("datasets/cifar10-jpeg.tar.gz"), folder, 1000, seed=0)
+    folder = tuning_subset(args.out)
 
     def accuracy(arch: str) -> float:
         run_dir = args.out / "nets" / hashlib.sha1(arch.encode()).hexdigest()[:12]

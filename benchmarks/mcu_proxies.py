@@ -19,14 +19,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from _shared import cpu_flags, shared_path
-from _tinyml import SPACE, footprint, recipe, train_run
+from _shared import cpu_flags
+from _tinyml import SPACE, footprint, recipe, train_run, tuning_subset, use_threads
 from scipy import stats
 from tinyml_cifar10 import fits, scaled_mobilenetv2
 
@@ -35,7 +33,6 @@ from zeronas.fitness.combiners import Fitness
 from zeronas.hardware.limits import Limits
 from zeronas.proxies import get_proxy
 from zeronas.spaces.mcu import RESNET8
-from zeronas.testing import write_archive_subset
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mcu-proxies.md"
 PROXIES = ("params", "macs", "naswot", "synflow", "logsynflow", "zen", "zico", "meco",
@@ -108,13 +105,9 @@ def main() -> None:
     parser.add_argument("--min-macs", type=float, default=0.0, help="of --pool networks (M)")
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    use_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
-    folder = args.out / "cifar10-subset"
-    if not (folder / "test").is_dir():
-        write_archive_subset(shared_path("datasets/cifar10-jpeg.tar.gz"), folder, 1000, seed=0)
+    folder = tuning_subset(args.out)
     archs = networks(args.networks, args.seed, args.pool, args.min_macs)
     accuracy = {}
     for i, arch in enumerate(archs):

@@ -23,7 +23,6 @@ import dataclasses
 import itertools
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _shared import cpu_flags, shared_path
-from _tinyml import SPACE, footprint, int8_run, recipe, train_run
+from _tinyml import SPACE, footprint, int8_run, recipe, train_run, use_threads
 
 from zeronas.hardware.limits import Limits
 from zeronas.search.config import default_search_proxies
@@ -303,9 +302,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--report", action="store_true", help="write the document only")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    use_threads(args.threads)
     folder = "imagefolder:" + str(shared_path("datasets/cifar10-jpeg.tar.gz"))
     picks = not args.only or any(name.startswith("pick") for name in args.only)
     doc = plan(args, with_picks=picks and not args.report)
