@@ -8,7 +8,9 @@ Budget A is ResNet-8's own: its MACs and its estimated int8 arena and flash. Bud
 the ``--mcu`` preset (SRAM and flash less the reserves) with MACs capped at ``--macs-b``
 (so that a CPU can train it). Every run has its own folder under ``--out`` and is resumable:
 run the script again (or several copies with ``--only``, one thread each) and finished runs
-are read back; ``--report`` writes the document from what is finished.
+are read back. The plan (rows and picks) and each finished run's numbers are also kept in
+``docs/tinyml-cifar10/`` (committed), so that ``--report`` writes the document from what is
+finished on any machine, and a lost ``--out`` costs only the unfinished runs.
 
     python benchmarks/tinyml_cifar10.py --out bench-tinyml            # everything, serially
     python benchmarks/tinyml_cifar10.py --out bench-tinyml --only resnet8 --threads 1
@@ -39,6 +41,7 @@ from zeronas.spaces.mcu import HEADS, MOBILENETV2, RESNET8, WIDTHS, parse_staged
 from zeronas.testing import trained_like
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "tinyml-cifar10.md"
+RECORD = DOC.with_suffix("")  # plan.json and runs/<row>-s<seed>.json, committed
 SEEDS = (0, 1, 2)
 
 
@@ -126,7 +129,7 @@ def search(limits: Limits, out: Path, name: str) -> dict:
 def plan(args: argparse.Namespace, with_picks: bool) -> dict:
     """The rows (name, budget, arch, seeds), fixed once in ``plan.json``; the picks are
     added when first needed (a search), so the baselines can train before."""
-    path = args.out / "plan.json"
+    path = RECORD / "plan.json"
     b = budget_b(args.mcu, args.macs_b)
     if path.is_file():
         doc = json.loads(path.read_text())
@@ -144,7 +147,7 @@ def plan(args: argparse.Namespace, with_picks: bool) -> dict:
         doc = {"rows": rows, "epochs": args.epochs, "mcu": args.mcu, "macs_b": args.macs_b,
                "limits": {"A": dataclasses.asdict(a), "B": dataclasses.asdict(b)},
                "resnet8_measured": measured, "search_seconds": {}}  # fmt: skip
-        args.out.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     if with_picks and "proxies" not in doc:
         pick_a, pick_b = search(a, args.out, "A"), search(b, args.out, "B")
         doc["rows"][:0] = [{"name": "pick", "budget": "A", "arch": pick_a["best"]["arch"],
@@ -167,8 +170,21 @@ def run_rows(doc: dict, args: argparse.Namespace, folder: str) -> None:
                 continue
             run_dir = args.out / "runs" / f"{row['name']}-s{seed}"
             print(f"{run_dir.name}: {row['arch']}", flush=True)
-            train_run(folder, row["arch"], recipe(doc["epochs"], seed), run_dir)
-            int8_run(folder, row["arch"], run_dir, limits)
+            summary = train_run(folder, row["arch"], recipe(doc["epochs"], seed), run_dir)
+            int8 = int8_run(folder, row["arch"], run_dir, limits)
+            record(f"{row['name']}-s{seed}", row["arch"], summary, int8)
+
+
+def record(run: str, arch: str, summary: dict, int8: dict) -> None:
+    """Keep a finished run's numbers in ``RECORD/runs/<run>.json`` (what the report reads)."""
+    path = RECORD / "runs" / f"{run}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    numbers = {"arch": arch, "epochs": len(summary["history"]),
+               "seconds_per_epoch": summary["seconds"] / len(summary["history"]),
+               "cpu_flags": cpu_flags(),
+               **{k: int8[k] for k in ("fp32_accuracy", "int8_accuracy", "arena_bytes",
+                                       "flash_bytes")}}  # fmt: skip
+    path.write_text(json.dumps(numbers, indent=1) + "\n")
 
 
 def _mean_std(values: list[float]) -> str:
@@ -250,16 +266,14 @@ def report(doc: dict, args: argparse.Namespace) -> str:
         f = footprint(row["arch"])
         fp32, int8, arena, flash, per_epoch = [], [], [], [], []
         for seed in row["seeds"]:
-            run_dir = args.out / "runs" / f"{row['name']}-s{seed}"
-            summary, int8_report = run_dir / "summary.json", run_dir / "int8" / "report.json"
-            if summary.is_file() and int8_report.is_file():
-                s = json.loads(summary.read_text())
-                r = json.loads(int8_report.read_text())
+            path = RECORD / "runs" / f"{row['name']}-s{seed}.json"
+            if path.is_file():
+                r = json.loads(path.read_text())
                 fp32.append(r["fp32_accuracy"])
                 int8.append(r["int8_accuracy"])
                 arena.append(r["arena_bytes"])
                 flash.append(r["flash_bytes"])
-                per_epoch.append(s["seconds"] / len(s["history"]))
+                per_epoch.append(r["seconds_per_epoch"])
         measured = (f"{arena[0]:,} | " if arena else "pending | ") + (
             f"{flash[0]:,}" if flash else "pending"
         )

@@ -14,7 +14,7 @@ from zeronas.data.tasks import get_dataset
 from zeronas.errors import ZeroNASError
 from zeronas.execution import ExecutorConfig, make_executor
 from zeronas.execution.allocator import keep_freed_memory
-from zeronas.models.init import check_device, initialise
+from zeronas.models.init import check_device, initialise, redraw
 from zeronas.proxies import Proxy, get_proxy, parse_proxy_list
 from zeronas.proxies.naswot import NaswotReader, _gram
 from zeronas.scoring.config import ScoringConfig
@@ -226,3 +226,33 @@ def test_cuda_ntk_uses_one_batched_backward_and_agrees_with_the_cpu_loop():
     cpu = ntk_matrix(net, x)
     gpu = ntk_matrix(net.cuda(), x.cuda()).cpu()
     torch.testing.assert_close(gpu, cpu, rtol=1e-4, atol=1e-6 * float(cpu.abs().max()))
+
+
+def test_redraw_gives_the_same_weights_in_every_layout():
+    plain = SPACE.build(CELLS[2], 10)
+    nhwc = SPACE.build(CELLS[2], 10).to(memory_format=torch.channels_last)
+    for scheme in ("normal", "kaiming_fan_in", "pytorch"):
+        redraw(plain, scheme, 3)
+        redraw(nhwc, scheme, 3)
+        for (name, a), b in zip(
+            plain.state_dict().items(), nhwc.state_dict().values(), strict=True
+        ):
+            assert torch.equal(a, b), (scheme, name)
+
+
+@pytest.mark.parametrize(
+    "name", ["zen", "swap", "az_expressivity", "az_trainability", "vkdnw"]
+)  # fmt: skip
+def test_proxies_that_draw_their_own_weights_ignore_the_layout(name):
+    """Before the weights were drawn in the standard layout, a channels-last network got other
+    weights for the same seed, so these values depended on the scorer's layout."""
+    proxy = get_proxy(name)
+    for arch in CELLS[1:4]:
+        net = initialise(SPACE.build(arch, 10), "kaiming", 0)
+        plain = proxy(net, BATCH.x)
+        nhwc = proxy(net.to(memory_format=torch.channels_last),
+                     BATCH.x.contiguous(memory_format=torch.channels_last))  # fmt: skip
+        if math.isinf(plain):
+            assert nhwc == plain
+        else:
+            assert nhwc == pytest.approx(plain, rel=1e-3, abs=1e-4), (name, str(arch))  # rounding

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import torch
 from torch import nn
@@ -55,9 +56,34 @@ def check_device(device: str | torch.device) -> torch.device:
     return parsed
 
 
+def _plain(net: nn.Module) -> bool:
+    """Every tensor of ``net`` on the CPU in the standard (contiguous) layout."""
+    return all(t.device.type == "cpu" and t.is_contiguous() for t in net.state_dict().values())
+
+
+def _draw(weight: torch.Tensor, fill: Callable[[torch.Tensor], object]) -> None:
+    """``fill`` ``weight`` in place as if it were a contiguous CPU tensor: the random
+    generators fill memory in storage order, so a channels-last or CUDA tensor would get other
+    values for the same seed."""
+    if weight.device.type == "cpu" and weight.is_contiguous():
+        fill(weight)
+    else:
+        standard = torch.empty(weight.shape, dtype=weight.dtype)
+        fill(standard)
+        weight.copy_(standard)
+
+
 def initialise(net: nn.Module, scheme: str = "kaiming", seed: int = 0) -> nn.Module:
-    """Re-initialise ``net`` in place, reproducibly from ``seed``; returns it."""
+    """Re-initialise ``net`` in place, reproducibly from ``seed``; returns it. The weights are
+    drawn on the CPU in the standard layout, so a seed gives the same values whatever the
+    network's device and memory format."""
     check_init_scheme(scheme)
+    if scheme == "pytorch" and not _plain(net):  # reset_parameters draws into the tensors
+        fresh = initialise(copy.deepcopy(net).to("cpu", memory_format=torch.contiguous_format),
+                           scheme, seed)  # fmt: skip
+        with torch.no_grad():
+            net.load_state_dict(fresh.state_dict())
+        return net
     with torch.random.fork_rng(devices=[]), torch.no_grad():
         torch.manual_seed(seed)
         for module in net.modules():
@@ -66,10 +92,11 @@ def initialise(net: nn.Module, scheme: str = "kaiming", seed: int = 0) -> nn.Mod
                     module.reset_parameters()
             elif isinstance(module, nn.Conv2d | nn.Linear):
                 if scheme == "normal":
-                    nn.init.normal_(module.weight)
+                    _draw(module.weight, nn.init.normal_)
                 else:
                     mode = "fan_in" if scheme == "kaiming_fan_in" else "fan_out"
-                    nn.init.kaiming_normal_(module.weight, mode=mode, nonlinearity="relu")
+                    _draw(module.weight, partial(nn.init.kaiming_normal_, mode=mode,
+                                                 nonlinearity="relu"))  # fmt: skip
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
             elif isinstance(module, _BatchNorm) and module.affine:
@@ -79,15 +106,10 @@ def initialise(net: nn.Module, scheme: str = "kaiming", seed: int = 0) -> nn.Mod
 
 
 def redraw(net: nn.Module, scheme: str, seed: int) -> nn.Module:
-    """Re-initialise ``net`` with ``scheme`` from ``seed`` (drawn on the CPU, so a seed gives
-    the same weights on every device) and reset its BN running statistics (mean 0,
-    variance 1); returns it."""
-    if all(t.device.type == "cpu" for t in net.state_dict().values()):
-        initialise(net, scheme, seed)
-    else:
-        fresh = initialise(copy.deepcopy(net).cpu(), scheme, seed)
-        with torch.no_grad():
-            net.load_state_dict(fresh.state_dict())
+    """Re-initialise ``net`` with ``scheme`` from ``seed`` (:func:`initialise`: the same weights
+    on every device and layout) and reset its BN running statistics (mean 0, variance 1);
+    returns it."""
+    initialise(net, scheme, seed)
     for module in net.modules():
         if isinstance(module, _BatchNorm) and module.track_running_stats:
             module.reset_running_stats()

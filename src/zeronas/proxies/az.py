@@ -71,7 +71,10 @@ def block_trainability(
     """−σ − 1/(σ + 1e-6) + 2 for the block f_in -> f_out (σ: the largest singular value of the
     cotangent map), −inf for an identity block; frees the block's graph."""
     signs = torch.randint(0, 2, f_out.shape, generator=generator, dtype=torch.int8)
-    g_out = (signs.to(f_out.dtype) * 2 - 1).to(f_out.device)
+    # In f_out's layout: a channels-last backward fed a contiguous cotangent is slow.
+    g_out = (
+        (signs.to(f_out.dtype) * 2 - 1).to(f_out.device).contiguous(memory_format=_layout(f_out))
+    )
     g_in = None
     if f_out.requires_grad:
         (g_in,) = torch.autograd.grad(f_out, f_in, g_out, allow_unused=True)
@@ -86,6 +89,11 @@ def block_trainability(
     rows_out = g_out.permute(0, 2, 3, 1).reshape(n, -1)
     sigma = float(torch.linalg.svdvals(rows_in.T @ rows_out / n).max())
     return -sigma - 1.0 / (sigma + 1e-6) + 2.0
+
+
+def _layout(t: torch.Tensor) -> torch.memory_format:
+    nhwc = t.dim() == 4 and not t.is_contiguous()
+    return torch.channels_last if nhwc else torch.contiguous_format
 
 
 @computed_pass("az")
@@ -117,19 +125,19 @@ def _finite_or_minus_inf(value: float) -> float:
     return -math.inf if math.isnan(value) else float(value)
 
 
-@proxy("az_expressivity", init_dependent=False, reads="az", images=AZ_IMAGES)
+@proxy("az_expressivity", init_dependent=False, version=2, reads="az", images=AZ_IMAGES)
 def az_expressivity(result: AZPass) -> float:
     """Σ over feature maps of the entropy of the channel-covariance spectrum (AZ-NAS E)."""
     return _finite_or_minus_inf(float(np.sum(result.expressivity)))
 
 
-@proxy("az_progressivity", init_dependent=False, reads="az", images=AZ_IMAGES)
+@proxy("az_progressivity", init_dependent=False, version=2, reads="az", images=AZ_IMAGES)
 def az_progressivity(result: AZPass) -> float:
     """min over consecutive feature maps of E_{l+1} − E_l (AZ-NAS P)."""
     return _finite_or_minus_inf(float(np.min(np.diff(result.expressivity))))
 
 
-@proxy("az_trainability", init_dependent=False, reads="az", images=AZ_IMAGES)
+@proxy("az_trainability", init_dependent=False, version=2, reads="az", images=AZ_IMAGES)
 def az_trainability(result: AZPass) -> float:
     """mean over blocks of −σ − 1/σ + 2, σ the cotangent map's spectral norm (AZ-NAS T)."""
     return _finite_or_minus_inf(float(np.mean(result.trainability)))

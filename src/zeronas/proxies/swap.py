@@ -67,7 +67,7 @@ def activation_patterns(net: nn.Module, x: torch.Tensor) -> int:
 
 
 @proxy(
-    "swap", needs_data=True, init_dependent=False, reads="own",
+    "swap", needs_data=True, init_dependent=False, version=2, reads="own",
     images="first `images`",
     checks={"images": in_range(1, 52), "repeats": at_least(1), "sigma": at_least(0.0),
             "seed": at_least(0)},

@@ -216,7 +216,7 @@ def fisher_pass(net: nn.Module, x: torch.Tensor, _y: torch.Tensor | None = None)
 
 
 @proxy(
-    "vkdnw", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES,
+    "vkdnw", init_dependent=False, version=2, reads="vkdnw", images=VKDNW_IMAGES,
     checks={"fisher": one_of(FISHERS)},
 )  # fmt: skip
 def vkdnw(result: FisherPass, *, fisher: str = "reference") -> float:
@@ -225,7 +225,7 @@ def vkdnw(result: FisherPass, *, fisher: str = "reference") -> float:
 
 
 @proxy(
-    "vkdnw_single", init_dependent=False, reads="vkdnw", images=VKDNW_IMAGES,
+    "vkdnw_single", init_dependent=False, version=2, reads="vkdnw", images=VKDNW_IMAGES,
     checks={"fisher": one_of(FISHERS)},
 )  # fmt: skip
 def vkdnw_single(result: FisherPass, *, fisher: str = "reference") -> float:

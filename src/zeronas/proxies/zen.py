@@ -46,7 +46,7 @@ def _pre_pool_features(net: nn.Module, pool: nn.Module, x: torch.Tensor) -> torc
 
 
 @proxy(
-    "zen", init_dependent=False, reads="own", images="own `images` N(0,1)",
+    "zen", init_dependent=False, version=2, reads="own", images="own `images` N(0,1)",
     renamed_options={"batch": "images"},
     checks={"images": at_least(1), "repeats": at_least(1), "gamma": positive(),
             "seed": at_least(0)},
