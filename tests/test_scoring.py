@@ -106,3 +106,19 @@ def test_params_comes_from_the_space_formula_without_building(monkeypatch, space
     for arch, count in zip(archs, built, strict=True):
         scores = scorer.score(arch)
         assert scores.value("params") == count / 1e6 and scores.build_seconds == 0.0
+
+
+@pytest.mark.parametrize("index", [0, 77, 5000, 15624])
+def test_cost_proxies_come_from_the_formula_without_building(index, monkeypatch):
+    """params / flops / macs from ``costs`` equal the proxies' counted values, and a scorer
+    asked only for them builds no network."""
+    names = ("params", "flops", "macs")
+    proxies = [get_proxy(n) for n in names]
+    config = ScoringConfig(space=SPACE.name, dataset=DATASET.name, proxies=proxies)
+    arch = SPACE.arch(index)
+    net = SPACE.build(arch, DATASET.num_classes, DATASET.input_shape)
+    counted = {p.name: p(net, BATCH.x) for p in proxies}
+    scorer = Scorer(config, BATCH)
+    monkeypatch.setattr(scorer.space, "build", lambda *a, **k: pytest.fail("built a network"))
+    result = scorer(arch)
+    assert {n: result.value(n) for n in names} == counted

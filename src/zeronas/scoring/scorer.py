@@ -34,6 +34,12 @@ __all__ = ["SCORING_VERSION", "Scorer", "hooked_activations"]
 #: The scoring core's own version (initialisation, layout, batch placement, passes): part
 #: of every store key, bumped when the core changes values for every proxy.
 SCORING_VERSION = 2
+# Cost proxies a space's ``costs(arch, classes, shape) -> (params, MACs)`` gives exactly.
+_FORMULA = {
+    "params": lambda count, _macs: count / 1e6,
+    "flops": lambda _count, macs: 2 * macs / 1e6,
+    "macs": lambda _count, macs: macs / 1e6,
+}
 
 
 def _timed(proxy: Proxy, arch: Hashable) -> ProxyValue:
@@ -237,14 +243,20 @@ class Scorer(ScoreSource):
         return ArchScores(text, index, {p.name: values[p.name] for p in proxies}, build_seconds)
 
     def _from_formula(self, arch: Hashable, proxies: Sequence[Proxy]) -> dict[str, ProxyValue]:
-        """``params`` from the space's exact ``costs`` formula where it has one (NATS-TSS,
-        blocks), so that a screen by size builds no network."""
+        """``params``, ``flops`` and ``macs`` from the space's exact ``costs`` formula where it
+        has one (NATS-TSS, blocks, MCU: conv and linear multiply-accumulates, the ones
+        ``torch.utils.flop_counter`` counts), so that a screen by size builds no network."""
         costs = getattr(self.space, "costs", None)
-        if costs is None or all(p.name != "params" for p in proxies):
+        wanted = [p.name for p in proxies if p.name in _FORMULA]
+        if costs is None or not wanted:
             return {}
         start = time.perf_counter()
-        count, _ = costs(arch, self.dataset.num_classes, self.dataset.input_shape)
-        return {"params": ProxyValue(count / 1e6, time.perf_counter() - start)}
+        shape = tuple(self.batch.x.shape[1:]) if self.batch.x.dim() == 4 else None
+        count, multiply_adds = costs(
+            arch, self.dataset.num_classes, shape or self.dataset.input_shape
+        )
+        seconds = (time.perf_counter() - start) / len(wanted)
+        return {n: ProxyValue(_FORMULA[n](count, multiply_adds), seconds) for n in wanted}
 
     def _prepare(self, net: nn.Module, init_seed: int) -> nn.Module:
         """``net`` initialised from ``init_seed`` on the CPU in the standard layout (so the
