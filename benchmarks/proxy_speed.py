@@ -9,7 +9,14 @@ The naswot Gram kernel (int8 or float32) is measured and chosen at first use
 (:mod:`zeronas.fastpath`); the table's caption names the one used and the CPU's flags.
 ``--each-kernel`` adds a row per kernel, each forced, for comparison.
 
-Derived proxies (ninaswot) are not listed: they cost what their parts cost.
+Derived proxies (ninaswot) are not listed: they cost what their parts cost. ``--sets`` adds a
+row per proxy set (``ensemble``, ``az_nas``, ...), its parts scored together as the scorer
+does (one pass per kind, :class:`~zeronas.scoring.tally.PassTally`); the cost parts the
+scorer takes from the space's formula (params, flops, macs) are left out of those rows.
+``--layout`` is the networks' and batch's memory format (the scorer's default: channels_last).
+
+    python benchmarks/proxy_speed.py --cells 20 --batch-size 64 --proxies 'az_*' \
+        --sets ensemble,az_nas --layout contiguous
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from zeronas.data.tasks import get_dataset
 from zeronas.models.init import initialise
 from zeronas.proxies import get_proxy, list_proxies, parse_proxy_list
 from zeronas.proxies._fastpath import chosen_kernels, using
+from zeronas.scoring.scorer import _FORMULA
 from zeronas.scoring.tally import PassTally
 from zeronas.spaces import get_space
 
@@ -46,6 +54,17 @@ def _forced_kernel(kernel: str):
     def run(net, x, y=None) -> float:
         with using("naswot_gram", x.device.type, kernel):
             return get_proxy("naswot")(net, x)
+
+    return run
+
+
+def _set_run(name: str):
+    """The parts of proxy set ``name`` scored together (one pass per kind), less those the
+    scorer takes from the space's cost formula."""
+    parts = [p for p in parse_proxy_list(name) if p.name not in _FORMULA]
+
+    def run(net, x, y=None) -> None:
+        PassTally([p.name for p in parts]).run(net, parts, x, y)
 
     return run
 
@@ -96,10 +115,17 @@ def main() -> None:
         help="also count the network forwards a candidate costs for these proxies, together "
         "(shared passes) and one by one: e.g. grad_norm,snip,plain,fisher,grasp,zico",
     )
+    parser.add_argument("--sets", default="", help="proxy sets to time as one row each")
+    parser.add_argument("--layout", choices=("channels_last", "contiguous"),
+                        default="channels_last")  # fmt: skip
     args = parser.parse_args()
+    layout = torch.channels_last if args.layout == "channels_last" else torch.contiguous_format
     space, spec = get_space("nats-tss"), get_dataset(args.dataset)
     batch = load_batch("synthetic", spec, args.batch_size, args.seed)
-    x, y = batch.x, batch.y  # synthetic: random labels, for the proxies that read them
+    x, y = (
+        batch.x.contiguous(memory_format=layout),
+        batch.y,
+    )  # synthetic: random labels, for the proxies that read them
     names = [n for n in list_proxies(args.proxies) if not get_proxy(n).parts]  # derived: = parts
     rng = np.random.default_rng(args.seed)
     proxies = {n: get_proxy(n) for n in names}
@@ -107,10 +133,12 @@ def main() -> None:
         from zeronas.proxies.naswot import GRAM_KERNELS
 
         proxies |= {f"naswot[{k}]": _forced_kernel(k) for k in GRAM_KERNELS}
+    for name in filter(None, args.sets.split(",")):
+        proxies[f"set {name}"] = _set_run(name)
     times: dict[str, list[float]] = {"forward": [], **{n: [] for n in proxies}}
     for _ in range(args.cells):
         net = initialise(space.build(space.sample(rng), spec.num_classes, spec.input_shape))
-        net.train()
+        net.train().to(memory_format=layout)
 
         def forward(net=net) -> None:
             with torch.no_grad():
@@ -126,7 +154,8 @@ def main() -> None:
         "median s/cell",
         "x forward",
         title=f"{args.cells} NATS-TSS cells, {args.dataset}, batch {args.batch_size}, "
-        f"{torch.get_num_threads()} threads, torch {torch.__version__}, CPU flags: {cpu_flags()}",
+        f"{args.layout}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"CPU flags: {cpu_flags()}",
     )
     for name, values in times.items():
         median = statistics.median(values)
