@@ -34,10 +34,11 @@ from rich.table import Table
 
 from zeronas.data.sources import load_batch
 from zeronas.data.tasks import get_dataset
+from zeronas.deploy.training import MEMORY_FORMATS
 from zeronas.models.init import initialise
 from zeronas.proxies import get_proxy, list_proxies, parse_proxy_list
 from zeronas.proxies._fastpath import chosen_kernels, using
-from zeronas.scoring.scorer import _FORMULA
+from zeronas.scoring.scorer import COST_FORMULAS
 from zeronas.scoring.tally import PassTally
 from zeronas.spaces import get_space
 
@@ -61,7 +62,7 @@ def _forced_kernel(kernel: str):
 def _set_run(name: str):
     """The parts of proxy set ``name`` scored together (one pass per kind), less those the
     scorer takes from the space's cost formula."""
-    parts = [p for p in parse_proxy_list(name) if p.name not in _FORMULA]
+    parts = [p for p in parse_proxy_list(name) if p.name not in COST_FORMULAS]
 
     def run(net, x, y=None) -> None:
         PassTally([p.name for p in parts]).run(net, parts, x, y)
@@ -116,16 +117,13 @@ def main() -> None:
         "(shared passes) and one by one: e.g. grad_norm,snip,plain,fisher,grasp,zico",
     )
     parser.add_argument("--sets", default="", help="proxy sets to time as one row each")
-    parser.add_argument("--layout", choices=("channels_last", "contiguous"),
-                        default="channels_last")  # fmt: skip
+    parser.add_argument("--layout", choices=sorted(MEMORY_FORMATS), default="channels_last")
     args = parser.parse_args()
-    layout = torch.channels_last if args.layout == "channels_last" else torch.contiguous_format
+    layout = MEMORY_FORMATS[args.layout]
     space, spec = get_space("nats-tss"), get_dataset(args.dataset)
     batch = load_batch("synthetic", spec, args.batch_size, args.seed)
-    x, y = (
-        batch.x.contiguous(memory_format=layout),
-        batch.y,
-    )  # synthetic: random labels, for the proxies that read them
+    x = batch.x.contiguous(memory_format=layout)
+    y = batch.y  # synthetic: random labels, for the proxies that read them
     names = [n for n in list_proxies(args.proxies) if not get_proxy(n).parts]  # derived: = parts
     rng = np.random.default_rng(args.seed)
     proxies = {n: get_proxy(n) for n in names}

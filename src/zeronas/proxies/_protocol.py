@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["gaussian_input", "block_modules", "pre_pool_module", "repeat_seed"]
+__all__ = ["gaussian_input", "block_modules", "layout_of", "pre_pool_module", "repeat_seed"]
 
 
 def repeat_seed(seed: int, repeat: int) -> int:
@@ -22,9 +22,14 @@ def gaussian_input(x: torch.Tensor, batch: int, seed: int) -> torch.Tensor:
         raise ValueError(f"the Gaussian batch needs at least one image, got {batch}")
     generator = torch.Generator().manual_seed(seed)
     images = torch.randn((batch, *x.shape[1:]), generator=generator, dtype=x.dtype)
-    nhwc = x.dim() == 4 and not x.is_contiguous()
-    layout = torch.channels_last if nhwc else torch.contiguous_format
-    return images.to(x.device).contiguous(memory_format=layout)
+    return images.to(x.device).contiguous(memory_format=layout_of(x))
+
+
+def layout_of(t: torch.Tensor) -> torch.memory_format:
+    """``t``'s memory format: channels-last for a non-contiguous 4-D tensor (NHWC), else the
+    standard one."""
+    nhwc = t.dim() == 4 and not t.is_contiguous()
+    return torch.channels_last if nhwc else torch.contiguous_format
 
 
 def block_modules(net: nn.Module) -> list[nn.Module]:

@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn import functional
 
 from zeronas.models.init import reinitialised
-from zeronas.proxies._protocol import block_modules, gaussian_input
+from zeronas.proxies._protocol import block_modules, gaussian_input, layout_of
 from zeronas.proxies.base import proxy
 from zeronas.proxies.lists import proxy_set
 from zeronas.proxies.passes import computed_pass
@@ -73,7 +73,7 @@ def block_trainability(
     signs = torch.randint(0, 2, f_out.shape, generator=generator, dtype=torch.int8)
     # In f_out's layout: a channels-last backward fed a contiguous cotangent is slow.
     g_out = (
-        (signs.to(f_out.dtype) * 2 - 1).to(f_out.device).contiguous(memory_format=_layout(f_out))
+        (signs.to(f_out.dtype) * 2 - 1).to(f_out.device).contiguous(memory_format=layout_of(f_out))
     )
     g_in = None
     if f_out.requires_grad:
@@ -89,11 +89,6 @@ def block_trainability(
     rows_out = g_out.permute(0, 2, 3, 1).reshape(n, -1)
     sigma = float(torch.linalg.svdvals(rows_in.T @ rows_out / n).max())
     return -sigma - 1.0 / (sigma + 1e-6) + 2.0
-
-
-def _layout(t: torch.Tensor) -> torch.memory_format:
-    nhwc = t.dim() == 4 and not t.is_contiguous()
-    return torch.channels_last if nhwc else torch.contiguous_format
 
 
 @computed_pass("az")

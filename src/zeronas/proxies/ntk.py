@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from zeronas.proxies._protocol import layout_of
 from zeronas.proxies.base import proxy
 
 __all__ = ["ntk_matrix", "ntk_cond"]
@@ -32,7 +33,7 @@ def ntk_matrix(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
     The K rows of J are K backward passes through the one batched graph: a loop on the CPU
     (faster there), one vectorised backward (``is_grads_batched``) on a GPU, with TF32 off.
     """
-    layout = _layout(x)
+    layout = layout_of(x)
     if x.device.type != "cpu" and layout is torch.channels_last:
         net.to(memory_format=torch.contiguous_format)  # restored below
         x = x.contiguous()
@@ -55,11 +56,6 @@ def ntk_matrix(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
         net.train(was_training)
         net.to(memory_format=layout)
     return jacobian @ jacobian.T
-
-
-def _layout(x: torch.Tensor) -> torch.memory_format:
-    channels_last = x.dim() == 4 and not x.is_contiguous()
-    return torch.channels_last if channels_last else torch.contiguous_format
 
 
 def _row(sums: torch.Tensor, i: int, weights: list[torch.Tensor]) -> torch.Tensor:

@@ -34,8 +34,8 @@ __all__ = ["SCORING_VERSION", "Scorer", "hooked_activations"]
 #: The scoring core's own version (initialisation, layout, batch placement, passes): part
 #: of every store key, bumped when the core changes values for every proxy.
 SCORING_VERSION = 2
-# Cost proxies a space's ``costs(arch, classes, shape) -> (params, MACs)`` gives exactly.
-_FORMULA = {
+#: Cost proxies a space's ``costs(arch, classes, shape) -> (params, MACs)`` gives exactly.
+COST_FORMULAS = {
     "params": lambda count, _macs: count / 1e6,
     "flops": lambda _count, macs: 2 * macs / 1e6,
     "macs": lambda _count, macs: macs / 1e6,
@@ -247,16 +247,15 @@ class Scorer(ScoreSource):
         has one (NATS-TSS, blocks, MCU: conv and linear multiply-accumulates, the ones
         ``torch.utils.flop_counter`` counts), so that a screen by size builds no network."""
         costs = getattr(self.space, "costs", None)
-        wanted = [p.name for p in proxies if p.name in _FORMULA]
+        wanted = [p.name for p in proxies if p.name in COST_FORMULAS]
         if costs is None or not wanted:
             return {}
         start = time.perf_counter()
-        shape = tuple(self.batch.x.shape[1:]) if self.batch.x.dim() == 4 else None
-        count, multiply_adds = costs(
-            arch, self.dataset.num_classes, shape or self.dataset.input_shape
-        )
+        x = self.batch.x
+        shape = tuple(x.shape[1:]) if x.dim() == 4 else self.dataset.input_shape
+        count, multiply_adds = costs(arch, self.dataset.num_classes, shape)
         seconds = (time.perf_counter() - start) / len(wanted)
-        return {n: ProxyValue(_FORMULA[n](count, multiply_adds), seconds) for n in wanted}
+        return {n: ProxyValue(COST_FORMULAS[n](count, multiply_adds), seconds) for n in wanted}
 
     def _prepare(self, net: nn.Module, init_seed: int) -> nn.Module:
         """``net`` initialised from ``init_seed`` on the CPU in the standard layout (so the
