@@ -168,16 +168,24 @@ def run_rows(doc: dict, args: argparse.Namespace, folder: str) -> None:
         for seed in row["seeds"]:
             if args.run_seeds is not None and seed not in args.run_seeds:
                 continue
-            run_dir = args.out / "runs" / f"{row['name']}-s{seed}"
-            print(f"{run_dir.name}: {row['arch']}", flush=True)
+            run = f"{row['name']}-s{seed}"
+            if record_path(run).is_file():  # finished, maybe on another machine
+                continue
+            run_dir = args.out / "runs" / run
+            print(f"{run}: {row['arch']}", flush=True)
             summary = train_run(folder, row["arch"], recipe(doc["epochs"], seed), run_dir)
             int8 = int8_run(folder, row["arch"], run_dir, limits)
-            record(f"{row['name']}-s{seed}", row["arch"], summary, int8)
+            record(run, row["arch"], summary, int8)
+
+
+def record_path(run: str) -> Path:
+    """Where a finished run's numbers are kept (committed; what the report reads)."""
+    return RECORD / "runs" / f"{run}.json"
 
 
 def record(run: str, arch: str, summary: dict, int8: dict) -> None:
-    """Keep a finished run's numbers in ``RECORD/runs/<run>.json`` (what the report reads)."""
-    path = RECORD / "runs" / f"{run}.json"
+    """Keep a finished run's numbers at :func:`record_path`."""
+    path = record_path(run)
     path.parent.mkdir(parents=True, exist_ok=True)
     numbers = {"arch": arch, "epochs": len(summary["history"]),
                "seconds_per_epoch": summary["seconds"] / len(summary["history"]),
@@ -266,7 +274,7 @@ def report(doc: dict, args: argparse.Namespace) -> str:
         f = footprint(row["arch"])
         fp32, int8, arena, flash, per_epoch = [], [], [], [], []
         for seed in row["seeds"]:
-            path = RECORD / "runs" / f"{row['name']}-s{seed}.json"
+            path = record_path(f"{row['name']}-s{seed}")
             if path.is_file():
                 r = json.loads(path.read_text())
                 fp32.append(r["fp32_accuracy"])
