@@ -1,4 +1,6 @@
-"""Where benchmark scripts find ../shared (override with $ZERONAS_SHARED)."""
+"""Where benchmark scripts find ../shared (override with $ZERONAS_SHARED), and what every
+benchmark process shares with the ``zeronas`` command: its allocator setting (importing this
+module applies it, so that a benchmark measures what the command runs)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from zeronas.execution.allocator import keep_freed_memory
+
+keep_freed_memory()  # as the command line and its worker processes do
 
 SHARED = Path(os.environ.get("ZERONAS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 

@@ -30,7 +30,6 @@ from scipy import stats
 
 from zeronas import api
 from zeronas.execution import ExecutorConfig, make_executor
-from zeronas.execution.allocator import keep_freed_memory
 from zeronas.groundtruth.accuracy import CSVGroundTruth
 from zeronas.groundtruth.correlation import sample_indices
 from zeronas.models.init import initialise
@@ -126,7 +125,6 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = parser.parse_args()
-    keep_freed_memory()  # as the CLI and the worker processes do
     data = f"npz:{shared_path('images/cifar10_960_augtrain_uint8.npz')}"
     configs = configs_for(args.device, args.workers)
     base_run = api.setup(proxies="params", data=data, batch_size=args.batch_size, seed=args.seed)

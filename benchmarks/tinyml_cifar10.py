@@ -16,6 +16,9 @@ finished on any machine, and a lost ``--out`` costs only the unfinished runs.
     python benchmarks/tinyml_cifar10.py --out bench-tinyml --only resnet8 --threads 1
     python benchmarks/tinyml_cifar10.py --out bench-tinyml --only pick --run-seeds 2 --threads 1
     python benchmarks/tinyml_cifar10.py --out bench-tinyml --report
+
+Runs limited by ``--only`` or ``--run-seeds`` only train and record; the document is written
+by a full run or ``--report``.
 """
 
 from __future__ import annotations
@@ -330,8 +333,9 @@ def main() -> None:
     doc = plan(args, with_picks=picks and not args.report)
     if not args.report:
         run_rows(doc, args, folder.removeprefix("imagefolder:"))
-    DOC.write_text(report(doc, args))
-    print(f"wrote {DOC}")
+    if args.report or not (args.only or args.run_seeds):  # a part run leaves the document
+        DOC.write_text(report(doc, args))
+        print(f"wrote {DOC}")
 
 
 if __name__ == "__main__":
