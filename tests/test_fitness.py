@@ -54,6 +54,11 @@ def test_rank_and_logrank():
     assert fitness(ROWS) == pytest.approx([4 / 3, 6 / 3, 2 / 3])
     log = Fitness((UP, DOWN), "logrank")
     assert log(ROWS) == pytest.approx([2 * math.log(2 / 3), 0.0, 2 * math.log(1 / 3)])
+    # places from the top (1 = best): up 2, 1, 3; down 2, 1, 3
+    rrf = Fitness((UP, DOWN), "rrf")
+    assert rrf(ROWS) == pytest.approx([2 / 62, 2 / 61, 2 / 63])
+    weighted = Fitness((UP, DOWN), "rrf", (1.0, 0.5))
+    assert weighted(ROWS)[0] == pytest.approx(1 / 62 + 0.5 / 62)
 
 
 @pytest.mark.parametrize("combine", list(COMBINERS))
@@ -64,7 +69,7 @@ def test_non_finite_values_get_minus_inf_and_direction_is_respected(combine):
         fitness = fitness.with_reference(ROWS)
     got = fitness(rows)
     assert got[4] == -math.inf  # a failure (NaN) is never chosen
-    if combine in ("rank", "logrank"):  # -inf is a value: the worst 'up', ranked (AZ-NAS)
+    if combine in ("rank", "logrank", "rrf"):  # -inf is a value: the worst 'up', ranked (AZ-NAS)
         assert math.isfinite(got[3]) and got[3] < got[2]  # same 'down', lower 'up'
     else:
         assert got[3] == -math.inf

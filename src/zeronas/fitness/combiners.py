@@ -19,6 +19,8 @@ Combiners (``COMBINERS``):
 ``rank``      Σ_j w_j r_j / m: r_j the rank (1 = worst, m = best, ties averaged) within the set
               of m candidates.
 ``logrank``   Σ_j w_j ln(r_j / m), AZ-NAS's aggregation (Lee & Ham 2024).
+``rrf``       reciprocal-rank fusion (Cormack, Clarke & Büttcher 2009): Σ_j w_j / (60 + t_j),
+              t_j = m + 1 − r_j the place from the top (1 = best); top places weigh most.
 
 Size penalties are in :mod:`zeronas.fitness.penalties`.
 """
@@ -64,7 +66,9 @@ def _zscore(values: np.ndarray, higher: np.ndarray, weights: np.ndarray, ref: np
     return np.where(higher, z, -z) @ weights
 
 
-_RANKING = ("rank", "logrank")
+_RANKING = ("rank", "logrank", "rrf")
+#: the constant of reciprocal-rank fusion (the paper's)
+RRF_K = 60
 
 
 def _ranks(values: np.ndarray, higher: np.ndarray) -> np.ndarray:
@@ -83,6 +87,12 @@ def _rank(values: np.ndarray, higher: np.ndarray, weights: np.ndarray, _ref: obj
 @COMBINERS.register("logrank")
 def _logrank(values: np.ndarray, higher: np.ndarray, weights: np.ndarray, _ref: object):
     return np.log(_ranks(values, higher)) @ weights
+
+
+@COMBINERS.register("rrf")
+def _rrf(values: np.ndarray, higher: np.ndarray, weights: np.ndarray, _ref: object):
+    from_top = len(values) * (1.0 - _ranks(values, higher)) + 1.0
+    return (1.0 / (RRF_K + from_top)) @ weights
 
 
 def parse_weights(
