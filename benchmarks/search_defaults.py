@@ -31,6 +31,8 @@ from _shared import NPZ, cpu_flags, npz_data, shared_path
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import CSVGroundTruth
+from zeronas.proxies import PROXY_SETS
+from zeronas.proxies.base import get_proxy
 
 DOC = Path("docs/search-defaults.md")
 #: label -> (proxies, algorithm, budget, seconds, extra config)
@@ -74,6 +76,11 @@ def _table_row(truth, dataset, label, row, args, optimum, runs) -> str:
     return line
 
 
+def _versions(proxies: str) -> str:
+    names = PROXY_SETS.get(proxies).members if proxies in PROXY_SETS else proxies.split(",")
+    return ", ".join(f"{name} v{get_proxy(name).version}" for name in names)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -115,7 +122,8 @@ def main() -> None:
         "other jobs shared the cores record more. Wall: this process's seconds per run, "
         "store reads included. The default rows and the baseline rows (naswot+logsynflow, "
         "freerea) come from separate runs of this script (`--only`): docs/search-defaults.md "
-        "and docs/search-baselines.md.",
+        "and docs/search-baselines.md. Proxy versions (a version change is another value, "
+        f"docs/pick-losses.md): {_versions(api.DEFAULT_SEARCH['proxies'])}.",
         "",
         *header,
     ]
