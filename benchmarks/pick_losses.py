@@ -72,10 +72,9 @@ def stored_members(dataset: str, arch_index: dict[str, int]) -> dict[str, np.nda
 
 @dataclasses.dataclass
 class Run:
-    """One seeded first stage: the proposed cells in order and the screen's ranking."""
+    """One seeded first stage: its proposed cells, the screen's fittest first."""
 
-    visited: np.ndarray  # cell indices, history order
-    by_screen: np.ndarray  # the same cells, the screen's fittest first
+    by_screen: np.ndarray
 
 
 def first_stages(dataset: str, runs: int) -> list[Run]:
@@ -85,9 +84,8 @@ def first_stages(dataset: str, runs: int) -> list[Run]:
     out = []
     for seed in range(runs):
         result = api.search(screen_only, ALGORITHM, BUDGET, None, seed)
-        scored = result.scored
-        ranked = top_k(result.fitness, scored, len(scored))
-        out.append(Run(np.array([e.index for e in scored]), np.array([e.index for e in ranked])))
+        ranked = top_k(result.fitness, result.scored, len(result.scored))
+        out.append(Run(np.array([e.index for e in ranked])))
     return out
 
 
@@ -103,8 +101,8 @@ def set_pick(
 
     def choose(run: Run) -> int:
         cells = run.by_screen[:k]
-        scores = fitness([{n: values[n][c] for n in names} for c in cells])
-        return int(cells[np.argmax(np.where(np.isfinite(scores), scores, -np.inf))])
+        scores = fitness([{n: values[n][c] for n in names} for c in cells])  # failed: -inf
+        return int(cells[np.argmax(scores)])
 
     return choose
 
@@ -112,6 +110,12 @@ def set_pick(
 def oracle(acc: np.ndarray, k: int | None) -> Chooser:
     """The best-trained of the screen's ``k`` fittest (None: of every proposal)."""
     return lambda run: int(max(run.by_screen[:k], key=lambda c: acc[c]))
+
+
+def pick_stats(stages: list[Run], choose: Chooser, acc: np.ndarray) -> tuple[float, float]:
+    """Mean and std over the runs of the chosen cell's accuracy."""
+    got = np.array([acc[choose(r)] for r in stages])
+    return float(got.mean()), float(got.std())
 
 
 def section(dataset: str, truth: CSVGroundTruth, runs: int, rescore: bool) -> list[str]:
@@ -122,8 +126,7 @@ def section(dataset: str, truth: CSVGroundTruth, runs: int, rescore: bool) -> li
     k = ENSEMBLE.rerank
 
     def mean(choose: Chooser) -> tuple[float, float]:
-        got = np.array([acc[choose(r)] for r in stages])
-        return float(got.mean()), float(got.std())
+        return pick_stats(stages, choose, acc)
 
     optimum = float(acc.max())
     seen, kept, pick = (
@@ -199,11 +202,10 @@ RESCORED = {
 RESCORED_KS = (20, 50)
 
 
-def live_values(dataset: str, cells: list[int], setting: tuple, count: int) -> dict:
-    """Every member's value on ``cells`` scored live under one ``RESCORED`` setting (AZ's
-    value the mean over its draws)."""
-    data, size, seed, repeats, az_draws = setting
-    data = labelled_data(dataset) if data == "labelled" else npz_data(dataset)
+def live_values(dataset: str, cells: list[int], data: str, setting: tuple, count: int) -> dict:
+    """Every member's value on ``cells`` scored live on ``data`` under one ``RESCORED``
+    setting (AZ's value the mean over its draws)."""
+    _, size, seed, repeats, az_draws = setting
     values = {m: np.full(count, np.nan) for m in MEMBERS}
 
     def score(proxies: list[str]) -> list:
@@ -238,21 +240,19 @@ def rescored_rows(dataset: str, stages: list[Run], stored: dict, acc: np.ndarray
         f"| the stored values (docs/scores, az_trainability version 1) | "
         f"{_pick_means(stages, stored, acc)} |",
     ]
+    sources = {"npz": npz_data(dataset), "labelled": labelled_data(dataset)}
     for label, setting in RESCORED.items():
-        if setting[0] == "labelled" and labelled_data(dataset) == npz_data(dataset):
+        if setting[0] == "labelled" and sources["labelled"] == sources["npz"]:
             continue  # the sample holds only the dataset's classes
-        values = live_values(dataset, cells, setting, len(acc))
+        values = live_values(dataset, cells, sources[setting[0]], setting, len(acc))
         lines.append(f"| {label} | {_pick_means(stages, values, acc)} |")
         print(lines[-1], flush=True)
     return [*lines, ""]
 
 
 def _pick_means(stages: list[Run], values: dict, acc: np.ndarray) -> str:
-    means = []
-    for k in RESCORED_KS:
-        got = np.array([acc[set_pick(MEMBERS, values, k)(r)] for r in stages])
-        means.append(f"{got.mean():.2f} ± {got.std():.2f}")
-    return " | ".join(means)
+    stats = (pick_stats(stages, set_pick(MEMBERS, values, k), acc) for k in RESCORED_KS)
+    return " | ".join(f"{m:.2f} ± {s:.2f}" for m, s in stats)
 
 
 def main() -> None:

@@ -31,8 +31,7 @@ from _shared import NPZ, cpu_flags, npz_data, shared_path
 
 from zeronas import api
 from zeronas.groundtruth.accuracy import CSVGroundTruth
-from zeronas.proxies import PROXY_SETS
-from zeronas.proxies.base import get_proxy
+from zeronas.proxies.lists import parse_proxy_list
 
 DOC = Path("docs/search-defaults.md")
 #: label -> (proxies, algorithm, budget, seconds, extra config)
@@ -77,8 +76,7 @@ def _table_row(truth, dataset, label, row, args, optimum, runs) -> str:
 
 
 def _versions(proxies: str) -> str:
-    names = PROXY_SETS.get(proxies).members if proxies in PROXY_SETS else proxies.split(",")
-    return ", ".join(f"{name} v{get_proxy(name).version}" for name in names)
+    return ", ".join(f"{p.name} v{p.version}" for p in parse_proxy_list(proxies))
 
 
 def main() -> None:
